@@ -1,0 +1,1148 @@
+//! The configuration file: its raw YAML shape, and its validation into domain types.
+//!
+//! Input is read in two stages. Serde reads the YAML into `Raw*` structs that mirror the
+//! file (unknown keys are errors). [`Config::parse`] then validates everything in one place
+//! and reports every problem at once, each with the file, line, column, field and a hint.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use chrono::{NaiveDate, Weekday};
+use chrono_tz::Tz;
+use serde::{Deserialize, Deserializer};
+use serde_saphyr::{Location, Spanned};
+
+use crate::calendar::{Calendars, DEFAULT_WEEKEND, Holidays, WorkingCalendar};
+use crate::defaults;
+use crate::milestone::{Milestone, MilestoneList, MilestoneSource, ReleaseCalendar};
+use crate::neutralise::is_valid_username;
+use crate::team::{
+    Board, Member, NewHire, OnboardingSettings, PlanningSettings, Priority, PtoSettings,
+    Responsibility, Team, TeamTemplates,
+};
+use crate::template::Template;
+use crate::time_off::{CoverageRule, TimeOff};
+
+/// Reads the files a configuration names (holiday calendars, templates).
+///
+/// Paths are as written in the configuration, relative to the configuration file's folder;
+/// the core never touches the file system itself.
+pub trait SourceFiles {
+    /// The text of the file at `path`.
+    fn read_to_string(&self, path: &str) -> std::io::Result<String>;
+}
+
+/// A validated configuration: every reference resolved, every date and zone parsed.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The configuration file's name as given, for messages.
+    pub file: String,
+    /// The time zone that decides what "today" is.
+    pub timezone: Tz,
+    /// The GitLab instance, if one is configured.
+    pub gitlab_url: Option<String>,
+    /// Where milestones come from.
+    pub milestones: Milestones,
+    /// The teams, in config order.
+    pub teams: Vec<Team>,
+    /// Recorded time off, in config order.
+    pub time_off: Vec<TimeOff>,
+    /// Upcoming new hires, in config order.
+    pub new_hires: Vec<NewHire>,
+    /// Every member's and new hire's working calendar.
+    pub calendars: Arc<Calendars>,
+}
+
+/// The configured milestone source.
+#[derive(Debug, Clone)]
+pub enum Milestones {
+    /// GitLab's monthly release calendar, computed.
+    Release(ReleaseCalendar),
+    /// An explicit list from the configuration.
+    List(MilestoneList),
+}
+
+impl Milestones {
+    /// The source to ask for current and next milestones.
+    pub fn source(&self) -> &dyn MilestoneSource {
+        match self {
+            Milestones::Release(calendar) => calendar,
+            Milestones::List(list) => list,
+        }
+    }
+}
+
+impl Config {
+    /// The team with this id.
+    pub fn team(&self, id: &str) -> Option<&Team> {
+        self.teams.iter().find(|t| t.id == id)
+    }
+
+    /// The ids of all teams, comma-separated, for messages that ask for one.
+    pub fn team_ids(&self) -> String {
+        team_ids(&self.teams)
+    }
+
+    /// The first team that `username` is a member of, with the member.
+    pub fn member(&self, username: &str) -> Option<(&Team, &Member)> {
+        self.teams
+            .iter()
+            .find_map(|team| team.member(username).map(|m| (team, m)))
+    }
+
+    /// Reads and validates a configuration. `file` names it in messages; `files` reads the
+    /// holiday calendars and templates it refers to.
+    pub fn parse(file: &str, text: &str, files: &dyn SourceFiles) -> Result<Config, ConfigError> {
+        let raw: RawConfig = serde_saphyr::from_str(text).map_err(|e| ConfigError {
+            file: file.to_owned(),
+            problems: vec![Problem::from_yaml_error(&e)],
+        })?;
+        let mut v = Validator {
+            problems: Vec::new(),
+            files,
+        };
+        let config = v.config(file, raw);
+        if v.problems.is_empty() {
+            Ok(config)
+        } else {
+            v.problems.sort_by_key(|p| (p.line, p.column));
+            Err(ConfigError {
+                file: file.to_owned(),
+                problems: v.problems,
+            })
+        }
+    }
+}
+
+/// One thing wrong in a configuration file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// 1-based line, where known.
+    pub line: Option<u32>,
+    /// 1-based column, where known.
+    pub column: Option<u32>,
+    /// Which setting, for example `teams[code-creation].members[alice].manager`.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+}
+
+impl Problem {
+    fn from_yaml_error(e: &serde_saphyr::Error) -> Problem {
+        let text = e.without_snippet().to_string();
+        // The crate appends " at line L, column C"; the location is reported separately.
+        let message = match text.rfind(" at line ") {
+            Some(at) => text[..at].to_owned(),
+            None => text,
+        };
+        let hint = if message.contains("unknown field") {
+            "remove the key or fix its spelling; the keys allowed here are listed"
+        } else if message.contains("missing field") {
+            "add the missing key (see examples/teamcadence.yml for a complete config)"
+        } else {
+            "fix the YAML at this place (see examples/teamcadence.yml for a complete config)"
+        };
+        let location = e.location();
+        Problem {
+            line: location.map(|l| l.line() as u32),
+            column: location.map(|l| l.column() as u32),
+            field: "(file)".to_owned(),
+            message,
+            hint: Some(hint.to_owned()),
+        }
+    }
+}
+
+/// A configuration that cannot be used, with every problem found in it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    /// The configuration file's name as given.
+    pub file: String,
+    /// Every problem, in file order.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.problems.len();
+        write!(
+            f,
+            "{}: {} problem{} in the configuration; nothing was written",
+            self.file,
+            count,
+            if count == 1 { "" } else { "s" }
+        )?;
+        for p in &self.problems {
+            write!(f, "\n  {}", self.file)?;
+            if let Some(line) = p.line {
+                write!(f, ":{line}")?;
+                if let Some(column) = p.column {
+                    write!(f, ":{column}")?;
+                }
+            }
+            write!(f, ": {}: {}", p.field, p.message)?;
+            if let Some(hint) = &p.hint {
+                write!(f, "\n    hint: {hint}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The raw shape of the file.
+
+/// A date written as `YYYY-MM-DD`, with an error message a person can act on.
+#[derive(Debug, Clone, Copy)]
+struct Date(NaiveDate);
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+            .map(Date)
+            .map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "`{text}` is not a date: write it as YYYY-MM-DD, for example 2026-12-25"
+                ))
+            })
+    }
+}
+
+/// A holiday written as `YYYY-MM-DD` or `YYYY-MM-DD Name of the holiday`.
+#[derive(Debug, Clone)]
+struct HolidayEntry {
+    date: NaiveDate,
+    name: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for HolidayEntry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let text = text.trim();
+        let (date, name) = text.split_at(text.len().min(10));
+        let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| {
+            serde::de::Error::custom(format!(
+                "`{text}` is not a holiday: write YYYY-MM-DD, optionally followed by its name, \
+                 for example `2026-12-25 Christmas Day`"
+            ))
+        })?;
+        let name = name.trim();
+        Ok(HolidayEntry {
+            date,
+            name: (!name.is_empty()).then(|| name.to_owned()),
+        })
+    }
+}
+
+/// A weekday written as `sat`/`saturday` (any case).
+#[derive(Debug, Clone, Copy)]
+struct Day(Weekday);
+
+impl<'de> Deserialize<'de> for Day {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.trim().parse::<Weekday>().map(Day).map_err(|_| {
+            serde::de::Error::custom(format!(
+                "`{text}` is not a weekday: use mon, tue, wed, thu, fri, sat or sun"
+            ))
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Priority {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        match text.trim().to_ascii_uppercase().as_str() {
+            "HIGH" => Ok(Priority::High),
+            "MEDIUM" => Ok(Priority::Medium),
+            "LOW" => Ok(Priority::Low),
+            _ => Err(serde::de::Error::custom(format!(
+                "`{text}` is not a priority: use HIGH, MEDIUM or LOW"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    timezone: Option<Spanned<String>>,
+    gitlab: Option<RawGitlab>,
+    #[serde(default)]
+    holidays: BTreeMap<String, Spanned<RawHolidays>>,
+    milestones: Option<RawMilestones>,
+    templates: Option<RawTemplates>,
+    teams: Vec<Spanned<RawTeam>>,
+    #[serde(default)]
+    time_off: Vec<Spanned<RawTimeOff>>,
+    #[serde(default)]
+    new_hires: Vec<Spanned<RawNewHire>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGitlab {
+    url: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHolidays {
+    #[serde(default)]
+    dates: Vec<HolidayEntry>,
+    ics: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMilestones {
+    source: Spanned<String>,
+    anchor: Option<Spanned<RawAnchor>>,
+    list: Option<Vec<Spanned<RawMilestone>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAnchor {
+    version: String,
+    released: Date,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMilestone {
+    title: String,
+    start: Date,
+    end: Date,
+    release: Option<Date>,
+    url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTemplates {
+    planning: Option<Spanned<String>>,
+    pto: Option<Spanned<String>>,
+    onboarding: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTeam {
+    id: Spanned<String>,
+    name: String,
+    project: Spanned<String>,
+    #[serde(default)]
+    labels: Vec<Spanned<String>>,
+    members: Vec<Spanned<RawMember>>,
+    #[serde(default)]
+    boards: Vec<RawBoard>,
+    #[serde(default)]
+    responsibilities: Vec<Spanned<RawResponsibility>>,
+    planning: Option<RawPlanning>,
+    pto: Option<RawPto>,
+    onboarding: Option<RawOnboarding>,
+    templates: Option<RawTemplates>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMember {
+    username: Spanned<String>,
+    name: String,
+    role: String,
+    timezone: Option<Spanned<String>>,
+    holidays: Option<Spanned<String>>,
+    weekend: Option<Vec<Day>>,
+    joined: Option<Date>,
+    manager: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBoard {
+    name: String,
+    url: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawResponsibility {
+    name: String,
+    priority: Priority,
+    link: Option<String>,
+    #[serde(default)]
+    covered_by: Vec<Spanned<String>>,
+    #[serde(default)]
+    owners: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlanning {
+    labels: Option<Vec<Spanned<String>>>,
+    assign: Option<Vec<String>>,
+    create_days_before_start: Option<u32>,
+    confidential: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPto {
+    project: Option<Spanned<String>>,
+    labels: Option<Vec<Spanned<String>>>,
+    min_working_days: Option<Spanned<u32>>,
+    create_days_before: Option<u32>,
+    confidential: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOnboarding {
+    project: Option<Spanned<String>>,
+    labels: Option<Vec<Spanned<String>>>,
+    create_days_before: Option<u32>,
+    due_days_after_start: Option<u32>,
+    confidential: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTimeOff {
+    person: Spanned<String>,
+    from: Date,
+    until: Spanned<Date>,
+    note: Option<String>,
+    id: Option<Spanned<String>>,
+    requested: Option<Date>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNewHire {
+    username: Spanned<String>,
+    name: String,
+    team: Spanned<String>,
+    role: String,
+    start: Date,
+    manager: Option<Spanned<String>>,
+    buddy: Option<Spanned<String>>,
+    timezone: Option<Spanned<String>>,
+    holidays: Option<Spanned<String>>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Validation.
+
+/// Default labels and numbers, from the processes in the reference.
+const DEFAULT_PLANNING_LABELS: &[&str] = &["Planning Issue"];
+const DEFAULT_PLANNING_ASSIGN: &[&str] = &["engineering-manager", "product-manager"];
+const DEFAULT_PLANNING_DAYS_BEFORE: u32 = 12;
+const DEFAULT_PTO_LABELS: &[&str] = &["PTO Coverage"];
+const DEFAULT_PTO_DAYS_BEFORE: u32 = 14;
+const DEFAULT_ONBOARDING_LABELS: &[&str] = &["onboarding"];
+const DEFAULT_ONBOARDING_DAYS_BEFORE: u32 = 5;
+const DEFAULT_ONBOARDING_DUE_DAYS: u32 = 30;
+
+struct Validator<'f> {
+    problems: Vec<Problem>,
+    files: &'f dyn SourceFiles,
+}
+
+impl Validator<'_> {
+    fn problem(&mut self, at: Option<Location>, field: String, message: String, hint: &str) {
+        self.problems.push(Problem {
+            line: at.map(|l| l.line() as u32),
+            column: at.map(|l| l.column() as u32),
+            field,
+            message,
+            hint: (!hint.is_empty()).then(|| hint.to_owned()),
+        });
+    }
+
+    fn config(&mut self, file: &str, raw: RawConfig) -> Config {
+        let timezone = match &raw.timezone {
+            Some(tz) => self.timezone(tz, "timezone".to_owned()),
+            None => Tz::UTC,
+        };
+        let gitlab_url = raw
+            .gitlab
+            .and_then(|g| g.url)
+            .and_then(|url| self.gitlab_url(url));
+        let holidays = self.holidays(&raw.holidays);
+        let milestones = self.milestones(raw.milestones);
+        let top_templates = self.templates(raw.templates.unwrap_or_default(), "templates", None);
+
+        // Every username on any team, so that managers and backups may sit on another team.
+        let all_members: BTreeSet<String> = raw
+            .teams
+            .iter()
+            .flat_map(|t| {
+                t.value
+                    .members
+                    .iter()
+                    .map(|m| m.value.username.value.clone())
+            })
+            .collect();
+
+        let mut calendars = Calendars::new(WorkingCalendar::new(
+            timezone,
+            &DEFAULT_WEEKEND,
+            Holidays::new(),
+        ));
+        let mut team_ids = BTreeSet::new();
+        let mut teams = Vec::new();
+        for raw_team in raw.teams {
+            let team = self.team(
+                raw_team,
+                timezone,
+                &holidays,
+                &all_members,
+                &top_templates,
+                &mut calendars,
+            );
+            if !team_ids.insert(team.id.clone()) {
+                self.problem(
+                    None,
+                    format!("teams[{}].id", team.id),
+                    format!("team id `{}` is used twice", team.id),
+                    "give each team its own id",
+                );
+            }
+            teams.push(team);
+        }
+
+        let time_off = self.time_off(raw.time_off, &all_members);
+        let new_hires = self.new_hires(
+            raw.new_hires,
+            &teams,
+            &all_members,
+            timezone,
+            &holidays,
+            &mut calendars,
+        );
+
+        Config {
+            file: file.to_owned(),
+            timezone,
+            gitlab_url,
+            milestones,
+            teams,
+            time_off,
+            new_hires,
+            calendars: Arc::new(calendars),
+        }
+    }
+
+    fn timezone(&mut self, raw: &Spanned<String>, field: String) -> Tz {
+        match Tz::from_str(raw.value.trim()) {
+            Ok(tz) => tz,
+            Err(_) => {
+                self.problem(
+                    Some(raw.referenced),
+                    field,
+                    format!("unknown time zone `{}`", raw.value),
+                    "use an IANA time zone name such as Europe/Amsterdam or America/New_York",
+                );
+                Tz::UTC
+            }
+        }
+    }
+
+    fn gitlab_url(&mut self, url: Spanned<String>) -> Option<String> {
+        let value = url.value.trim().trim_end_matches('/');
+        if value.starts_with("https://") || value.starts_with("http://") {
+            Some(value.to_owned())
+        } else {
+            self.problem(
+                Some(url.referenced),
+                "gitlab.url".to_owned(),
+                format!("`{}` is not a web address", url.value),
+                "write the address of your GitLab, for example https://gitlab.com",
+            );
+            None
+        }
+    }
+
+    fn holidays(
+        &mut self,
+        raw: &BTreeMap<String, Spanned<RawHolidays>>,
+    ) -> BTreeMap<String, Holidays> {
+        let mut calendars = BTreeMap::new();
+        for (id, entry) in raw {
+            let field = format!("holidays.{id}");
+            let mut holidays = Holidays::new();
+            for day in &entry.value.dates {
+                holidays.insert(
+                    day.date,
+                    day.name
+                        .clone()
+                        .unwrap_or_else(|| "Public holiday".to_owned()),
+                );
+            }
+            if let Some(path) = &entry.value.ics {
+                match self.files.read_to_string(&path.value) {
+                    Ok(text) => match Holidays::from_ics(&text) {
+                        Ok(parsed) => holidays.merge(&parsed),
+                        Err(e) => self.problem(
+                            Some(path.referenced),
+                            format!("{field}.ics"),
+                            format!("`{}` is not a usable iCalendar file: {e}", path.value),
+                            "export the calendar again as .ics, or list the dates under `dates`",
+                        ),
+                    },
+                    Err(e) => self.problem(
+                        Some(path.referenced),
+                        format!("{field}.ics"),
+                        format!("cannot read `{}`: {e}", path.value),
+                        "paths are relative to the config file's folder; check that the file exists",
+                    ),
+                }
+            }
+            if entry.value.dates.is_empty() && entry.value.ics.is_none() {
+                self.problem(
+                    Some(entry.referenced),
+                    field,
+                    format!("holiday calendar `{id}` has neither `dates` nor `ics`"),
+                    "list the dates (`dates: [2026-12-25]`) or name an iCalendar file (`ics: holidays/us.ics`)",
+                );
+            }
+            calendars.insert(id.clone(), holidays);
+        }
+        calendars
+    }
+
+    fn milestones(&mut self, raw: Option<RawMilestones>) -> Milestones {
+        let Some(raw) = raw else {
+            return Milestones::Release(ReleaseCalendar::default());
+        };
+        match raw.source.value.as_str() {
+            "gitlab-release" => {
+                if raw.list.is_some() {
+                    self.problem(
+                        Some(raw.source.referenced),
+                        "milestones.list".to_owned(),
+                        "`list` is only read with `source: list`".to_owned(),
+                        "remove `list`, or set `source: list`",
+                    );
+                }
+                let Some(anchor) = raw.anchor else {
+                    return Milestones::Release(ReleaseCalendar::default());
+                };
+                match ReleaseCalendar::new(&anchor.value.version, anchor.value.released.0) {
+                    Ok(calendar) => Milestones::Release(calendar),
+                    Err(e) => {
+                        self.problem(
+                            Some(anchor.referenced),
+                            "milestones.anchor".to_owned(),
+                            e.to_string(),
+                            "name a real release, for example `{ version: \"17.0\", released: 2024-05-16 }`",
+                        );
+                        Milestones::Release(ReleaseCalendar::default())
+                    }
+                }
+            }
+            "list" => {
+                let mut milestones = Vec::new();
+                let entries = raw.list.unwrap_or_default();
+                if entries.is_empty() {
+                    self.problem(
+                        Some(raw.source.referenced),
+                        "milestones.list".to_owned(),
+                        "`source: list` needs a non-empty `list` of milestones".to_owned(),
+                        "add `list: [{ title: \"19.8\", start: 2027-01-16, end: 2027-02-12 }]`",
+                    );
+                }
+                for entry in entries {
+                    let m = entry.value;
+                    let field = format!("milestones.list[{}]", m.title);
+                    match Milestone::new(&m.title, m.start.0, m.end.0, m.release.map(|d| d.0)) {
+                        Ok(milestone) => milestones.push(match m.url {
+                            Some(url) => milestone.with_web_url(url),
+                            None => milestone,
+                        }),
+                        Err(e) => self.problem(
+                            Some(entry.referenced),
+                            field,
+                            e.to_string(),
+                            "check the milestone's dates: `end` is on or after `start`",
+                        ),
+                    }
+                }
+                match MilestoneList::new(milestones) {
+                    Ok(list) => Milestones::List(list),
+                    Err(e) => {
+                        self.problem(
+                            Some(raw.source.referenced),
+                            "milestones.list".to_owned(),
+                            e.to_string(),
+                            "each milestone needs its own title and dates that do not overlap another's",
+                        );
+                        Milestones::Release(ReleaseCalendar::default())
+                    }
+                }
+            }
+            other => {
+                self.problem(
+                    Some(raw.source.referenced),
+                    "milestones.source".to_owned(),
+                    format!("unknown milestone source `{other}`"),
+                    "use `gitlab-release` (GitLab's monthly release calendar) or `list` (milestones listed here)",
+                );
+                Milestones::Release(ReleaseCalendar::default())
+            }
+        }
+    }
+
+    /// Resolves template overrides; `fallback` supplies those not overridden here.
+    fn templates(
+        &mut self,
+        raw: RawTemplates,
+        field: &str,
+        fallback: Option<&TeamTemplates>,
+    ) -> TeamTemplates {
+        let defaults = || TeamTemplates {
+            planning: defaults::PLANNING.template(),
+            pto: defaults::PTO_COVERAGE.template(),
+            onboarding: defaults::ONBOARDING.template(),
+        };
+        let mut templates = fallback.cloned().unwrap_or_else(defaults);
+        for (name, path, slot) in [
+            ("planning", raw.planning, &mut templates.planning),
+            ("pto", raw.pto, &mut templates.pto),
+            ("onboarding", raw.onboarding, &mut templates.onboarding),
+        ] {
+            let Some(path) = path else { continue };
+            match self.files.read_to_string(&path.value) {
+                Ok(text) => *slot = Template::new(path.value.clone(), text),
+                Err(e) => {
+                    self.problems.push(Problem {
+                        line: Some(path.referenced.line() as u32),
+                        column: Some(path.referenced.column() as u32),
+                        field: format!("{field}.{name}"),
+                        message: format!("cannot read template `{}`: {e}", path.value),
+                        hint: Some(
+                            "template paths are relative to the config file's folder; check that the file exists"
+                                .to_owned(),
+                        ),
+                    });
+                }
+            }
+        }
+        templates
+    }
+
+    fn labels(&mut self, raw: &[Spanned<String>], field: &str) -> Vec<String> {
+        let mut labels = Vec::new();
+        for label in raw {
+            let value = label.value.trim();
+            if value.is_empty() || value.contains(',') {
+                self.problem(
+                    Some(label.referenced),
+                    field.to_owned(),
+                    format!("`{}` is not a usable label", label.value),
+                    "labels are non-empty and contain no comma (GitLab splits labels on commas)",
+                );
+            } else {
+                crate::plan::push_unique(&mut labels, value);
+            }
+        }
+        labels
+    }
+
+    fn project(&mut self, raw: &Spanned<String>, field: String) -> String {
+        let value = raw.value.trim().trim_matches('/');
+        if !value.contains('/') || value.split('/').any(str::is_empty) {
+            self.problem(
+                Some(raw.referenced),
+                field,
+                format!("`{}` is not a GitLab project path", raw.value),
+                "write the project's full path, for example gitlab-org/create-stage",
+            );
+        }
+        value.to_owned()
+    }
+
+    fn username(&mut self, raw: &Spanned<String>, field: String) {
+        if !is_valid_username(&raw.value) {
+            self.problem(
+                Some(raw.referenced),
+                field,
+                format!("`{}` is not a GitLab username", raw.value),
+                "write the username without `@`: letters, digits, `_`, `-` and `.` only",
+            );
+        }
+    }
+
+    fn known_member(&mut self, raw: &Spanned<String>, field: String, members: &BTreeSet<String>) {
+        if !members.contains(&raw.value) {
+            self.problem(
+                Some(raw.referenced),
+                field,
+                format!("`{}` is not a member of any team", raw.value),
+                "use the username of someone listed under a team's `members`",
+            );
+        }
+    }
+
+    fn holiday_calendar(
+        &mut self,
+        raw: Option<&Spanned<String>>,
+        field: String,
+        holidays: &BTreeMap<String, Holidays>,
+    ) -> Holidays {
+        let Some(raw) = raw else {
+            return Holidays::new();
+        };
+        match holidays.get(&raw.value) {
+            Some(h) => h.clone(),
+            None => {
+                let known: Vec<&str> = holidays.keys().map(String::as_str).collect();
+                self.problem(
+                    Some(raw.referenced),
+                    field,
+                    format!("unknown holiday calendar `{}`", raw.value),
+                    &if known.is_empty() {
+                        "define it under the top-level `holidays`".to_owned()
+                    } else {
+                        format!(
+                            "use one of the calendars under `holidays`: {}",
+                            known.join(", ")
+                        )
+                    },
+                );
+                Holidays::new()
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn team(
+        &mut self,
+        raw: Spanned<RawTeam>,
+        timezone: Tz,
+        holidays: &BTreeMap<String, Holidays>,
+        all_members: &BTreeSet<String>,
+        top_templates: &TeamTemplates,
+        calendars: &mut Calendars,
+    ) -> Team {
+        let t = raw.value;
+        let id = t.id.value.trim().to_owned();
+        let at = format!("teams[{id}]");
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            self.problem(
+                Some(t.id.referenced),
+                format!("{at}.id"),
+                format!("`{}` is not a usable team id", t.id.value),
+                "use letters, digits and dashes, for example code-creation (it appears in issue keys)",
+            );
+        }
+        let project = self.project(&t.project, format!("{at}.project"));
+        let labels = self.labels(&t.labels, &format!("{at}.labels"));
+
+        let mut usernames = BTreeSet::new();
+        let mut members = Vec::new();
+        for m in t.members {
+            let m = m.value;
+            let mat = format!("{at}.members[{}]", m.username.value);
+            self.username(&m.username, format!("{mat}.username"));
+            if !usernames.insert(m.username.value.clone()) {
+                self.problem(
+                    Some(m.username.referenced),
+                    format!("{mat}.username"),
+                    format!("`{}` is listed twice in this team", m.username.value),
+                    "list each member once",
+                );
+            }
+            let member_tz = match &m.timezone {
+                Some(tz) => self.timezone(tz, format!("{mat}.timezone")),
+                None => timezone,
+            };
+            let member_holidays =
+                self.holiday_calendar(m.holidays.as_ref(), format!("{mat}.holidays"), holidays);
+            if let Some(manager) = &m.manager {
+                self.known_member(manager, format!("{mat}.manager"), all_members);
+            }
+            let weekend: Vec<Weekday> = match m.weekend {
+                Some(days) => days.into_iter().map(|d| d.0).collect(),
+                None => DEFAULT_WEEKEND.to_vec(),
+            };
+            if weekend.len() >= 7 {
+                self.problem(
+                    Some(m.username.referenced),
+                    format!("{mat}.weekend"),
+                    "every day of the week is a weekend day".to_owned(),
+                    "list only the member's days off, for example [fri, sat]",
+                );
+            }
+            calendars.insert(
+                m.username.value.clone(),
+                WorkingCalendar::new(member_tz, &weekend, member_holidays),
+            );
+            members.push(Member {
+                username: m.username.value,
+                name: m.name,
+                role: m.role,
+                timezone: member_tz,
+                weekend,
+                holidays: m.holidays.map(|h| h.value),
+                joined: m.joined.map(|d| d.0),
+                manager: m.manager.map(|s| s.value),
+            });
+        }
+
+        let mut responsibilities = Vec::new();
+        for r in t.responsibilities {
+            let r = r.value;
+            let rat = format!("{at}.responsibilities[{}]", r.name);
+            for who in &r.covered_by {
+                self.known_member(who, format!("{rat}.covered_by"), all_members);
+            }
+            for who in &r.owners {
+                self.known_member(who, format!("{rat}.owners"), all_members);
+            }
+            responsibilities.push(Responsibility {
+                name: r.name,
+                priority: r.priority,
+                link: r.link,
+                covered_by: r.covered_by.into_iter().map(|s| s.value).collect(),
+                owners: r.owners.into_iter().map(|s| s.value).collect(),
+            });
+        }
+
+        let planning = match t.planning {
+            Some(p) => PlanningSettings {
+                labels: match p.labels {
+                    Some(l) => self.labels(&l, &format!("{at}.planning.labels")),
+                    None => strings(DEFAULT_PLANNING_LABELS),
+                },
+                assign_roles: p.assign.unwrap_or_else(|| strings(DEFAULT_PLANNING_ASSIGN)),
+                create_days_before_start: p
+                    .create_days_before_start
+                    .unwrap_or(DEFAULT_PLANNING_DAYS_BEFORE),
+                confidential: p.confidential.unwrap_or(false),
+            },
+            None => PlanningSettings {
+                labels: strings(DEFAULT_PLANNING_LABELS),
+                assign_roles: strings(DEFAULT_PLANNING_ASSIGN),
+                create_days_before_start: DEFAULT_PLANNING_DAYS_BEFORE,
+                confidential: false,
+            },
+        };
+
+        let pto = match t.pto {
+            Some(p) => PtoSettings {
+                project: match &p.project {
+                    Some(path) => self.project(path, format!("{at}.pto.project")),
+                    None => project.clone(),
+                },
+                labels: match p.labels {
+                    Some(l) => self.labels(&l, &format!("{at}.pto.labels")),
+                    None => strings(DEFAULT_PTO_LABELS),
+                },
+                coverage: match p.min_working_days {
+                    Some(days) if days.value == 0 => {
+                        self.problem(
+                            Some(days.referenced),
+                            format!("{at}.pto.min_working_days"),
+                            "`min_working_days` must be at least 1".to_owned(),
+                            "use 1 to open a coverage issue for any time off, or 5 (the default policy)",
+                        );
+                        CoverageRule::default()
+                    }
+                    Some(days) => CoverageRule {
+                        min_working_days: days.value,
+                    },
+                    None => CoverageRule::default(),
+                },
+                create_days_before: p.create_days_before.unwrap_or(DEFAULT_PTO_DAYS_BEFORE),
+                confidential: p.confidential.unwrap_or(false),
+            },
+            None => PtoSettings {
+                project: project.clone(),
+                labels: strings(DEFAULT_PTO_LABELS),
+                coverage: CoverageRule::default(),
+                create_days_before: DEFAULT_PTO_DAYS_BEFORE,
+                confidential: false,
+            },
+        };
+
+        let onboarding = match t.onboarding {
+            Some(o) => OnboardingSettings {
+                project: match &o.project {
+                    Some(path) => self.project(path, format!("{at}.onboarding.project")),
+                    None => project.clone(),
+                },
+                labels: match o.labels {
+                    Some(l) => self.labels(&l, &format!("{at}.onboarding.labels")),
+                    None => strings(DEFAULT_ONBOARDING_LABELS),
+                },
+                create_days_before: o
+                    .create_days_before
+                    .unwrap_or(DEFAULT_ONBOARDING_DAYS_BEFORE),
+                due_days_after_start: o
+                    .due_days_after_start
+                    .unwrap_or(DEFAULT_ONBOARDING_DUE_DAYS),
+                confidential: o.confidential.unwrap_or(true),
+            },
+            None => OnboardingSettings {
+                project: project.clone(),
+                labels: strings(DEFAULT_ONBOARDING_LABELS),
+                create_days_before: DEFAULT_ONBOARDING_DAYS_BEFORE,
+                due_days_after_start: DEFAULT_ONBOARDING_DUE_DAYS,
+                confidential: true,
+            },
+        };
+
+        let templates = self.templates(
+            t.templates.unwrap_or_default(),
+            &format!("{at}.templates"),
+            Some(top_templates),
+        );
+
+        Team {
+            id,
+            name: t.name,
+            project,
+            labels,
+            members,
+            boards: t
+                .boards
+                .into_iter()
+                .map(|b| Board {
+                    name: b.name,
+                    url: b.url,
+                })
+                .collect(),
+            responsibilities,
+            planning,
+            pto,
+            onboarding,
+            templates,
+        }
+    }
+
+    fn time_off(
+        &mut self,
+        raw: Vec<Spanned<RawTimeOff>>,
+        all_members: &BTreeSet<String>,
+    ) -> Vec<TimeOff> {
+        let mut ids = BTreeSet::new();
+        let mut list = Vec::new();
+        for entry in raw {
+            let t = entry.value;
+            let at = format!("time_off[{} from {}]", t.person.value, t.from.0);
+            self.known_member(&t.person, format!("{at}.person"), all_members);
+            if let Some(id) = &t.id
+                && !ids.insert(id.value.clone())
+            {
+                self.problem(
+                        Some(id.referenced),
+                        format!("{at}.id"),
+                        format!("time off id `{}` is used twice", id.value),
+                        "give each time off entry its own id (it keeps its coverage issue across date changes)",
+                    );
+            }
+            match TimeOff::new(&t.person.value, t.from.0, t.until.value.0) {
+                Ok(time_off) => list.push(
+                    time_off
+                        .with_note(t.note)
+                        .with_id(t.id.map(|s| s.value))
+                        .with_requested(t.requested.map(|d| d.0)),
+                ),
+                Err(_) => self.problem(
+                    Some(t.until.referenced),
+                    format!("{at}.until"),
+                    format!(
+                        "`until` ({}) is before `from` ({})",
+                        t.until.value.0, t.from.0
+                    ),
+                    "`until` is the last day off (inclusive) and must be on or after `from`",
+                ),
+            }
+        }
+        list
+    }
+
+    fn new_hires(
+        &mut self,
+        raw: Vec<Spanned<RawNewHire>>,
+        teams: &[Team],
+        all_members: &BTreeSet<String>,
+        timezone: Tz,
+        holidays: &BTreeMap<String, Holidays>,
+        calendars: &mut Calendars,
+    ) -> Vec<NewHire> {
+        let mut seen = BTreeSet::new();
+        let mut hires = Vec::new();
+        for entry in raw {
+            let h = entry.value;
+            let at = format!("new_hires[{}]", h.username.value);
+            self.username(&h.username, format!("{at}.username"));
+            if !seen.insert(h.username.value.clone()) {
+                self.problem(
+                    Some(h.username.referenced),
+                    format!("{at}.username"),
+                    format!("new hire `{}` is listed twice", h.username.value),
+                    "list each new hire once",
+                );
+            }
+            if !teams.iter().any(|t| t.id == h.team.value) {
+                self.problem(
+                    Some(h.team.referenced),
+                    format!("{at}.team"),
+                    format!("unknown team `{}`", h.team.value),
+                    &format!("use the id of a team in this file: {}", team_ids(teams)),
+                );
+            }
+            for (name, who) in [("manager", &h.manager), ("buddy", &h.buddy)] {
+                if let Some(who) = who {
+                    self.known_member(who, format!("{at}.{name}"), all_members);
+                }
+            }
+            let hire_tz = match &h.timezone {
+                Some(tz) => self.timezone(tz, format!("{at}.timezone")),
+                None => timezone,
+            };
+            let hire_holidays =
+                self.holiday_calendar(h.holidays.as_ref(), format!("{at}.holidays"), holidays);
+            calendars.insert(
+                h.username.value.clone(),
+                WorkingCalendar::new(hire_tz, &DEFAULT_WEEKEND, hire_holidays),
+            );
+            hires.push(NewHire {
+                username: h.username.value,
+                name: h.name,
+                role: h.role,
+                team: h.team.value,
+                start: h.start.0,
+                manager: h.manager.map(|s| s.value),
+                buddy: h.buddy.map(|s| s.value),
+                timezone: hire_tz,
+                holidays: h.holidays.map(|s| s.value),
+            });
+        }
+        hires
+    }
+}
+
+fn team_ids(teams: &[Team]) -> String {
+    teams
+        .iter()
+        .map(|t| t.id.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn strings(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}

@@ -1,0 +1,85 @@
+//! Issue plans: what a job would create, before anything is written to GitLab.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+/// What applying a plan does (or would do) for one issue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", content = "reason", rename_all = "lowercase")]
+pub enum Action {
+    /// The issue does not exist yet and is due: create it.
+    Create,
+    /// An issue with this key already exists and matches the plan.
+    Exists,
+    /// An issue with this key exists but differs from the plan: update it.
+    Update,
+    /// Nothing is done for this key now, for the reason given (for example not due yet).
+    Skip(String),
+}
+
+impl Action {
+    /// The action's name as it appears in output (`create`, `exists`, `update`, `skip`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Exists => "exists",
+            Action::Update => "update",
+            Action::Skip(_) => "skip",
+        }
+    }
+
+    /// The reason for a skip, if this is one.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Action::Skip(reason) => Some(reason),
+            _ => None,
+        }
+    }
+}
+
+/// One issue a job wants to exist, identified by a stable key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuePlan {
+    /// Stable identity across runs, for example `planning/code-creation/19.8`.
+    pub key: String,
+    /// What to do about it.
+    pub action: Action,
+    /// Full path of the GitLab project the issue belongs in.
+    pub project: String,
+    /// Issue title.
+    pub title: String,
+    /// Markdown description, data values already neutralised.
+    pub description: String,
+    /// Labels, in order, without duplicates.
+    pub labels: Vec<String>,
+    /// Usernames to assign, in order, without duplicates.
+    pub assignees: Vec<String>,
+    /// Title of the GitLab milestone to set, if any.
+    pub milestone: Option<String>,
+    /// Due date, if any.
+    pub due_date: Option<NaiveDate>,
+    /// Whether the issue is confidential.
+    pub confidential: bool,
+    /// Address of the issue once it exists in GitLab.
+    pub web_url: Option<String>,
+}
+
+/// Everything one run of a job decided: its plans and the warnings worth a person's attention.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobReport {
+    /// One plan per key the job considered, in a stable order.
+    pub issues: Vec<IssuePlan>,
+    /// Things a person should know (a skipped backup, an unknown account), one sentence each.
+    pub warnings: Vec<String>,
+    /// Work that could not be done (one team's missing milestone), one sentence each; the
+    /// rest of the run goes on, and the exit code says something failed.
+    pub errors: Vec<String>,
+}
+
+/// Pushes `item` unless it is empty or already present, keeping first-seen order.
+pub(crate) fn push_unique(list: &mut Vec<String>, item: &str) {
+    let item = item.trim();
+    if !item.is_empty() && !list.iter().any(|existing| existing == item) {
+        list.push(item.to_owned());
+    }
+}

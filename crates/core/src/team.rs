@@ -1,0 +1,203 @@
+//! Teams, their members, responsibilities and new hires, as validated from the configuration.
+
+use chrono::{NaiveDate, Weekday};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use crate::template::Template;
+use crate::time_off::CoverageRule;
+
+/// A team that teamcadence plans for.
+#[derive(Debug, Clone)]
+pub struct Team {
+    /// Short stable identifier used in issue keys, for example `code-creation`.
+    pub id: String,
+    /// Display name, for example `Code Creation`.
+    pub name: String,
+    /// Full path of the team's GitLab project.
+    pub project: String,
+    /// Labels every issue of this team carries (for example `group::code creation`).
+    pub labels: Vec<String>,
+    /// Current members.
+    pub members: Vec<Member>,
+    /// Issue board links shown in the planning issue.
+    pub boards: Vec<Board>,
+    /// Duties that need a backup while their owner is away.
+    pub responsibilities: Vec<Responsibility>,
+    /// How the planning issue is made.
+    pub planning: PlanningSettings,
+    /// How PTO coverage issues are made.
+    pub pto: PtoSettings,
+    /// How onboarding issues are made.
+    pub onboarding: OnboardingSettings,
+    /// The templates this team's issues are rendered from.
+    pub templates: TeamTemplates,
+}
+
+impl Team {
+    /// The member with this username, if any.
+    pub fn member(&self, username: &str) -> Option<&Member> {
+        self.members.iter().find(|m| m.username == username)
+    }
+
+    /// Members whose role is `role`, in config order.
+    pub fn with_role<'a>(&'a self, role: &'a str) -> impl Iterator<Item = &'a Member> + 'a {
+        self.members.iter().filter(move |m| m.role == role)
+    }
+
+    /// Responsibilities `username` holds: those naming them as owner, and team-wide ones
+    /// (no owners listed).
+    pub fn responsibilities_of<'a>(
+        &'a self,
+        username: &'a str,
+    ) -> impl Iterator<Item = &'a Responsibility> + 'a {
+        self.responsibilities
+            .iter()
+            .filter(move |r| r.owners.is_empty() || r.owners.iter().any(|o| o == username))
+    }
+}
+
+/// A person on a team.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// GitLab username, without `@`.
+    pub username: String,
+    /// Display name.
+    pub name: String,
+    /// Role, for example `engineering-manager` or `backend-engineer`.
+    pub role: String,
+    /// The member's IANA time zone.
+    pub timezone: Tz,
+    /// Which days are the member's weekend.
+    pub weekend: Vec<Weekday>,
+    /// Id of the holiday calendar the member observes, if any.
+    pub holidays: Option<String>,
+    /// First day at the company.
+    pub joined: Option<NaiveDate>,
+    /// Username of the member's manager.
+    pub manager: Option<String>,
+}
+
+/// A link to an issue board.
+#[derive(Debug, Clone, Serialize)]
+pub struct Board {
+    /// What the board shows, for example `Workflow board`.
+    pub name: String,
+    /// Its address.
+    pub url: String,
+}
+
+/// How urgent a responsibility is while its owner is away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Priority {
+    /// Must be covered every day.
+    High,
+    /// Should be covered.
+    Medium,
+    /// Can wait or be parked.
+    Low,
+}
+
+impl Priority {
+    /// The spelling used in configs and issues: `HIGH`, `MEDIUM`, `LOW`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::High => "HIGH",
+            Priority::Medium => "MEDIUM",
+            Priority::Low => "LOW",
+        }
+    }
+}
+
+/// A duty that someone must pick up while its owner is away.
+#[derive(Debug, Clone)]
+pub struct Responsibility {
+    /// What the duty is, for example `Triage rotation`.
+    pub name: String,
+    /// How urgent it is.
+    pub priority: Priority,
+    /// Where it is tracked.
+    pub link: Option<String>,
+    /// Usernames who can cover it, in order of preference.
+    pub covered_by: Vec<String>,
+    /// Usernames who hold it; empty means the whole team shares it.
+    pub owners: Vec<String>,
+}
+
+/// Settings of the planning job for one team.
+#[derive(Debug, Clone)]
+pub struct PlanningSettings {
+    /// Labels of the planning issue.
+    pub labels: Vec<String>,
+    /// Roles whose members are assigned the planning issue.
+    pub assign_roles: Vec<String>,
+    /// How many days before a milestone starts its planning issue is due.
+    pub create_days_before_start: u32,
+    /// Whether the planning issue is confidential.
+    pub confidential: bool,
+}
+
+/// Settings of the PTO coverage job for one team.
+#[derive(Debug, Clone)]
+pub struct PtoSettings {
+    /// Project that holds the coverage issues (shared so that managers see them together).
+    pub project: String,
+    /// Labels of coverage issues.
+    pub labels: Vec<String>,
+    /// When time off needs a coverage issue.
+    pub coverage: CoverageRule,
+    /// How many days before the first day off the coverage issue is due.
+    pub create_days_before: u32,
+    /// Whether coverage issues are confidential.
+    pub confidential: bool,
+}
+
+/// Settings of the onboarding job for one team.
+#[derive(Debug, Clone)]
+pub struct OnboardingSettings {
+    /// Project that holds the onboarding issues.
+    pub project: String,
+    /// Labels of onboarding issues.
+    pub labels: Vec<String>,
+    /// How many working days before the start date the onboarding issue is due.
+    pub create_days_before: u32,
+    /// The issue's due date, in days after the start date.
+    pub due_days_after_start: u32,
+    /// Whether onboarding issues are confidential.
+    pub confidential: bool,
+}
+
+/// The templates one team's issues are rendered from (the defaults, or the team's own).
+#[derive(Debug, Clone)]
+pub struct TeamTemplates {
+    /// The milestone planning issue.
+    pub planning: Template,
+    /// The PTO coverage issue.
+    pub pto: Template,
+    /// The onboarding issue.
+    pub onboarding: Template,
+}
+
+/// Someone joining a team.
+#[derive(Debug, Clone)]
+pub struct NewHire {
+    /// GitLab username (the account may not exist yet).
+    pub username: String,
+    /// Display name.
+    pub name: String,
+    /// Role, for example `backend-engineer`.
+    pub role: String,
+    /// Id of the team they join.
+    pub team: String,
+    /// First day at work.
+    pub start: NaiveDate,
+    /// Username of their manager.
+    pub manager: Option<String>,
+    /// Username of their onboarding buddy.
+    pub buddy: Option<String>,
+    /// Their IANA time zone.
+    pub timezone: Tz,
+    /// Id of the holiday calendar they observe, if any.
+    pub holidays: Option<String>,
+}

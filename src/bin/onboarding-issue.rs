@@ -1,0 +1,60 @@
+//! `onboarding-issue`: plans onboarding issues for the roster's new hires, or for one given by
+//! hand (a manual pipeline passes them as variables).
+
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use clap::Parser;
+use teamcadence::{CommonArgs, EXIT_USAGE, Job, parse_date};
+use teamcadence_core::jobs::onboarding::ManualHire;
+
+/// Create onboarding issues for new hires.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Create the issue for this new hire now (GitLab username).
+    #[arg(long, env = "NEW_HIRE")]
+    new_hire: Option<String>,
+    /// The new hire's first day (YYYY-MM-DD).
+    #[arg(long, env = "START_DATE", value_parser = parse_date)]
+    start_date: Option<NaiveDate>,
+    /// Their manager's username (default: the roster's, else the team's engineering manager).
+    #[arg(long, env = "MANAGER")]
+    manager: Option<String>,
+    /// Their onboarding buddy's username.
+    #[arg(long, env = "BUDDY")]
+    buddy: Option<String>,
+    /// Their role (default: the roster's, else `engineer`).
+    #[arg(long, env = "ROLE")]
+    role: Option<String>,
+    /// The team they join (needed only when the config has several teams).
+    #[arg(long, env = "TEAM")]
+    team: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    // Pipeline variables arrive as empty strings when left blank in the "Run pipeline" form.
+    let given = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    let manual = match given(args.new_hire) {
+        Some(username) => Some(ManualHire {
+            username,
+            start: args.start_date,
+            manager: given(args.manager),
+            buddy: given(args.buddy),
+            role: given(args.role),
+            team: given(args.team),
+        }),
+        None if args.start_date.is_some() => {
+            return teamcadence::fail(
+                "onboarding-issue",
+                EXIT_USAGE,
+                "--start-date (START_DATE) was given without --new-hire (NEW_HIRE): pass both",
+            );
+        }
+        None => None,
+    };
+    teamcadence::run(Job::Onboarding(manual), &args.common)
+}

@@ -1,0 +1,45 @@
+//! `pto-coverage`: plans coverage issues for recorded time off, or for one absence given by
+//! hand (a manual pipeline passes it as variables).
+
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use clap::Parser;
+use teamcadence::{CommonArgs, EXIT_USAGE, Job, parse_date};
+
+/// Create PTO coverage issues, with backups who are not away themselves.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Create the coverage issue for this person's time off now (GitLab username).
+    #[arg(long, env = "PTO_PERSON")]
+    person: Option<String>,
+    /// First day off (YYYY-MM-DD).
+    #[arg(long, env = "PTO_FROM", value_parser = parse_date)]
+    from: Option<NaiveDate>,
+    /// Last day off, inclusive (YYYY-MM-DD).
+    #[arg(long, env = "PTO_UNTIL", value_parser = parse_date)]
+    until: Option<NaiveDate>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let manual = match (
+        args.person.filter(|p| !p.trim().is_empty()),
+        args.from,
+        args.until,
+    ) {
+        (Some(person), Some(from), Some(until)) => Some((person, from, until)),
+        (None, None, None) => None,
+        _ => {
+            return teamcadence::fail(
+                "pto-coverage",
+                EXIT_USAGE,
+                "time off given by hand needs all of --person, --from and --until (PTO_PERSON, PTO_FROM, PTO_UNTIL)",
+            );
+        }
+    };
+    teamcadence::run(Job::PtoCoverage(manual), &args.common)
+}

@@ -1,0 +1,193 @@
+//! The command-line edge of teamcadence: arguments, reading files, printing results.
+//!
+//! Each binary parses its arguments, builds a [`Job`] and hands it to [`run`]; everything
+//! the jobs decide lives in `teamcadence-core`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use teamcadence_core::config::{Config, SourceFiles};
+use teamcadence_core::jobs::{self, JobError, Scope};
+use teamcadence_core::plan::JobReport;
+
+pub mod output;
+
+/// Exit code: the run did what was due (nothing due is fine too).
+pub const EXIT_OK: u8 = 0;
+/// Exit code: some work failed; the output says which.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code: bad usage or configuration; nothing was written.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Flags every job binary takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommonArgs {
+    /// The teamcadence config file.
+    #[arg(long, env = "TEAMCADENCE_CONFIG", default_value = "teamcadence.yml")]
+    pub config: PathBuf,
+    /// Decide what is due as on this date (YYYY-MM-DD); default: today in the config's
+    /// time zone. Lets a missed day be caught up and makes runs reproducible.
+    #[arg(long, value_parser = parse_date)]
+    pub today: Option<NaiveDate>,
+    /// Compute and print the plan; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output for people (`text`) or machines (`json`).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// How results are printed on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A readable summary followed by each issue in full.
+    Text,
+    /// One JSON document: `{"issues": [...], "warnings": [...], "errors": [...]}`.
+    Json,
+}
+
+/// Parses a `YYYY-MM-DD` argument.
+pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+        format!("`{text}` is not a date: write it as YYYY-MM-DD, for example 2026-12-07")
+    })
+}
+
+/// Reads the files a config names, relative to the config file's folder.
+#[derive(Debug, Clone)]
+pub struct ConfigDir(PathBuf);
+
+impl ConfigDir {
+    /// The folder holding `config_file`.
+    pub fn of(config_file: &Path) -> Self {
+        ConfigDir(
+            config_file
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+        )
+    }
+}
+
+impl SourceFiles for ConfigDir {
+    fn read_to_string(&self, path: &str) -> std::io::Result<String> {
+        std::fs::read_to_string(self.0.join(path))
+    }
+}
+
+/// Reads and validates the config file.
+pub fn load_config(path: &Path) -> anyhow::Result<Config> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "cannot read the config file {}: pass --config PATH or set TEAMCADENCE_CONFIG",
+            path.display()
+        )
+    })?;
+    Ok(Config::parse(
+        &path.display().to_string(),
+        &text,
+        &ConfigDir::of(path),
+    )?)
+}
+
+/// Today in the config's time zone, unless `--today` says otherwise.
+pub fn today(config: &Config, given: Option<NaiveDate>) -> NaiveDate {
+    given.unwrap_or_else(|| {
+        chrono::Utc::now()
+            .with_timezone(&config.timezone)
+            .date_naive()
+    })
+}
+
+/// Which job to run, with the input given by hand, if any.
+#[derive(Debug, Clone)]
+pub enum Job {
+    /// The milestone planning issue of every team.
+    Planning,
+    /// Onboarding issues, with one hire given by hand.
+    Onboarding(Option<jobs::onboarding::ManualHire>),
+    /// PTO coverage issues, with one absence given by hand: (person, from, until).
+    PtoCoverage(Option<(String, NaiveDate, NaiveDate)>),
+}
+
+impl Job {
+    /// The binary's name, used in messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Job::Planning => "planning-issue",
+            Job::Onboarding(_) => "onboarding-issue",
+            Job::PtoCoverage(_) => "pto-coverage",
+        }
+    }
+
+    fn plan(self, config: &Config, today: NaiveDate) -> Result<JobReport, JobError> {
+        match self {
+            Job::Planning => jobs::planning::plan(config, today),
+            Job::Onboarding(manual) => {
+                let hire = manual
+                    .map(|m| jobs::onboarding::manual_hire(config, m))
+                    .transpose()?;
+                jobs::onboarding::plan(config, today, Scope::Upcoming, hire)
+            }
+            Job::PtoCoverage(manual) => {
+                let time_off = manual
+                    .map(|(person, from, until)| {
+                        jobs::pto::manual_time_off(config, &person, from, until)
+                    })
+                    .transpose()?;
+                jobs::pto::plan(config, today, Scope::Upcoming, time_off)
+            }
+        }
+    }
+}
+
+/// Runs a job end to end and returns the process exit code. Errors go to stderr, results to
+/// stdout.
+pub fn run(job: Job, args: &CommonArgs) -> ExitCode {
+    let name = job.name();
+    let config = match load_config(&args.config) {
+        Ok(config) => config,
+        Err(e) => return fail(name, EXIT_USAGE, &format!("{e:#}")),
+    };
+    let today = today(&config, args.today);
+    let report = match job.plan(&config, today) {
+        Ok(report) => report,
+        Err(e) => return fail(name, EXIT_USAGE, &format!("{e}\nnothing was written")),
+    };
+    if !args.dry_run {
+        return fail(
+            name,
+            EXIT_USAGE,
+            "writing issues to GitLab is not available in this version; run with --dry-run to see the plan",
+        );
+    }
+    let printed = match args.format {
+        Format::Text => output::text(name, today, true, &report),
+        Format::Json => output::json(&report),
+    };
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(printed.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        eprintln!("{name}: cannot write the output: {e}");
+        return ExitCode::from(EXIT_FAILED);
+    }
+    for error in &report.errors {
+        eprintln!("{name}: error: {error}");
+    }
+    if report.errors.is_empty() {
+        ExitCode::from(EXIT_OK)
+    } else {
+        ExitCode::from(EXIT_FAILED)
+    }
+}
+
+/// Prints `message` on stderr and returns `code`.
+pub fn fail(name: &str, code: u8, message: &str) -> ExitCode {
+    eprintln!("{name}: {message}");
+    ExitCode::from(code)
+}
