@@ -498,6 +498,7 @@ impl Validator<'_> {
         let mut team_ids = BTreeSet::new();
         let mut teams = Vec::new();
         for raw_team in raw.teams {
+            let id_at = raw_team.value.id.referenced;
             let team = self.team(
                 raw_team,
                 timezone,
@@ -508,7 +509,7 @@ impl Validator<'_> {
             );
             if !team_ids.insert(team.id.clone()) {
                 self.problem(
-                    None,
+                    Some(id_at),
                     format!("teams[{}].id", team.id),
                     format!("team id `{}` is used twice", team.id),
                     "give each team its own id",

@@ -1,0 +1,195 @@
+//! The configuration's error messages, pinned: each names the file, line, column and field,
+//! says what is wrong and what to do.
+
+use std::collections::BTreeMap;
+
+use teamcadence_core::config::{Config, ConfigError, Milestones, SourceFiles};
+
+/// Files held in memory, as a config folder would hold them.
+#[derive(Default)]
+struct Files(BTreeMap<&'static str, &'static str>);
+
+impl SourceFiles for Files {
+    fn read_to_string(&self, path: &str) -> std::io::Result<String> {
+        self.0
+            .get(path)
+            .map(|text| (*text).to_owned())
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"))
+    }
+}
+
+const TEAM: &str = "teams:
+  - id: a
+    name: A
+    project: g/p
+    members:
+      - { username: alice, name: Alice, role: engineering-manager }
+";
+
+fn error(text: &str, files: &Files) -> String {
+    match Config::parse("team.yml", text, files) {
+        Ok(_) => panic!("expected an error for:\n{text}"),
+        Err(ConfigError { .. }) => Config::parse("team.yml", text, files)
+            .expect_err("error")
+            .to_string(),
+    }
+}
+
+#[test]
+fn a_minimal_config_gets_the_documented_defaults() {
+    let config = Config::parse("team.yml", TEAM, &Files::default()).expect("valid");
+    assert_eq!(config.timezone, chrono_tz::Tz::UTC);
+    assert!(matches!(config.milestones, Milestones::Release(_)));
+    let team = &config.teams[0];
+    assert_eq!(team.planning.labels, ["Planning Issue"]);
+    assert_eq!(
+        team.planning.assign_roles,
+        ["engineering-manager", "product-manager"]
+    );
+    assert_eq!(team.planning.create_days_before_start, 12);
+    assert_eq!(team.pto.project, "g/p");
+    assert_eq!(team.pto.coverage.min_working_days, 5);
+    assert_eq!(team.pto.create_days_before, 14);
+    assert_eq!(team.onboarding.create_days_before, 5);
+    assert_eq!(team.onboarding.due_days_after_start, 30);
+    assert!(team.onboarding.confidential);
+    assert_eq!(team.templates.planning.name(), "templates/planning.md");
+}
+
+#[test]
+fn bad_dates_say_how_to_write_one() {
+    let text =
+        format!("{TEAM}time_off:\n  - {{ person: alice, from: 2026-13-01, until: 2026-12-02 }}\n");
+    assert_eq!(
+        error(&text, &Files::default()),
+        "team.yml: 1 problem in the configuration; nothing was written
+  team.yml:8:28: (file): `2026-13-01` is not a date: write it as YYYY-MM-DD, for example 2026-12-25
+    hint: fix the YAML at this place (see examples/teamcadence.yml for a complete config)"
+    );
+}
+
+#[test]
+fn holiday_calendars_must_exist_and_parse() {
+    let text = format!(
+        "holidays:\n  empty: {{}}\n  broken: {{ ics: broken.ics }}\n  gone: {{ ics: gone.ics }}\n{TEAM}"
+    );
+    let files = Files(BTreeMap::from([(
+        "broken.ics",
+        "BEGIN:VCALENDAR\nthis is not ics\n",
+    )]));
+    let text = error(&text, &files);
+    assert!(
+        text.starts_with("team.yml: 3 problems in the configuration; nothing was written\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  team.yml:2:10: holidays.empty: holiday calendar `empty` has neither `dates` nor `ics`
+    hint: list the dates (`dates: [2026-12-25]`) or name an iCalendar file (`ics: holidays/us.ics`)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  team.yml:3:18: holidays.broken.ics: `broken.ics` is not a usable iCalendar file: "
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  team.yml:4:16: holidays.gone.ics: cannot read `gone.ics`: no such file
+    hint: paths are relative to the config file's folder; check that the file exists"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn milestone_lists_are_checked() {
+    let overlapping = format!(
+        "milestones:\n  source: list\n  list:\n    - {{ title: \"1.0\", start: 2027-01-01, end: 2027-01-31 }}\n    - {{ title: \"1.1\", start: 2027-01-20, end: 2027-02-28 }}\n{TEAM}"
+    );
+    let text = error(&overlapping, &Files::default());
+    assert!(text.contains("team.yml:2:11: milestones.list: "), "{text}");
+    assert!(text.contains("overlap"), "{text}");
+
+    let backwards = format!(
+        "milestones:\n  source: list\n  list:\n    - {{ title: \"1.0\", start: 2027-01-31, end: 2027-01-01 }}\n{TEAM}"
+    );
+    let text = error(&backwards, &Files::default());
+    assert!(
+        text.contains("team.yml:4:7: milestones.list[1.0]: "),
+        "{text}"
+    );
+    assert!(text.contains("hint: check the milestone's dates"), "{text}");
+
+    let unknown = format!("milestones: {{ source: jira }}\n{TEAM}");
+    assert_eq!(
+        error(&unknown, &Files::default()),
+        "team.yml: 1 problem in the configuration; nothing was written
+  team.yml:1:23: milestones.source: unknown milestone source `jira`
+    hint: use `gitlab-release` (GitLab's monthly release calendar) or `list` (milestones listed here)"
+    );
+
+    let not_a_release = format!(
+        "milestones: {{ source: gitlab-release, anchor: {{ version: \"17.0\", released: 2024-05-17 }} }}\n{TEAM}"
+    );
+    let text = error(&not_a_release, &Files::default());
+    assert!(
+        text.contains("team.yml:1:47: milestones.anchor: "),
+        "{text}"
+    );
+}
+
+#[test]
+fn team_settings_are_checked() {
+    let text = "teams:
+  - id: a
+    name: A
+    project: g/p
+    labels: [\"one, two\"]
+    members:
+      - { username: alice, name: Alice, role: engineering-manager, weekend: [mon, tue, wed, thu, fri, sat, sun] }
+      - { username: \"@bob\", name: Bob, role: backend-engineer }
+      - { username: alice, name: Alice again, role: backend-engineer }
+    pto: { min_working_days: 0 }
+    responsibilities:
+      - { name: Triage, priority: URGENT, covered_by: [alice] }
+  - id: a
+    name: A again
+    project: g/q
+    members: []
+";
+    let message = error(text, &Files::default());
+    // The priority is a parse error: serde stops there, before validation.
+    assert_eq!(
+        message,
+        "team.yml: 1 problem in the configuration; nothing was written
+  team.yml:12:35: (file): `URGENT` is not a priority: use HIGH, MEDIUM or LOW
+    hint: fix the YAML at this place (see examples/teamcadence.yml for a complete config)"
+    );
+    let message = error(&text.replace("URGENT", "HIGH"), &Files::default());
+    for expected in [
+        "team.yml:5:14: teams[a].labels: `one, two` is not a usable label\n    hint: labels are non-empty and contain no comma (GitLab splits labels on commas)",
+        "team.yml:7:21: teams[a].members[alice].weekend: every day of the week is a weekend day",
+        "team.yml:8:21: teams[a].members[@bob].username: `@bob` is not a GitLab username\n    hint: write the username without `@`: letters, digits, `_`, `-` and `.` only",
+        "team.yml:9:21: teams[a].members[alice].username: `alice` is listed twice in this team",
+        "team.yml:10:30: teams[a].pto.min_working_days: `min_working_days` must be at least 1",
+        "team.yml:13:9: teams[a].id: team id `a` is used twice\n    hint: give each team its own id",
+    ] {
+        assert!(
+            message.contains(expected),
+            "missing:\n{expected}\nin:\n{message}"
+        );
+    }
+}
+
+#[test]
+fn mass_mention_usernames_are_refused() {
+    let text = TEAM.replace("username: alice", "username: all");
+    let message = error(&text, &Files::default());
+    assert!(
+        message.contains("teams[a].members[all].username: `all` is not a GitLab username"),
+        "{message}"
+    );
+}
