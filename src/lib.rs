@@ -95,11 +95,12 @@ pub fn load_config(path: &Path) -> anyhow::Result<Config> {
 
 /// Today in the config's time zone, unless `--today` says otherwise.
 pub fn today(config: &Config, given: Option<NaiveDate>) -> NaiveDate {
-    given.unwrap_or_else(|| {
-        chrono::Utc::now()
-            .with_timezone(&config.timezone)
-            .date_naive()
-    })
+    given.unwrap_or_else(|| date_in(config.timezone, chrono::Utc::now()))
+}
+
+/// The calendar date in `zone` at the instant `now`: what "today" means for a team there.
+pub fn date_in(zone: chrono_tz::Tz, now: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+    now.with_timezone(&zone).date_naive()
 }
 
 /// Which job to run, with the input given by hand, if any.
@@ -190,4 +191,34 @@ pub fn run(job: Job, args: &CommonArgs) -> ExitCode {
 pub fn fail(name: &str, code: u8, message: &str) -> ExitCode {
     eprintln!("{name}: {message}");
     ExitCode::from(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("date")
+    }
+
+    #[test]
+    fn today_is_the_date_in_the_configs_zone() {
+        let late_evening_utc = "2026-11-20T23:30:00Z".parse().expect("instant");
+        let amsterdam: chrono_tz::Tz = "Europe/Amsterdam".parse().expect("zone");
+        let new_york: chrono_tz::Tz = "America/New_York".parse().expect("zone");
+        assert_eq!(date_in(amsterdam, late_evening_utc), ymd(2026, 11, 21));
+        assert_eq!(date_in(new_york, late_evening_utc), ymd(2026, 11, 20));
+    }
+
+    #[test]
+    fn dates_are_parsed_strictly() {
+        assert_eq!(parse_date("2026-12-07"), Ok(ymd(2026, 12, 7)));
+        assert_eq!(
+            parse_date("07/12/2026"),
+            Err(
+                "`07/12/2026` is not a date: write it as YYYY-MM-DD, for example 2026-12-07"
+                    .to_owned()
+            )
+        );
+    }
 }
