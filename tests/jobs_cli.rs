@@ -48,9 +48,18 @@ fn stderr(output: &Output) -> String {
 }
 
 fn json_run(name: &str, args: &[&str]) -> Value {
+    json_run_with_env(name, args, &[])
+}
+
+/// A dry-run on the example in JSON, with pipeline variables set as a manual pipeline would.
+fn json_run_with_env(name: &str, args: &[&str], env: &[(&str, &str)]) -> Value {
     let mut all = vec!["--config", EXAMPLE, "--dry-run", "--format", "json"];
     all.extend_from_slice(args);
-    let output = run(name, &all);
+    let output = bin(name)
+        .args(&all)
+        .envs(env.iter().copied())
+        .output()
+        .expect("binary runs");
     assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
     serde_json::from_str(&stdout(&output)).expect("one JSON document on stdout")
 }
@@ -260,23 +269,15 @@ fn pto_manual_absence_from_flags_and_env_is_created_at_once() {
     let plan = issue(&from_flags, "pto/heidi/2027-03-01");
     assert_eq!(plan["action"], "create");
 
-    let output = bin("pto-coverage")
-        .args([
-            "--config",
-            EXAMPLE,
-            "--dry-run",
-            "--format",
-            "json",
-            "--today",
-            "2026-11-20",
-        ])
-        .env("PTO_PERSON", "heidi")
-        .env("PTO_FROM", "2027-03-01")
-        .env("PTO_UNTIL", "2027-03-02")
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let from_env: Value = serde_json::from_str(&stdout(&output)).expect("json");
+    let from_env = json_run_with_env(
+        "pto-coverage",
+        &["--today", "2026-11-20"],
+        &[
+            ("PTO_PERSON", "heidi"),
+            ("PTO_FROM", "2027-03-01"),
+            ("PTO_UNTIL", "2027-03-02"),
+        ],
+    );
     assert_eq!(issue(&from_env, "pto/heidi/2027-03-01"), plan);
 }
 
@@ -387,24 +388,17 @@ fn onboarding_weeks_carry_working_day_due_dates() {
 
 #[test]
 fn onboarding_manual_hire_from_env_is_created_at_once() {
-    let output = bin("onboarding-issue")
-        .args([
-            "--config",
-            EXAMPLE,
-            "--dry-run",
-            "--format",
-            "json",
-            "--today",
-            "2026-11-20",
-        ])
-        .env("NEW_HIRE", "zed")
-        .env("START_DATE", "2027-02-01")
-        .env("BUDDY", "carol")
-        .env("MANAGER", "")
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let document: Value = serde_json::from_str(&stdout(&output)).expect("json");
+    let document = json_run_with_env(
+        "onboarding-issue",
+        &["--today", "2026-11-20"],
+        &[
+            ("NEW_HIRE", "zed"),
+            ("START_DATE", "2027-02-01"),
+            ("BUDDY", "carol"),
+            // Left blank in the "Run pipeline" form: not given.
+            ("MANAGER", ""),
+        ],
+    );
     let plan = issue(&document, "onboarding/zed");
     assert_eq!(plan["action"], "create");
     assert_eq!(
