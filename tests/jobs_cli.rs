@@ -648,7 +648,7 @@ fn unknown_key_is_an_error_with_its_line() {
     let text = stderr(&output);
     assert!(
         text.starts_with(
-            "pto-coverage: teamcadence.yml: 1 problem in the configuration; nothing was written\n  teamcadence.yml:5:5: (file): unknown field `membres`, expected one of"
+            "pto-coverage: teamcadence.yml: 1 problem in the configuration; nothing was written\n  teamcadence.yml:5:5: unknown field `membres`, expected one of"
         ),
         "{text}"
     );

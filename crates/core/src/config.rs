@@ -123,7 +123,8 @@ pub struct Problem {
     pub line: Option<u32>,
     /// 1-based column, where known.
     pub column: Option<u32>,
-    /// Which setting, for example `teams[code-creation].members[alice].manager`.
+    /// Which setting, for example `teams[code-creation].members[alice].manager`; empty when
+    /// the YAML itself could not be read there.
     pub field: String,
     /// What is wrong.
     pub message: String,
@@ -150,7 +151,7 @@ impl Problem {
         Problem {
             line: location.map(|l| l.line() as u32),
             column: location.map(|l| l.column() as u32),
-            field: "(file)".to_owned(),
+            field: String::new(),
             message,
             hint: Some(hint.to_owned()),
         }
@@ -184,7 +185,10 @@ impl fmt::Display for ConfigError {
                     write!(f, ":{column}")?;
                 }
             }
-            write!(f, ": {}: {}", p.field, p.message)?;
+            if !p.field.is_empty() {
+                write!(f, ": {}", p.field)?;
+            }
+            write!(f, ": {}", p.message)?;
             if let Some(hint) = &p.hint {
                 write!(f, "\n    hint: {hint}")?;
             }

@@ -63,7 +63,7 @@ fn bad_dates_say_how_to_write_one() {
     assert_eq!(
         error(&text, &Files::default()),
         "team.yml: 1 problem in the configuration; nothing was written
-  team.yml:8:28: (file): `2026-13-01` is not a date: write it as YYYY-MM-DD, for example 2026-12-25
+  team.yml:8:28: `2026-13-01` is not a date: write it as YYYY-MM-DD, for example 2026-12-25
     hint: fix the YAML at this place (see examples/teamcadence.yml for a complete config)"
     );
 }
@@ -165,7 +165,7 @@ fn team_settings_are_checked() {
     assert_eq!(
         message,
         "team.yml: 1 problem in the configuration; nothing was written
-  team.yml:12:35: (file): `URGENT` is not a priority: use HIGH, MEDIUM or LOW
+  team.yml:12:35: `URGENT` is not a priority: use HIGH, MEDIUM or LOW
     hint: fix the YAML at this place (see examples/teamcadence.yml for a complete config)"
     );
     let message = error(&text.replace("URGENT", "HIGH"), &Files::default());
