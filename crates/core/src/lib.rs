@@ -16,6 +16,7 @@ pub mod plan;
 pub mod team;
 pub mod template;
 pub mod time_off;
+pub mod tracker;
 
 pub use calendar::{Calendars, Holidays, WorkingCalendar};
 pub use config::{Config, ConfigError};

@@ -1,0 +1,262 @@
+//! The narrow port to an issue tracker: the few things the jobs need from GitLab.
+//!
+//! The GitLab adapter implements [`IssueTracker`]; tests may implement it too. Types here are
+//! domain types: what GitLab sends on the wire stays in the adapter.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// Whether an issue is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueState {
+    /// Open (GitLab: `opened`).
+    Opened,
+    /// Closed (GitLab: `closed`).
+    Closed,
+}
+
+/// An issue as the tracker holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedIssue {
+    /// Full path of the project the issue is in.
+    pub project: String,
+    /// The issue's number within its project.
+    pub iid: u64,
+    /// Title.
+    pub title: String,
+    /// Markdown description (empty when none).
+    pub description: String,
+    /// Open or closed.
+    pub state: IssueState,
+    /// Labels.
+    pub labels: Vec<String>,
+    /// Usernames of the assignees.
+    pub assignees: Vec<String>,
+    /// Title of its milestone, if any.
+    pub milestone: Option<String>,
+    /// Due date, if any.
+    pub due_date: Option<NaiveDate>,
+    /// Whether it is confidential.
+    pub confidential: bool,
+    /// Its address.
+    pub web_url: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// An issue to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewIssue {
+    /// Full path of the project to create it in.
+    pub project: String,
+    /// Title.
+    pub title: String,
+    /// Markdown description.
+    pub description: String,
+    /// Labels (GitLab creates unknown ones).
+    pub labels: Vec<String>,
+    /// Usernames to assign; the adapter resolves them to user ids. Usernames without an
+    /// account are left out and reported by [`CreatedIssue::unknown_assignees`].
+    pub assignees: Vec<String>,
+    /// Title of the milestone to set; the adapter finds it in the project or its groups.
+    pub milestone: Option<String>,
+    /// Due date.
+    pub due_date: Option<NaiveDate>,
+    /// Whether it is confidential.
+    pub confidential: bool,
+}
+
+/// The result of creating an issue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedIssue {
+    /// The issue as created.
+    pub issue: TrackedIssue,
+    /// Assignees whose username has no account, so were not assigned.
+    pub unknown_assignees: Vec<String>,
+    /// The milestone title when no such milestone exists, so none was set.
+    pub unknown_milestone: Option<String>,
+}
+
+/// Which issues to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IssueQuery {
+    /// Issues must carry all of these labels.
+    pub labels: Vec<String>,
+    /// Only issues in this state; `None` lists all.
+    pub state: Option<IssueState>,
+    /// Only issues created after this instant.
+    pub created_after: Option<DateTime<Utc>>,
+}
+
+/// Changes to an issue; `None` and empty lists leave things as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IssueEdit {
+    /// New title.
+    pub title: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New due date.
+    pub due_date: Option<NaiveDate>,
+    /// Labels to add.
+    pub add_labels: Vec<String>,
+    /// Labels to remove.
+    pub remove_labels: Vec<String>,
+    /// Close or reopen.
+    pub state: Option<IssueState>,
+}
+
+/// How two issues relate (GitLab's `link_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkType {
+    /// `relates_to`.
+    RelatesTo,
+    /// `blocks`.
+    Blocks,
+    /// `is_blocked_by`.
+    IsBlockedBy,
+}
+
+/// Where milestones are listed from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MilestoneScope {
+    /// A group's milestones (full path).
+    Group(String),
+    /// A project's milestones (full path), including its groups' ones.
+    Project(String),
+}
+
+/// A GitLab milestone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedMilestone {
+    /// Global id.
+    pub id: u64,
+    /// Title.
+    pub title: String,
+    /// Start date, when set.
+    pub start_date: Option<NaiveDate>,
+    /// Due date, when set.
+    pub due_date: Option<NaiveDate>,
+    /// Whether it is active (not closed).
+    pub active: bool,
+    /// Its address.
+    pub web_url: Option<String>,
+}
+
+/// A GitLab iteration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedIteration {
+    /// Global id.
+    pub id: u64,
+    /// Title, when the cadence gives one.
+    pub title: Option<String>,
+    /// First day.
+    pub start_date: NaiveDate,
+    /// Last day.
+    pub due_date: NaiveDate,
+    /// Its address.
+    pub web_url: Option<String>,
+}
+
+/// A GitLab user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedUser {
+    /// Global id.
+    pub id: u64,
+    /// Username.
+    pub username: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// A user's GitLab status.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserStatus {
+    /// Whether they set themselves as busy.
+    pub busy: bool,
+    /// The status message, if any.
+    pub message: Option<String>,
+    /// When the status clears itself, if set.
+    pub clear_status_at: Option<DateTime<Utc>>,
+}
+
+/// Why a tracker call failed, in terms a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TrackerError {
+    /// The token is missing, invalid or expired (401).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The token lacks a scope or role (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The project, issue, file or user does not exist or is not visible to the token (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// GitLab refused the request's content (400, 409, 422), with its message.
+    #[error("{0}")]
+    Invalid(String),
+    /// GitLab could not be reached or kept failing after the retry budget (5xx, 429,
+    /// connection errors); nothing was changed.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A write was sent but its answer was lost: it may or may not have happened. Check
+    /// before trying again.
+    #[error("{0}")]
+    Uncertain(String),
+}
+
+/// What the jobs need from an issue tracker.
+#[allow(async_fn_in_trait)]
+pub trait IssueTracker {
+    /// Every issue of `project` matching `query`, across all pages.
+    async fn list_issues(
+        &self,
+        project: &str,
+        query: &IssueQuery,
+    ) -> Result<Vec<TrackedIssue>, TrackerError>;
+
+    /// Creates an issue. A lost answer is [`TrackerError::Uncertain`], never retried blindly.
+    async fn create_issue(&self, issue: &NewIssue) -> Result<CreatedIssue, TrackerError>;
+
+    /// Changes an issue.
+    async fn edit_issue(
+        &self,
+        project: &str,
+        iid: u64,
+        edit: &IssueEdit,
+    ) -> Result<TrackedIssue, TrackerError>;
+
+    /// Adds a comment to an issue.
+    async fn add_note(&self, project: &str, iid: u64, body: &str) -> Result<(), TrackerError>;
+
+    /// Links issue `iid` of `project` to another issue.
+    async fn link_issues(
+        &self,
+        project: &str,
+        iid: u64,
+        target_project: &str,
+        target_iid: u64,
+        link_type: LinkType,
+    ) -> Result<(), TrackerError>;
+
+    /// The raw text of a repository file at a branch, tag or commit.
+    async fn read_file(
+        &self,
+        project: &str,
+        path: &str,
+        git_ref: &str,
+    ) -> Result<String, TrackerError>;
+
+    /// Milestones of a group or project (all states).
+    async fn list_milestones(
+        &self,
+        scope: &MilestoneScope,
+    ) -> Result<Vec<TrackedMilestone>, TrackerError>;
+
+    /// Iterations of a group.
+    async fn list_iterations(&self, group: &str) -> Result<Vec<TrackedIteration>, TrackerError>;
+
+    /// The user with this username, if there is one.
+    async fn find_user(&self, username: &str) -> Result<Option<TrackedUser>, TrackerError>;
+
+    /// The user's status, if the user exists.
+    async fn user_status(&self, username: &str) -> Result<Option<UserStatus>, TrackerError>;
+}
