@@ -6,6 +6,7 @@
 //! (files the configuration names are read through the [`config::SourceFiles`] port), so the
 //! whole planning logic is testable without a server.
 
+pub mod apply;
 pub mod calendar;
 pub mod config;
 pub mod defaults;

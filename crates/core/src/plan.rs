@@ -62,6 +62,8 @@ pub struct IssuePlan {
     pub confidential: bool,
     /// Address of the issue once it exists in GitLab.
     pub web_url: Option<String>,
+    /// Why applying this plan failed, if it did; a re-run tries again.
+    pub error: Option<String>,
 }
 
 /// Everything one run of a job decided: its plans and the warnings worth a person's attention.

@@ -139,6 +139,7 @@ impl Draft<'_> {
             due_date: due_date.or(self.due_date),
             confidential: confidential.unwrap_or(self.confidential),
             web_url: None,
+            error: None,
         })
     }
 }

@@ -1,0 +1,461 @@
+//! Exactly-once application of issue plans, against an in-memory tracker that can lose
+//! answers, fail listings and interleave two runs. (The same guarantees are tested end to
+//! end against the fake GitLab server in the workspace's `tests/`.)
+
+use std::cell::{Cell, RefCell};
+
+use chrono::{DateTime, TimeZone, Utc};
+use teamcadence_core::apply::{ApplyOptions, apply, key_in, marker};
+use teamcadence_core::plan::{Action, IssuePlan, JobReport};
+use teamcadence_core::tracker::{
+    CreatedIssue, IssueEdit, IssueQuery, IssueState, IssueTracker, LinkType, MilestoneScope,
+    NewIssue, TrackedIssue, TrackedIteration, TrackedMilestone, TrackedUser, TrackerError,
+    UserStatus,
+};
+
+/// An issue tracker in memory, with knobs for the failures a real network has.
+#[derive(Default)]
+struct Memory {
+    issues: RefCell<Vec<TrackedIssue>>,
+    notes: RefCell<Vec<(u64, String)>>,
+    clock: Cell<i64>,
+    /// Creates that store the issue but lose the answer.
+    lose_answers: Cell<u32>,
+    /// Creates that fail with a lost answer without storing anything.
+    fail_before_storing: Cell<u32>,
+    /// Listings that fail.
+    failing_lists: Cell<u32>,
+    /// Yield to other tasks inside each call, so two runs interleave.
+    interleave: bool,
+    lists: Cell<u32>,
+    creates: Cell<u32>,
+}
+
+impl Memory {
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.set(self.clock.get() + 1);
+        Utc.timestamp_opt(1_790_000_000 + self.clock.get(), 0)
+            .unwrap()
+    }
+
+    async fn pause(&self) {
+        if self.interleave {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    fn open_with_key(&self, key: &str) -> Vec<TrackedIssue> {
+        self.issues
+            .borrow()
+            .iter()
+            .filter(|i| i.state == IssueState::Opened && key_in(&i.description) == Some(key))
+            .cloned()
+            .collect()
+    }
+}
+
+impl IssueTracker for Memory {
+    async fn list_issues(
+        &self,
+        project: &str,
+        query: &IssueQuery,
+    ) -> Result<Vec<TrackedIssue>, TrackerError> {
+        self.pause().await;
+        self.lists.set(self.lists.get() + 1);
+        if self.failing_lists.get() > 0 {
+            self.failing_lists.set(self.failing_lists.get() - 1);
+            return Err(TrackerError::Unavailable(
+                "GitLab answered 503 five times".into(),
+            ));
+        }
+        Ok(self
+            .issues
+            .borrow()
+            .iter()
+            .filter(|i| i.project == project)
+            .filter(|i| query.labels.iter().all(|l| i.labels.contains(l)))
+            .filter(|i| query.state.is_none_or(|s| s == i.state))
+            .cloned()
+            .collect())
+    }
+
+    async fn create_issue(&self, issue: &NewIssue) -> Result<CreatedIssue, TrackerError> {
+        self.pause().await;
+        self.creates.set(self.creates.get() + 1);
+        if self.fail_before_storing.get() > 0 {
+            self.fail_before_storing
+                .set(self.fail_before_storing.get() - 1);
+            return Err(TrackerError::Uncertain("connection reset".into()));
+        }
+        let iid = self.issues.borrow().len() as u64 + 1;
+        let stored = TrackedIssue {
+            project: issue.project.clone(),
+            iid,
+            title: issue.title.clone(),
+            description: issue.description.clone(),
+            state: IssueState::Opened,
+            labels: issue.labels.clone(),
+            assignees: issue.assignees.clone(),
+            milestone: issue.milestone.clone(),
+            due_date: issue.due_date,
+            confidential: issue.confidential,
+            web_url: format!("https://gitlab.example/{}/-/issues/{iid}", issue.project),
+            created_at: self.now(),
+        };
+        self.issues.borrow_mut().push(stored.clone());
+        self.pause().await;
+        if self.lose_answers.get() > 0 {
+            self.lose_answers.set(self.lose_answers.get() - 1);
+            return Err(TrackerError::Uncertain(
+                "502 Bad Gateway after sending".into(),
+            ));
+        }
+        Ok(CreatedIssue {
+            issue: stored,
+            unknown_assignees: Vec::new(),
+            unknown_milestone: None,
+        })
+    }
+
+    async fn edit_issue(
+        &self,
+        project: &str,
+        iid: u64,
+        edit: &IssueEdit,
+    ) -> Result<TrackedIssue, TrackerError> {
+        self.pause().await;
+        let mut issues = self.issues.borrow_mut();
+        let issue = issues
+            .iter_mut()
+            .find(|i| i.project == project && i.iid == iid)
+            .ok_or_else(|| TrackerError::NotFound(format!("#{iid}")))?;
+        if let Some(state) = edit.state {
+            issue.state = state;
+        }
+        Ok(issue.clone())
+    }
+
+    async fn add_note(&self, _project: &str, iid: u64, body: &str) -> Result<(), TrackerError> {
+        self.notes.borrow_mut().push((iid, body.to_owned()));
+        Ok(())
+    }
+
+    async fn link_issues(
+        &self,
+        _: &str,
+        _: u64,
+        _: &str,
+        _: u64,
+        _: LinkType,
+    ) -> Result<(), TrackerError> {
+        unimplemented!("not used by apply")
+    }
+
+    async fn read_file(&self, _: &str, _: &str, _: &str) -> Result<String, TrackerError> {
+        unimplemented!("not used by apply")
+    }
+
+    async fn list_milestones(
+        &self,
+        _: &MilestoneScope,
+    ) -> Result<Vec<TrackedMilestone>, TrackerError> {
+        unimplemented!("not used by apply")
+    }
+
+    async fn list_iterations(&self, _: &str) -> Result<Vec<TrackedIteration>, TrackerError> {
+        unimplemented!("not used by apply")
+    }
+
+    async fn find_user(&self, _: &str) -> Result<Option<TrackedUser>, TrackerError> {
+        unimplemented!("not used by apply")
+    }
+
+    async fn user_status(&self, _: &str) -> Result<Option<UserStatus>, TrackerError> {
+        unimplemented!("not used by apply")
+    }
+}
+
+fn plan(key: &str, project: &str) -> IssuePlan {
+    IssuePlan {
+        key: key.to_owned(),
+        action: Action::Create,
+        project: project.to_owned(),
+        title: format!("Title of {key}"),
+        description: format!("Body of {key}"),
+        labels: vec!["Planning Issue".to_owned()],
+        assignees: vec!["alice".to_owned()],
+        milestone: Some("19.8".to_owned()),
+        due_date: None,
+        confidential: false,
+        web_url: None,
+        error: None,
+    }
+}
+
+fn report(plans: Vec<IssuePlan>) -> JobReport {
+    JobReport {
+        issues: plans,
+        ..JobReport::default()
+    }
+}
+
+fn options() -> ApplyOptions {
+    ApplyOptions {
+        kind_label: "teamcadence::planning".to_owned(),
+        dry_run: false,
+        create_attempts: 3,
+    }
+}
+
+fn run<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime")
+        .block_on(future)
+}
+
+#[test]
+fn markers_round_trip_and_the_last_one_wins() {
+    let description = format!(
+        "text {}\nmore\n{}",
+        marker("a/b/1"),
+        marker("planning/x/19.8")
+    );
+    assert_eq!(key_in(&description), Some("planning/x/19.8"));
+    assert_eq!(key_in("no marker here"), None);
+    assert_eq!(key_in("<!-- teamcadence:key=unterminated"), None);
+}
+
+#[test]
+fn creates_once_then_reports_exists() {
+    let tracker = Memory::default();
+    let mut first = report(vec![
+        plan("planning/a/19.8", "g/a"),
+        plan("planning/b/19.8", "g/a"),
+    ]);
+    run(apply(&tracker, &mut first, &options()));
+    assert!(first.errors.is_empty(), "{:?}", first.errors);
+    assert_eq!(tracker.creates.get(), 2);
+    // One listing before creating, one to look for concurrent duplicates after.
+    assert_eq!(tracker.lists.get(), 2);
+    let stored = tracker.issues.borrow().clone();
+    assert_eq!(key_in(&stored[0].description), Some("planning/a/19.8"));
+    assert!(
+        stored[0]
+            .description
+            .starts_with("Body of planning/a/19.8\n\n<!-- teamcadence:key=")
+    );
+    assert_eq!(
+        stored[0].labels,
+        ["Planning Issue", "teamcadence::planning"]
+    );
+    assert_eq!(
+        first.issues[0].web_url.as_deref(),
+        Some(stored[0].web_url.as_str())
+    );
+    assert_eq!(first.issues[0].action, Action::Create);
+
+    let mut second = report(vec![
+        plan("planning/a/19.8", "g/a"),
+        plan("planning/b/19.8", "g/a"),
+    ]);
+    run(apply(&tracker, &mut second, &options()));
+    assert_eq!(tracker.creates.get(), 2, "a re-run creates nothing");
+    assert_eq!(
+        tracker.lists.get(),
+        3,
+        "a re-run lists once and sweeps nothing"
+    );
+    assert!(second.issues.iter().all(|p| p.action == Action::Exists));
+    assert_eq!(second.issues[1].web_url, first.issues[1].web_url);
+}
+
+#[test]
+fn a_lost_answer_is_checked_by_key_before_any_retry() {
+    let tracker = Memory {
+        lose_answers: Cell::new(1),
+        ..Memory::default()
+    };
+    let mut plans = report(vec![plan("pto/bob/2026-12-21", "g/pto")]);
+    run(apply(&tracker, &mut plans, &options()));
+    assert!(plans.errors.is_empty(), "{:?}", plans.errors);
+    assert_eq!(
+        tracker.creates.get(),
+        1,
+        "the stored issue was found, not created again"
+    );
+    assert_eq!(tracker.issues.borrow().len(), 1);
+    assert!(plans.issues[0].web_url.is_some());
+}
+
+#[test]
+fn a_create_that_never_arrived_is_tried_again() {
+    let tracker = Memory {
+        fail_before_storing: Cell::new(2),
+        ..Memory::default()
+    };
+    let mut plans = report(vec![plan("pto/bob/2026-12-21", "g/pto")]);
+    run(apply(&tracker, &mut plans, &options()));
+    assert!(plans.errors.is_empty(), "{:?}", plans.errors);
+    assert_eq!(tracker.creates.get(), 3);
+    assert_eq!(tracker.issues.borrow().len(), 1);
+
+    // With every attempt lost before storing, the plan fails and says so.
+    let tracker = Memory {
+        fail_before_storing: Cell::new(3),
+        ..Memory::default()
+    };
+    let mut plans = report(vec![plan("pto/bob/2026-12-21", "g/pto")]);
+    run(apply(&tracker, &mut plans, &options()));
+    assert_eq!(
+        plans.errors,
+        ["pto/bob/2026-12-21: connection reset (tried 3 times); not created"]
+    );
+    assert!(tracker.issues.borrow().is_empty());
+}
+
+#[test]
+fn an_issue_whose_marker_was_removed_is_recognised_by_title() {
+    let tracker = Memory::default();
+    let mut first = report(vec![plan("onboarding/dave", "g/a")]);
+    run(apply(&tracker, &mut first, &options()));
+    tracker.issues.borrow_mut()[0].description = "Edited by a person; marker gone".to_owned();
+    let mut again = report(vec![plan("onboarding/dave", "g/a")]);
+    run(apply(&tracker, &mut again, &options()));
+    assert_eq!(again.issues[0].action, Action::Exists);
+    assert_eq!(tracker.creates.get(), 1);
+}
+
+#[test]
+fn a_closed_issue_is_not_created_again() {
+    let tracker = Memory::default();
+    let mut first = report(vec![plan("onboarding/dave", "g/a")]);
+    run(apply(&tracker, &mut first, &options()));
+    tracker.issues.borrow_mut()[0].state = IssueState::Closed;
+    let mut again = report(vec![plan("onboarding/dave", "g/a")]);
+    run(apply(&tracker, &mut again, &options()));
+    assert_eq!(again.issues[0].action, Action::Exists);
+    assert_eq!(tracker.creates.get(), 1);
+}
+
+#[test]
+fn two_runs_at_the_same_time_leave_one_open_issue() {
+    let tracker = Memory {
+        interleave: true,
+        ..Memory::default()
+    };
+    let mut a = report(vec![plan("planning/a/19.8", "g/a")]);
+    let mut b = report(vec![plan("planning/a/19.8", "g/a")]);
+    let both = options();
+    run(async {
+        tokio::join!(
+            apply(&tracker, &mut a, &both),
+            apply(&tracker, &mut b, &both)
+        )
+    });
+    assert_eq!(
+        tracker.creates.get(),
+        2,
+        "both runs saw no issue and created one"
+    );
+    let open = tracker.open_with_key("planning/a/19.8");
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0].iid, 1, "the older issue stays open");
+    let notes = tracker.notes.borrow();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0].0, 2);
+    assert!(
+        notes[0]
+            .1
+            .contains("duplicates #1 (https://gitlab.example/g/a/-/issues/1)")
+    );
+    assert_eq!(
+        a.issues[0].web_url, b.issues[0].web_url,
+        "both point at the one kept"
+    );
+}
+
+#[test]
+fn a_duplicate_left_by_an_interrupted_run_is_closed_by_the_next() {
+    let tracker = Memory::default();
+    let mut first = report(vec![plan("planning/a/19.8", "g/a")]);
+    run(apply(&tracker, &mut first, &options()));
+    // A concurrent run created the same key and died before looking again.
+    let mut leftover = tracker.issues.borrow()[0].clone();
+    leftover.iid = 2;
+    leftover.created_at = tracker.now();
+    tracker.issues.borrow_mut().push(leftover);
+
+    let mut next = report(vec![plan("planning/a/19.8", "g/a")]);
+    run(apply(&tracker, &mut next, &options()));
+    assert_eq!(next.issues[0].action, Action::Exists);
+    assert_eq!(next.issues[0].web_url, first.issues[0].web_url);
+    assert_eq!(tracker.open_with_key("planning/a/19.8").len(), 1);
+    assert_eq!(tracker.issues.borrow()[1].state, IssueState::Closed);
+    assert_eq!(tracker.creates.get(), 1);
+}
+
+#[test]
+fn a_failed_listing_fails_that_project_only_and_a_rerun_finishes() {
+    let tracker = Memory {
+        failing_lists: Cell::new(1),
+        ..Memory::default()
+    };
+    let mut plans = report(vec![
+        plan("planning/a/19.8", "g/a"),
+        plan("planning/b/19.8", "g/b"),
+    ]);
+    run(apply(&tracker, &mut plans, &options()));
+    assert_eq!(
+        plans.errors,
+        [
+            "planning/a/19.8: could not read the existing issues of g/a: GitLab answered 503 five times; not created"
+        ]
+    );
+    assert!(plans.issues[0].error.is_some());
+    assert!(
+        plans.issues[1].web_url.is_some(),
+        "the other project went on"
+    );
+
+    let mut rerun = report(vec![
+        plan("planning/a/19.8", "g/a"),
+        plan("planning/b/19.8", "g/b"),
+    ]);
+    run(apply(&tracker, &mut rerun, &options()));
+    assert!(rerun.errors.is_empty());
+    assert_eq!(rerun.issues[0].action, Action::Create);
+    assert_eq!(rerun.issues[1].action, Action::Exists);
+    assert_eq!(tracker.issues.borrow().len(), 2);
+}
+
+#[test]
+fn dry_run_reads_but_writes_nothing() {
+    let tracker = Memory::default();
+    let mut first = report(vec![plan("planning/a/19.8", "g/a")]);
+    run(apply(&tracker, &mut first, &options()));
+    let dry = ApplyOptions {
+        dry_run: true,
+        ..options()
+    };
+    let mut plans = report(vec![
+        plan("planning/a/19.8", "g/a"),
+        plan("planning/b/19.8", "g/a"),
+    ]);
+    run(apply(&tracker, &mut plans, &dry));
+    assert_eq!(plans.issues[0].action, Action::Exists);
+    assert_eq!(plans.issues[1].action, Action::Create);
+    assert_eq!(plans.issues[1].web_url, None);
+    assert_eq!(tracker.creates.get(), 1);
+}
+
+#[test]
+fn skipped_plans_are_not_looked_up() {
+    let tracker = Memory::default();
+    let mut skipped = plan("planning/a/19.9", "g/a");
+    skipped.action = Action::Skip("not due until 2027-01-04".to_owned());
+    let mut plans = report(vec![skipped]);
+    run(apply(&tracker, &mut plans, &options()));
+    assert_eq!(tracker.lists.get(), 0);
+    assert_eq!(tracker.creates.get(), 0);
+}
