@@ -99,7 +99,7 @@ fn planning_dry_run_shows_next_milestone_as_skip_before_its_window() {
         "{text}"
     );
     assert!(
-        text.contains("labels:       Planning Issue, group::code creation"),
+        text.contains("labels:       Planning Issue, group::code creation, teamcadence::planning"),
         "{text}"
     );
     assert!(text.contains("assignees:    alice, frank"), "{text}");
@@ -153,7 +153,11 @@ fn planning_json_has_the_documented_shape() {
     assert_eq!(plan["web_url"], Value::Null);
     assert_eq!(
         plan["labels"],
-        serde_json::json!(["Planning Issue", "group::code creation"])
+        serde_json::json!([
+            "Planning Issue",
+            "group::code creation",
+            "teamcadence::planning"
+        ])
     );
     assert!(document["warnings"].is_array());
 }
@@ -351,7 +355,11 @@ fn onboarding_roster_hire_is_due_five_working_days_before_start() {
     assert_eq!(plan["assignees"], serde_json::json!(["dave", "alice"]));
     assert_eq!(
         plan["labels"],
-        serde_json::json!(["onboarding", "group::code creation"])
+        serde_json::json!([
+            "onboarding",
+            "group::code creation",
+            "teamcadence::onboarding"
+        ])
     );
     assert_eq!(plan["confidential"], true);
     assert_eq!(plan["due_date"], "2027-01-06");

@@ -96,6 +96,8 @@ pub(crate) struct Draft<'a> {
     pub(crate) template: &'a Template,
     pub(crate) context: Value,
     pub(crate) labels: Vec<&'a [String]>,
+    /// The job's kind label, always last.
+    pub(crate) kind: &'static str,
     pub(crate) assignees: Vec<String>,
     pub(crate) milestone: Option<String>,
     pub(crate) due_date: Option<NaiveDate>,
@@ -123,6 +125,7 @@ impl Draft<'_> {
         {
             push_unique(&mut labels, label);
         }
+        push_unique(&mut labels, self.kind);
         let mut assignees = Vec::new();
         for username in template_assignees.iter().chain(&self.assignees) {
             push_unique(&mut assignees, username);

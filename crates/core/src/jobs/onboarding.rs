@@ -11,6 +11,8 @@ use crate::neutralise::is_valid_username;
 use crate::plan::{Action, JobReport};
 use crate::team::NewHire;
 
+/// The label that marks this job's issues, so that later runs find them again.
+pub const KIND_LABEL: &str = "teamcadence::onboarding";
 /// How long after the start date a missed onboarding issue is still created.
 pub const CATCH_UP_DAYS: u32 = 14;
 
@@ -179,6 +181,7 @@ pub fn plan(
             template: &team.templates.onboarding,
             context,
             labels: vec![&team.onboarding.labels, &team.labels],
+            kind: KIND_LABEL,
             assignees,
             milestone: None,
             due_date: Some(due),

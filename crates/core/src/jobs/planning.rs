@@ -10,6 +10,8 @@ use crate::milestone::Milestone;
 use crate::plan::JobReport;
 use crate::team::Team;
 
+/// The label that marks this job's issues, so that later runs find them again.
+pub const KIND_LABEL: &str = "teamcadence::planning";
 /// Plans each team's issue for the milestone after `today`.
 ///
 /// It is due from `create_days_before_start` days before the milestone starts until it
@@ -43,6 +45,7 @@ pub fn plan(config: &Config, today: NaiveDate) -> Result<JobReport, JobError> {
             template: &team.templates.planning,
             context: context(config, team, &milestone, previous.as_ref()),
             labels: vec![&team.planning.labels, &team.labels],
+            kind: KIND_LABEL,
             assignees,
             milestone: Some(milestone.title().to_owned()),
             due_date: Some(milestone.planning_lock()),

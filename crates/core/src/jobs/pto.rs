@@ -15,6 +15,8 @@ use crate::plan::{Action, JobReport, push_unique};
 use crate::team::{Member, Team};
 use crate::time_off::TimeOff;
 
+/// The label that marks this job's issues, so that later runs find them again.
+pub const KIND_LABEL: &str = "teamcadence::pto";
 /// Checks time off given on the command line (or in pipeline variables) against the config.
 pub fn manual_time_off(
     config: &Config,
@@ -148,6 +150,7 @@ pub fn plan(
             template: &team.templates.pto,
             context,
             labels: vec![&team.pto.labels, &team.labels],
+            kind: KIND_LABEL,
             assignees,
             milestone: None,
             due_date: Some(time_off.first()),
