@@ -1,0 +1,726 @@
+//! [`GitLab`]: the core's [`IssueTracker`] port implemented over GitLab's REST API.
+//!
+//! Each method maps one port call onto GitLab's endpoints and converts the answer into domain
+//! types. It decides nothing about what should exist (that is the core's planning), and never
+//! resends a request itself: the request layer ([`crate::transport`]) owns retries and pacing.
+//! (The token check in [`GitLab::connect`] runs inside the `gitlab` crate, before the request
+//! layer exists, so it has its own small retry loop.)
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::Mutex;
+
+use futures_util::future::join_all;
+use gitlab::GitlabBuilder;
+use gitlab::api::common::SortOrder;
+use gitlab::api::projects::issues::links::{CreateIssueLink, IssueLinkType};
+use gitlab::api::projects::issues::notes::CreateIssueNote;
+use gitlab::api::projects::issues::{
+    CreateIssue, EditIssue, Issue as GetIssue, IssueOrderBy, IssueState as WireStateFilter,
+    IssueStateEvent, Issues,
+};
+use gitlab::api::projects::repository::files::FileRaw;
+use gitlab::api::users::Users;
+use gitlab::api::{self, ApiError, AsyncQuery, Pagination};
+use gitlab::{GitlabError, RestError};
+use http::StatusCode;
+use teamcadence_core::tracker::{
+    CreatedIssue, IssueEdit, IssueQuery, IssueState, IssueTracker, LinkType, MilestoneScope,
+    NewIssue, TrackedIssue, TrackedIteration, TrackedMilestone, TrackedUser, TrackerError,
+    UserStatus,
+};
+
+use crate::connection::{ConnectError, ServerUrl, Token, TokenKind};
+use crate::endpoints;
+use crate::errors::{Doing, Place, gitlab_message};
+use crate::transport::{
+    ConnectOptions, Transport, TransportError, backoff_ceiling, error_chain, jittered,
+};
+use crate::wire;
+
+/// The user agent GitLab sees in its logs.
+const USER_AGENT: &str = concat!("teamcadence/", env!("CARGO_PKG_VERSION"));
+
+/// A connection to one GitLab instance with one token: the adapter behind the core's
+/// [`IssueTracker`] port.
+pub struct GitLab {
+    transport: Transport,
+    server: ServerUrl,
+    token_kind: TokenKind,
+    /// Usernames (lowercased) already looked up, with what GitLab said.
+    users: Mutex<HashMap<String, Option<TrackedUser>>>,
+    /// Numeric ids of projects already looked up, by full path.
+    project_ids: Mutex<HashMap<String, u64>>,
+}
+
+impl fmt::Debug for GitLab {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GitLab")
+            .field("server", &self.server)
+            .field(
+                "token",
+                &format_args!("[redacted {:?} token]", self.token_kind),
+            )
+            .field("transport", &self.transport)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GitLab {
+    /// Connects to the GitLab instance at `url` (https, or http to this machine) and checks
+    /// the token (`GET /api/v4/user`, or `/api/v4/job` for a job token), retrying as
+    /// `options` allow when GitLab is unreachable.
+    pub async fn connect(
+        url: &str,
+        token: Token,
+        options: ConnectOptions,
+    ) -> Result<Self, ConnectError> {
+        let server = ServerUrl::parse(url)?;
+        let mut builder = match token.kind() {
+            TokenKind::Access => GitlabBuilder::new(server.builder_host(), token.expose()),
+            TokenKind::Job => {
+                GitlabBuilder::new_with_job_token(server.builder_host(), token.expose())
+            }
+        };
+        builder.user_agent(USER_AGENT);
+        if server.is_plain_http() {
+            builder.insecure();
+        }
+        let mut attempt = 1;
+        let client = loop {
+            let built = tokio::time::timeout(options.request_timeout, builder.build_async()).await;
+            let cause = match built {
+                Ok(Ok(client)) => break client,
+                Ok(Err(error)) => connect_failure(error, &server, token.kind())?,
+                Err(_elapsed) => format!(
+                    "no answer within {} s",
+                    options.request_timeout.as_secs_f32()
+                ),
+            };
+            if attempt >= options.max_attempts {
+                return Err(ConnectError::Unreachable {
+                    url: server.to_string(),
+                    detail: format!("{cause}, after {attempt} attempts"),
+                });
+            }
+            let wait = jittered(
+                backoff_ceiling(attempt, options.backoff_base, options.backoff_max),
+                &mut rand::rng(),
+            );
+            tracing::warn!(server = %server, attempt, cause, wait_ms = wait.as_millis() as u64, "retrying connection to GitLab");
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        };
+        tracing::debug!(server = %server, kind = ?token.kind(), "connected to GitLab");
+        Ok(Self {
+            transport: Transport::new(client, options),
+            server,
+            token_kind: token.kind(),
+            users: Mutex::default(),
+            project_ids: Mutex::default(),
+        })
+    }
+
+    /// The GitLab instance this talks to.
+    pub fn server(&self) -> &ServerUrl {
+        &self.server
+    }
+
+    /// The user with this username, looked up once per adapter.
+    async fn user(&self, username: &str) -> Result<Option<TrackedUser>, TrackerError> {
+        let key = username.to_lowercase();
+        if let Some(known) = lock(&self.users).get(&key) {
+            return Ok(known.clone());
+        }
+        let doing = Doing::read(
+            format!("looking up the GitLab user {username}"),
+            Place::Instance,
+        )
+        .about(format!("user {username}"));
+        let endpoint = Users::builder()
+            .username(username)
+            .build()
+            .map_err(|e| doing.unbuildable(e))?;
+        let found: Vec<wire::User> = endpoint
+            .query_async(&self.transport)
+            .await
+            .map_err(|e| doing.fail(e))?;
+        let user = found
+            .into_iter()
+            .find(|user| user.username.eq_ignore_ascii_case(username))
+            .map(TrackedUser::from);
+        lock(&self.users).insert(key, user.clone());
+        Ok(user)
+    }
+
+    /// User ids for `usernames`, and the usernames without an account (each once, in order).
+    async fn assignee_ids(
+        &self,
+        usernames: &[String],
+    ) -> Result<(Vec<u64>, Vec<String>), TrackerError> {
+        let mut unique: Vec<&String> = Vec::new();
+        for name in usernames {
+            if !unique.iter().any(|seen| seen.eq_ignore_ascii_case(name)) {
+                unique.push(name);
+            }
+        }
+        let found = join_all(unique.iter().map(|name| self.user(name))).await;
+        let (mut ids, mut unknown) = (Vec::new(), Vec::new());
+        for (name, user) in unique.into_iter().zip(found) {
+            match user? {
+                Some(user) => ids.push(user.id),
+                None => unknown.push(name.clone()),
+            }
+        }
+        Ok((ids, unknown))
+    }
+
+    /// The id of the milestone titled `title` in `project` or its groups (an active one
+    /// first), if there is one.
+    async fn milestone_id(&self, project: &str, title: &str) -> Result<Option<u64>, TrackerError> {
+        let doing = Doing::read(
+            format!("looking up the milestone `{title}` of {project}"),
+            Place::Project(project),
+        );
+        let endpoint = endpoints::ProjectMilestones {
+            project,
+            title: Some(title),
+            include_ancestors: true,
+        };
+        let found: Vec<wire::Milestone> = api::paged(endpoint, Pagination::All)
+            .query_async(&self.transport)
+            .await
+            .map_err(|e| doing.fail(e))?;
+        Ok(found
+            .iter()
+            .filter(|milestone| milestone.title == title)
+            .min_by_key(|milestone| milestone.state != "active")
+            .map(|milestone| milestone.id))
+    }
+
+    /// The numeric id of a project, looked up once per adapter.
+    async fn project_id(&self, project: &str) -> Result<u64, TrackerError> {
+        if let Some(id) = lock(&self.project_ids).get(project) {
+            return Ok(*id);
+        }
+        let doing = Doing::read(
+            format!("looking up the project {project}"),
+            Place::Project(project),
+        );
+        let endpoint = api::projects::Project::builder()
+            .project(project)
+            .build()
+            .map_err(|e| doing.unbuildable(e))?;
+        let found: wire::Project = endpoint
+            .query_async(&self.transport)
+            .await
+            .map_err(|e| doing.fail(e))?;
+        lock(&self.project_ids).insert(project.to_owned(), found.id);
+        Ok(found.id)
+    }
+
+    /// The issue `iid` of `project`, as it is now.
+    async fn issue(&self, project: &str, iid: u64) -> Result<TrackedIssue, TrackerError> {
+        let doing = Doing::read(format!("reading {project}#{iid}"), Place::Project(project))
+            .about(format!("issue #{iid}"));
+        let endpoint = GetIssue::builder()
+            .project(project)
+            .issue(iid)
+            .build()
+            .map_err(|e| doing.unbuildable(e))?;
+        let issue: wire::Issue = endpoint
+            .query_async(&self.transport)
+            .await
+            .map_err(|e| doing.fail(e))?;
+        TrackedIssue::try_from(issue).map_err(|e| doing.unreadable(e))
+    }
+}
+
+impl IssueTracker for GitLab {
+    async fn list_issues(
+        &self,
+        project: &str,
+        query: &IssueQuery,
+    ) -> Result<Vec<TrackedIssue>, TrackerError> {
+        let doing = Doing::read(
+            format!("listing the issues of {project}"),
+            Place::Project(project),
+        );
+        let mut builder = Issues::builder();
+        builder.project(project);
+        if !query.labels.is_empty() {
+            builder.labels(query.labels.iter().map(String::as_str));
+        }
+        if let Some(state) = query.state {
+            builder.state(match state {
+                IssueState::Opened => WireStateFilter::Opened,
+                IssueState::Closed => WireStateFilter::Closed,
+            });
+        }
+        if let Some(after) = query.created_after {
+            builder.created_after(after);
+        }
+        // Oldest first: issues created while the pages are read land on the last page
+        // instead of shifting the others' offsets.
+        builder
+            .order_by(IssueOrderBy::CreatedAt)
+            .sort(SortOrder::Ascending);
+        let endpoint = builder.build().map_err(|e| doing.unbuildable(e))?;
+        let issues: Vec<wire::Issue> = api::paged(endpoint, Pagination::All)
+            .query_async(&self.transport)
+            .await
+            .map_err(|e| doing.fail(e))?;
+        let mut seen = HashSet::new();
+        issues
+            .into_iter()
+            // An issue deleted meanwhile shifts the offsets back: skip what came twice.
+            .filter(|issue| seen.insert(issue.iid))
+            .map(|issue| TrackedIssue::try_from(issue).map_err(|e| doing.unreadable(e)))
+            .collect()
+    }
+
+    async fn create_issue(&self, issue: &NewIssue) -> Result<CreatedIssue, TrackerError> {
+        let project = issue.project.as_str();
+        let doing = Doing::write(
+            format!("creating the issue `{}` in {project}", issue.title),
+            Place::Project(project),
+        );
+        let milestone = async {
+            match &issue.milestone {
+                Some(title) => self.milestone_id(project, title).await,
+                None => Ok(None),
+            }
+        };
+        let (assignees, milestone_id) =
+            tokio::join!(self.assignee_ids(&issue.assignees), milestone);
+        let (assignee_ids, unknown_assignees) = assignees?;
+        let milestone_id = milestone_id?;
+
+        let mut builder = CreateIssue::builder();
+        builder.project(project).title(issue.title.as_str());
+        if !issue.description.is_empty() {
+            builder.description(issue.description.as_str());
+        }
+        if !issue.labels.is_empty() {
+            builder.labels(issue.labels.iter().map(String::as_str));
+        }
+        if !assignee_ids.is_empty() {
+            builder.assignee_ids(assignee_ids.into_iter());
+        }
+        if let Some(id) = milestone_id {
+            builder.milestone_id(id);
+        }
+        if let Some(due) = issue.due_date {
+            builder.due_date(due);
+        }
+        if issue.confidential {
+            builder.confidential(true);
+        }
+        let endpoint = builder.build().map_err(|e| doing.unbuildable(e))?;
+        let created: wire::Issue = endpoint
+            .query_async(&self.transport)
+            .await
+            .map_err(|e| doing.fail(e))?;
+        let created = TrackedIssue::try_from(created).map_err(|e| doing.unreadable(e))?;
+        tracing::debug!(project, iid = created.iid, "created issue");
+        Ok(CreatedIssue {
+            issue: created,
+            unknown_assignees,
+            unknown_milestone: issue.milestone.clone().filter(|_| milestone_id.is_none()),
+        })
+    }
+
+    async fn edit_issue(
+        &self,
+        project: &str,
+        iid: u64,
+        edit: &IssueEdit,
+    ) -> Result<TrackedIssue, TrackerError> {
+        if *edit == IssueEdit::default() {
+            // GitLab refuses an edit without parameters; nothing to change is a read.
+            return self.issue(project, iid).await;
+        }
+        let doing = Doing::write(format!("editing {project}#{iid}"), Place::Project(project))
+            .about(format!("issue #{iid}"));
+        let mut builder = EditIssue::builder();
+        builder.project(project).issue(iid);
+        if let Some(title) = &edit.title {
+            builder.title(title.as_str());
+        }
+        if let Some(description) = &edit.description {
+            builder.description(description.as_str());
+        }
+        if let Some(due) = edit.due_date {
+            builder.due_date(due);
+        }
+        for label in &edit.add_labels {
+            builder.add_label(label.as_str());
+        }
+        for label in &edit.remove_labels {
+            builder.remove_label(label.as_str());
+        }
+        if let Some(state) = edit.state {
+            builder.state_event(match state {
+                IssueState::Opened => IssueStateEvent::Reopen,
+                IssueState::Closed => IssueStateEvent::Close,
+            });
+        }
+        let endpoint = builder.build().map_err(|e| doing.unbuildable(e))?;
+        let edited: wire::Issue = endpoint
+            .query_async(&self.transport)
+            .await
+            .map_err(|e| doing.fail(e))?;
+        TrackedIssue::try_from(edited).map_err(|e| doing.unreadable(e))
+    }
+
+    async fn add_note(&self, project: &str, iid: u64, body: &str) -> Result<(), TrackerError> {
+        let doing = Doing::write(
+            format!("commenting on {project}#{iid}"),
+            Place::Project(project),
+        )
+        .about(format!("issue #{iid}"));
+        let endpoint = CreateIssueNote::builder()
+            .project(project)
+            .issue(iid)
+            .body(body)
+            .build()
+            .map_err(|e| doing.unbuildable(e))?;
+        api::ignore(endpoint)
+            .query_async(&self.transport)
+            .await
+            .map_err(|e| doing.fail(e))
+    }
+
+    async fn link_issues(
+        &self,
+        project: &str,
+        iid: u64,
+        target_project: &str,
+        target_iid: u64,
+        link_type: LinkType,
+    ) -> Result<(), TrackerError> {
+        let target_id = self.project_id(target_project).await?;
+        let doing = Doing::write(
+            format!("linking {project}#{iid} to {target_project}#{target_iid}"),
+            Place::Project(project),
+        )
+        .about(format!("issue #{iid}"));
+        let endpoint = CreateIssueLink::builder()
+            .project(project)
+            .issue(iid)
+            .target_project(target_id)
+            .target_issue(target_iid)
+            .link_type(match link_type {
+                LinkType::RelatesTo => IssueLinkType::RelatesTo,
+                LinkType::Blocks => IssueLinkType::Blocks,
+                LinkType::IsBlockedBy => IssueLinkType::IsBlockedBy,
+            })
+            .build()
+            .map_err(|e| doing.unbuildable(e))?;
+        match api::ignore(endpoint).query_async(&self.transport).await {
+            Ok(()) => Ok(()),
+            // 409: the issues are already linked, which is what was asked.
+            Err(ApiError::Client {
+                source:
+                    TransportError::Status {
+                        status: StatusCode::CONFLICT,
+                        body,
+                        ..
+                    },
+            }) => {
+                tracing::debug!(
+                    project,
+                    iid,
+                    target_project,
+                    target_iid,
+                    message = gitlab_message(&body).unwrap_or_default(),
+                    "issues already linked"
+                );
+                Ok(())
+            }
+            Err(error) => Err(doing.fail(error)),
+        }
+    }
+
+    async fn read_file(
+        &self,
+        project: &str,
+        path: &str,
+        git_ref: &str,
+    ) -> Result<String, TrackerError> {
+        let doing = Doing::read(
+            format!("reading {path} at {git_ref} in {project}"),
+            Place::Project(project),
+        )
+        .about(format!("file {path} at ref {git_ref}"));
+        let endpoint = FileRaw::builder()
+            .project(project)
+            .file_path(path)
+            .ref_(git_ref)
+            .build()
+            .map_err(|e| doing.unbuildable(e))?;
+        let bytes = api::raw(endpoint)
+            .query_async(&self.transport)
+            .await
+            .map_err(|e| doing.fail(e))?;
+        String::from_utf8(bytes).map_err(|_| {
+            TrackerError::Invalid(format!(
+                "reading {path} at {git_ref} in {project}: the file is not UTF-8 text"
+            ))
+        })
+    }
+
+    async fn list_milestones(
+        &self,
+        scope: &MilestoneScope,
+    ) -> Result<Vec<TrackedMilestone>, TrackerError> {
+        let milestones: Vec<wire::Milestone> = match scope {
+            MilestoneScope::Group(group) => {
+                let doing = Doing::read(
+                    format!("listing the milestones of {group}"),
+                    Place::Group(group),
+                );
+                api::paged(endpoints::GroupMilestones { group }, Pagination::All)
+                    .query_async(&self.transport)
+                    .await
+                    .map_err(|e| doing.fail(e))?
+            }
+            MilestoneScope::Project(project) => {
+                let doing = Doing::read(
+                    format!("listing the milestones of {project}"),
+                    Place::Project(project),
+                );
+                let endpoint = endpoints::ProjectMilestones {
+                    project,
+                    title: None,
+                    include_ancestors: true,
+                };
+                api::paged(endpoint, Pagination::All)
+                    .query_async(&self.transport)
+                    .await
+                    .map_err(|e| doing.fail(e))?
+            }
+        };
+        Ok(milestones.into_iter().map(Into::into).collect())
+    }
+
+    async fn list_iterations(&self, group: &str) -> Result<Vec<TrackedIteration>, TrackerError> {
+        let doing = Doing::read(
+            format!("listing the iterations of {group}"),
+            Place::Group(group),
+        );
+        let iterations: Vec<wire::Iteration> =
+            api::paged(endpoints::GroupIterations { group }, Pagination::All)
+                .query_async(&self.transport)
+                .await
+                .map_err(|e| doing.fail(e))?;
+        Ok(iterations.into_iter().map(Into::into).collect())
+    }
+
+    async fn find_user(&self, username: &str) -> Result<Option<TrackedUser>, TrackerError> {
+        self.user(username).await
+    }
+
+    async fn user_status(&self, username: &str) -> Result<Option<UserStatus>, TrackerError> {
+        let Some(user) = self.user(username).await? else {
+            return Ok(None);
+        };
+        let doing = Doing::read(format!("reading the status of {username}"), Place::Instance)
+            .about(format!("user {username}"));
+        let status: wire::Status = endpoints::UserStatus { user: user.id }
+            .query_async(&self.transport)
+            .await
+            .map_err(|e| doing.fail(e))?;
+        Ok(Some(status.into()))
+    }
+}
+
+/// Sorts out why building the client failed: `Ok` with the cause when trying again may
+/// help (unreachable, 5xx, 429), the error to report otherwise.
+fn connect_failure(
+    error: GitlabError,
+    server: &ServerUrl,
+    kind: TokenKind,
+) -> Result<String, ConnectError> {
+    let url = server.to_string();
+    let (status, message) = match error {
+        GitlabError::Api { source } => match source {
+            ApiError::Client {
+                source: RestError::Communication { source },
+            } => return Ok(error_chain(&source)),
+            ApiError::Client {
+                source: RestError::AuthError { .. },
+            }
+            | ApiError::Auth { .. } => {
+                return Err(ConnectError::BadToken {
+                    origin: "the environment",
+                    problem: "cannot be sent in an HTTP header",
+                });
+            }
+            ApiError::GitlabWithStatus { status, msg } => (status, Some(msg)),
+            ApiError::GitlabService { status, data } => (status, gitlab_message(&data)),
+            ApiError::GitlabObjectWithStatus { status, obj }
+            | ApiError::GitlabUnrecognizedWithStatus { status, obj } => {
+                (status, gitlab_message(obj.to_string().as_bytes()))
+            }
+            other => {
+                return Err(ConnectError::Unexpected {
+                    url,
+                    detail: other.to_string(),
+                });
+            }
+        },
+        GitlabError::Communication { source } => {
+            return Err(ConnectError::Unreachable {
+                url,
+                detail: format!("could not set up the HTTP client: {}", error_chain(&source)),
+            });
+        }
+        other => {
+            return Err(ConnectError::Unexpected {
+                url,
+                detail: other.to_string(),
+            });
+        }
+    };
+    let checked = match kind {
+        TokenKind::Access => "GET /api/v4/user",
+        TokenKind::Job => "GET /api/v4/job",
+    };
+    match status.as_u16() {
+        401 => Err(ConnectError::Unauthorized {
+            url,
+            hint: match kind {
+                TokenKind::Access => {
+                    "it is invalid, expired or revoked; create a new access token with the `api` \
+                     scope and set GITLAB_TOKEN"
+                }
+                TokenKind::Job => {
+                    "a CI_JOB_TOKEN is valid only while its job runs, and cannot create issues \
+                     anyway; use a project or group access token stored as a masked CI/CD \
+                     variable in GITLAB_TOKEN"
+                }
+            },
+        }),
+        403 => Err(ConnectError::Forbidden {
+            url,
+            detail: format!(
+                "{checked} was refused{}; the account may be blocked, or the token lacks the \
+                 `api` scope",
+                message
+                    .filter(|m| m != "403 Forbidden")
+                    .map(|m| format!(" (GitLab: {m})"))
+                    .unwrap_or_default()
+            ),
+        }),
+        404 => Err(ConnectError::Unexpected {
+            url,
+            detail: format!(
+                "{checked} is not there (404): is this the address of a GitLab instance?"
+            ),
+        }),
+        429 => Ok("rate limited (429)".to_owned()),
+        _ if status.is_server_error() => Ok(format!("GitLab answered {status}")),
+        _ => Err(ConnectError::Unexpected {
+            url,
+            detail: format!(
+                "{checked} answered {status}{}",
+                message.map(|m| format!(": {m}")).unwrap_or_default()
+            ),
+        }),
+    }
+}
+
+/// Locks a cache, ignoring poisoning: a panic elsewhere leaves the cache usable.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: T) {}
+
+    /// The port's futures are `Send`, so a caller may spawn them. Compiled, never run.
+    #[allow(dead_code)]
+    fn port_futures_are_send(gitlab: &GitLab) {
+        assert_send(gitlab.list_issues("p", &IssueQuery::default()));
+        assert_send(gitlab.create_issue(&NewIssue {
+            project: "p".into(),
+            title: "t".into(),
+            description: String::new(),
+            labels: vec![],
+            assignees: vec![],
+            milestone: None,
+            due_date: None,
+            confidential: false,
+        }));
+        assert_send(gitlab.edit_issue("p", 1, &IssueEdit::default()));
+        assert_send(gitlab.add_note("p", 1, "b"));
+        assert_send(gitlab.link_issues("p", 1, "q", 2, LinkType::Blocks));
+        assert_send(gitlab.read_file("p", "f", "main"));
+        assert_send(gitlab.list_milestones(&MilestoneScope::Group("g".into())));
+        assert_send(gitlab.list_iterations("g"));
+        assert_send(gitlab.user_status("u"));
+    }
+
+    #[test]
+    fn connect_failures_say_what_to_do() {
+        let server = ServerUrl::parse("https://gitlab.example.com").unwrap();
+        let status = |code: u16, msg: &str| {
+            connect_failure(
+                GitlabError::Api {
+                    source: ApiError::GitlabWithStatus {
+                        status: StatusCode::from_u16(code).unwrap(),
+                        msg: msg.into(),
+                    },
+                },
+                &server,
+                TokenKind::Access,
+            )
+        };
+        let err = status(401, "401 Unauthorized").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "GitLab at https://gitlab.example.com rejected the token (401): it is invalid, \
+             expired or revoked; create a new access token with the `api` scope and set \
+             GITLAB_TOKEN"
+        );
+        let err = status(403, "403 Forbidden").unwrap_err();
+        assert!(
+            err.to_string().contains("GET /api/v4/user was refused;"),
+            "{err}"
+        );
+        let err = status(404, "404 Not Found").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("is this the address of a GitLab instance?"),
+            "{err}"
+        );
+        assert_eq!(
+            status(503, "").unwrap(),
+            "GitLab answered 503 Service Unavailable"
+        );
+        assert_eq!(status(429, "").unwrap(), "rate limited (429)");
+    }
+
+    #[test]
+    fn job_token_401_explains_job_tokens() {
+        let server = ServerUrl::parse("https://gitlab.example.com").unwrap();
+        let err = connect_failure(
+            GitlabError::Api {
+                source: ApiError::GitlabWithStatus {
+                    status: StatusCode::UNAUTHORIZED,
+                    msg: "401 Unauthorized".into(),
+                },
+            },
+            &server,
+            TokenKind::Job,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("cannot create issues"), "{err}");
+    }
+}

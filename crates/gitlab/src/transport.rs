@@ -1,0 +1,673 @@
+//! The request layer: every call to GitLab, the `gitlab` crate's endpoints and ours alike,
+//! goes through [`Transport`], which owns timeouts, retries, rate-limit pacing and the bound
+//! on requests in flight.
+//!
+//! It sees HTTP methods, statuses and headers, never what a request is for: no endpoint or
+//! domain logic here. It must never log request headers or put them in an error (they carry
+//! the token), and never resend a write whose answer was lost (it may have been stored).
+//!
+//! The policy: a 429 waits as `Retry-After` (or `RateLimit-Reset`) says, then retries
+//! whatever the method, since GitLab did nothing. A failure to connect retries whatever the
+//! method, since nothing was sent. A 5xx, a lost connection or a timeout retries reads with
+//! jittered exponential backoff and turns a write into [`TransportError::Uncertain`]. Retries
+//! are bounded per request and per adapter; past either bound the request is unavailable.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use gitlab::api::{self, ApiError};
+use gitlab::{AsyncGitlab, RestError};
+use http::request::Builder as RequestBuilder;
+use http::{HeaderMap, Method, Request, Response, StatusCode, Uri, Version};
+use rand::Rng;
+use tokio::sync::Semaphore;
+use url::Url;
+
+/// How the adapter talks to GitLab: timeouts, retries, pacing and concurrency.
+///
+/// The defaults suit a scheduled CI job against gitlab.com; [`ConnectOptions::for_tests`]
+/// shortens every wait for tests against a local server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectOptions {
+    /// How long one request may take, answer included, before it counts as failed.
+    pub request_timeout: Duration,
+    /// Attempts per request, the first one included.
+    pub max_attempts: u32,
+    /// Retries the adapter may spend in total over its life, so a failing GitLab ends a run.
+    pub retry_budget: u32,
+    /// Backoff before the first retry of a failed read; it doubles with each retry.
+    pub backoff_base: Duration,
+    /// The longest backoff between two attempts.
+    pub backoff_max: Duration,
+    /// The longest wait GitLab's rate limit may ask for (`Retry-After`, `RateLimit-Reset`);
+    /// beyond it the call fails as unavailable rather than stall the run.
+    pub max_rate_limit_wait: Duration,
+    /// Start spreading requests out once fewer than this share (in percent) of the rate
+    /// limit's requests remain.
+    pub pacing_threshold_percent: u8,
+    /// Requests in flight at once.
+    pub max_in_flight: usize,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(30),
+            max_attempts: 4,
+            retry_budget: 30,
+            backoff_base: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(30),
+            max_rate_limit_wait: Duration::from_secs(120),
+            pacing_threshold_percent: 10,
+            max_in_flight: 4,
+        }
+    }
+}
+
+impl ConnectOptions {
+    /// Short timeouts and millisecond backoff, for tests against a local (fake) GitLab.
+    pub fn for_tests() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(5),
+            backoff_base: Duration::from_millis(1),
+            backoff_max: Duration::from_millis(20),
+            max_rate_limit_wait: Duration::from_secs(5),
+            ..Self::default()
+        }
+    }
+}
+
+/// Why the request layer gave up on a request, or what GitLab answered that retrying cannot
+/// change. Holds no header and no token.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum TransportError {
+    /// GitLab could not be reached or kept failing; nothing was changed.
+    #[error("{method} {path}: {cause}")]
+    Unavailable {
+        /// The request's method.
+        method: Method,
+        /// The request's path, without its query.
+        path: String,
+        /// What went wrong the last time.
+        cause: String,
+    },
+    /// A write was sent but its answer was lost: it may have been stored.
+    #[error("{method} {path}: {cause}")]
+    Uncertain {
+        /// The request's method.
+        method: Method,
+        /// The request's path, without its query.
+        path: String,
+        /// What went wrong.
+        cause: String,
+    },
+    /// GitLab answered with a client error (4xx other than 429).
+    #[error("{method} {path}: GitLab answered {status}")]
+    Status {
+        /// The request's method.
+        method: Method,
+        /// The request's path, without its query.
+        path: String,
+        /// The status.
+        status: StatusCode,
+        /// The answer's body, for GitLab's message.
+        body: Bytes,
+    },
+    /// The `gitlab` crate's client failed before sending (a header or request it could not
+    /// build).
+    #[error(transparent)]
+    Client(RestError),
+}
+
+/// The rate-limit state GitLab last reported (`RateLimit-*` headers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RateState {
+    /// Requests allowed per window.
+    pub(crate) limit: u64,
+    /// Requests left in the window.
+    pub(crate) remaining: u64,
+    /// When the window resets, in unix seconds.
+    pub(crate) reset_unix: i64,
+}
+
+impl RateState {
+    /// Reads the `RateLimit-Limit`, `-Remaining` and `-Reset` headers, when all are there.
+    pub(crate) fn from_headers(headers: &HeaderMap) -> Option<Self> {
+        Some(Self {
+            limit: header_number(headers, "ratelimit-limit")?,
+            remaining: header_number(headers, "ratelimit-remaining")?,
+            reset_unix: header_number(headers, "ratelimit-reset")?,
+        })
+    }
+}
+
+/// A header's value parsed as a number.
+fn header_number<T: std::str::FromStr>(headers: &HeaderMap, name: &str) -> Option<T> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// How long to wait before the next request, given the last rate-limit state.
+///
+/// Nothing while plenty of the window is left; once `remaining` falls to `threshold_percent`
+/// of `limit` or below, spread the remaining requests over what is left of the window; with
+/// none left, wait for the reset. Never more than `cap`.
+pub(crate) fn pacing_delay(
+    rate: &RateState,
+    now_unix: i64,
+    threshold_percent: u8,
+    cap: Duration,
+) -> Option<Duration> {
+    if rate.limit == 0 || rate.reset_unix <= now_unix {
+        return None;
+    }
+    let low =
+        u128::from(rate.remaining) * 100 <= u128::from(rate.limit) * u128::from(threshold_percent);
+    if !low {
+        return None;
+    }
+    let until_reset = Duration::from_secs(u64::try_from(rate.reset_unix - now_unix).ok()?);
+    let wait = if rate.remaining == 0 {
+        until_reset
+    } else {
+        until_reset / u32::try_from(rate.remaining + 1).unwrap_or(u32::MAX)
+    };
+    Some(wait.min(cap))
+}
+
+/// How long a 429 answer asks to wait: `Retry-After` (seconds or an HTTP date), else until
+/// `RateLimit-Reset` (unix seconds). `None` when neither says.
+pub(crate) fn rate_limit_wait(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    if let Some(value) = headers
+        .get(http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+    {
+        let value = value.trim();
+        if let Ok(seconds) = value.parse::<u64>() {
+            return Some(Duration::from_secs(seconds));
+        }
+        if let Ok(date) = chrono::DateTime::parse_from_rfc2822(value) {
+            let at = UNIX_EPOCH + Duration::from_secs(u64::try_from(date.timestamp()).ok()?);
+            return Some(at.duration_since(now).unwrap_or_default());
+        }
+    }
+    let reset: u64 = header_number(headers, "ratelimit-reset")?;
+    Some(
+        (UNIX_EPOCH + Duration::from_secs(reset))
+            .duration_since(now)
+            .unwrap_or_default(),
+    )
+}
+
+/// The longest backoff before retry number `retry` (1 for the first): `base * 2^(retry-1)`,
+/// at most `max`.
+pub(crate) fn backoff_ceiling(retry: u32, base: Duration, max: Duration) -> Duration {
+    let factor = 2u32.saturating_pow(retry.saturating_sub(1).min(31));
+    base.saturating_mul(factor).min(max)
+}
+
+/// A backoff drawn uniformly from `[ceiling / 2, ceiling]`: the jitter keeps concurrent
+/// clients from retrying in lockstep, the floor keeps the backoff growing.
+pub(crate) fn jittered(ceiling: Duration, rng: &mut impl Rng) -> Duration {
+    let ceiling_nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+    Duration::from_nanos(rng.random_range(ceiling_nanos / 2..=ceiling_nanos))
+}
+
+/// Whether a request may be sent again after it reached GitLab without a usable answer.
+fn is_read(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// What one attempt came to.
+enum Outcome {
+    /// An answer to hand back as it is.
+    Answer(Response<Bytes>),
+    /// An error to hand back as it is.
+    Fail(ApiError<TransportError>),
+    /// Rate limited: wait this long (or back off when GitLab did not say), then try again.
+    RateLimited(Option<Duration>, String),
+    /// Failed before the request left: safe to retry whatever the method.
+    NotSent(String),
+    /// Failed after the request may have reached GitLab (5xx, lost connection, timeout).
+    Lost(String),
+}
+
+/// What a request is, kept to rebuild it for each attempt (`http::request::Builder` cannot
+/// be cloned).
+struct RequestParts {
+    method: Method,
+    uri: Uri,
+    version: Version,
+    headers: HeaderMap,
+}
+
+impl RequestParts {
+    /// The parts of a builder, or `None` when the builder already holds an error.
+    fn of(builder: &RequestBuilder) -> Option<Self> {
+        Some(Self {
+            method: builder.method_ref()?.clone(),
+            uri: builder.uri_ref()?.clone(),
+            version: *builder.version_ref()?,
+            headers: builder.headers_ref()?.clone(),
+        })
+    }
+
+    /// A fresh builder for one attempt.
+    fn builder(&self) -> RequestBuilder {
+        let mut builder = Request::builder()
+            .method(self.method.clone())
+            .uri(self.uri.clone())
+            .version(self.version);
+        if let Some(headers) = builder.headers_mut() {
+            headers.extend(self.headers.clone());
+        }
+        builder
+    }
+}
+
+/// The `gitlab` crate's async client wrapped in our timeouts, retries, pacing and
+/// concurrency bound. Every request of the adapter goes through it.
+pub(crate) struct Transport {
+    inner: AsyncGitlab,
+    options: ConnectOptions,
+    in_flight: Semaphore,
+    retries_left: AtomicU32,
+    rate: Mutex<Option<RateState>>,
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `AsyncGitlab`'s Debug shows its URLs only, never its token.
+        f.debug_struct("Transport")
+            .field("client", &self.inner)
+            .field("options", &self.options)
+            .field("retries_left", &self.retries_left)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Transport {
+    /// Wraps a connected client.
+    pub(crate) fn new(inner: AsyncGitlab, options: ConnectOptions) -> Self {
+        Self {
+            in_flight: Semaphore::new(options.max_in_flight.max(1)),
+            retries_left: AtomicU32::new(options.retry_budget),
+            rate: Mutex::new(None),
+            inner,
+            options,
+        }
+    }
+
+    /// Takes one retry from the adapter's budget; `false` once it is spent.
+    fn take_retry(&self) -> bool {
+        self.retries_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                left.checked_sub(1)
+            })
+            .is_ok()
+    }
+
+    /// Waits as the last rate-limit state asks, if it is running low.
+    async fn pace(&self) {
+        let rate = *self
+            .rate
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Some(rate) = rate else { return };
+        let delay = pacing_delay(
+            &rate,
+            unix_now(),
+            self.options.pacing_threshold_percent,
+            self.options.max_rate_limit_wait,
+        );
+        if let Some(delay) = delay.filter(|delay| !delay.is_zero()) {
+            tracing::debug!(
+                remaining = rate.remaining,
+                limit = rate.limit,
+                delay_ms = delay.as_millis() as u64,
+                "GitLab rate limit running low: pacing requests"
+            );
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// Remembers the rate-limit state an answer reports.
+    fn note_rate(&self, headers: &HeaderMap) {
+        if let Some(rate) = RateState::from_headers(headers) {
+            *self
+                .rate
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(rate);
+        }
+    }
+
+    /// Sends one attempt and sorts out what came of it.
+    async fn attempt(&self, parts: &RequestParts, body: &[u8], attempt: u32) -> Outcome {
+        self.pace().await;
+        let _permit = self.in_flight.acquire().await;
+        let path = parts.uri.path();
+        let sent = tokio::time::timeout(
+            self.options.request_timeout,
+            api::AsyncClient::rest_async(&self.inner, parts.builder(), body.to_vec()),
+        )
+        .await;
+        let answer = match sent {
+            Err(_elapsed) => {
+                tracing::debug!(method = %parts.method, path, attempt, "GitLab request timed out");
+                return Outcome::Lost(format!(
+                    "no answer within {} s",
+                    self.options.request_timeout.as_secs_f32()
+                ));
+            }
+            Ok(Err(ApiError::Client {
+                source: RestError::Communication { source },
+            })) => {
+                tracing::debug!(method = %parts.method, path, attempt, error = %source, "GitLab request failed");
+                let cause = error_chain(&source);
+                return if source.is_connect() {
+                    Outcome::NotSent(format!("could not connect: {cause}"))
+                } else {
+                    Outcome::Lost(cause)
+                };
+            }
+            Ok(Err(other)) => return Outcome::Fail(other.map_client(TransportError::Client)),
+            Ok(Ok(answer)) => answer,
+        };
+        let status = answer.status();
+        tracing::debug!(method = %parts.method, path, attempt, status = status.as_u16(), "GitLab answered");
+        self.note_rate(answer.headers());
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            let wait = rate_limit_wait(answer.headers(), SystemTime::now());
+            let name = answer
+                .headers()
+                .get("ratelimit-name")
+                .and_then(|v| v.to_str().ok())
+                .map(|name| format!(" `{name}`"))
+                .unwrap_or_default();
+            Outcome::RateLimited(wait, format!("rate limited{name} (429)"))
+        } else if status.is_server_error() {
+            Outcome::Lost(format!("GitLab answered {status}"))
+        } else if status.is_client_error() {
+            Outcome::Fail(ApiError::client(TransportError::Status {
+                method: parts.method.clone(),
+                path: path.to_owned(),
+                status,
+                body: answer.into_body(),
+            }))
+        } else {
+            Outcome::Answer(answer)
+        }
+    }
+
+    /// Sends a request, retrying as the policy allows (see the module docs).
+    async fn send(
+        &self,
+        parts: RequestParts,
+        body: Vec<u8>,
+    ) -> Result<Response<Bytes>, ApiError<TransportError>> {
+        let path = parts.uri.path().to_owned();
+        let unavailable = |cause: String| {
+            ApiError::client(TransportError::Unavailable {
+                method: parts.method.clone(),
+                path: path.clone(),
+                cause,
+            })
+        };
+        let mut attempt = 1;
+        loop {
+            let (wait, cause) = match self.attempt(&parts, &body, attempt).await {
+                Outcome::Answer(answer) => return Ok(answer),
+                Outcome::Fail(error) => return Err(error),
+                Outcome::RateLimited(Some(wait), cause) => {
+                    if wait > self.options.max_rate_limit_wait {
+                        return Err(unavailable(format!(
+                            "{cause}; GitLab asks to wait {} s, longer than this run waits ({} s); try again later",
+                            wait.as_secs(),
+                            self.options.max_rate_limit_wait.as_secs()
+                        )));
+                    }
+                    (Some(wait), cause)
+                }
+                Outcome::RateLimited(None, cause) | Outcome::NotSent(cause) => (None, cause),
+                Outcome::Lost(cause) if is_read(&parts.method) => (None, cause),
+                Outcome::Lost(cause) => {
+                    return Err(ApiError::client(TransportError::Uncertain {
+                        method: parts.method.clone(),
+                        path,
+                        cause,
+                    }));
+                }
+            };
+            if attempt >= self.options.max_attempts {
+                return Err(unavailable(format!("{cause}, after {attempt} attempts")));
+            }
+            if !self.take_retry() {
+                return Err(unavailable(format!(
+                    "{cause}; the run's retry budget ({}) is spent",
+                    self.options.retry_budget
+                )));
+            }
+            let wait = wait.unwrap_or_else(|| {
+                let ceiling =
+                    backoff_ceiling(attempt, self.options.backoff_base, self.options.backoff_max);
+                jittered(ceiling, &mut rand::rng())
+            });
+            tracing::warn!(
+                method = %parts.method,
+                path,
+                attempt,
+                cause,
+                wait_ms = wait.as_millis() as u64,
+                "retrying GitLab request"
+            );
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+}
+
+impl api::RestClient for Transport {
+    type Error = TransportError;
+
+    fn rest_endpoint(&self, endpoint: &str) -> Result<Url, ApiError<Self::Error>> {
+        self.inner
+            .rest_endpoint(endpoint)
+            .map_err(|e| e.map_client(TransportError::Client))
+    }
+
+    fn instance_endpoint(&self, endpoint: &str) -> Result<Url, ApiError<Self::Error>> {
+        self.inner
+            .instance_endpoint(endpoint)
+            .map_err(|e| e.map_client(TransportError::Client))
+    }
+}
+
+#[async_trait]
+impl api::AsyncClient for Transport {
+    async fn rest_async(
+        &self,
+        request: RequestBuilder,
+        body: Vec<u8>,
+    ) -> Result<Response<Bytes>, ApiError<Self::Error>> {
+        match RequestParts::of(&request) {
+            Some(parts) => self.send(parts, body).await,
+            // A builder holding an error: let the client report it.
+            None => api::AsyncClient::rest_async(&self.inner, request, body)
+                .await
+                .map_err(|e| e.map_client(TransportError::Client)),
+        }
+    }
+}
+
+/// The current time in unix seconds.
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// An error and its sources, joined with `: ` (reqwest's own message omits the cause).
+pub(crate) fn error_chain(error: &dyn StdError) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    http::HeaderName::from_static(k),
+                    HeaderValue::from_str(v).unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn backoff_doubles_from_base_up_to_max() {
+        let base = Duration::from_millis(500);
+        let max = Duration::from_secs(30);
+        let schedule: Vec<_> = (1..=9).map(|r| backoff_ceiling(r, base, max)).collect();
+        assert_eq!(
+            schedule,
+            [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000].map(Duration::from_millis)
+        );
+        assert_eq!(backoff_ceiling(u32::MAX, base, max), max);
+        assert_eq!(backoff_ceiling(0, base, max), base);
+    }
+
+    #[test]
+    fn jitter_stays_between_half_and_full_ceiling() {
+        let mut rng = rand::rng();
+        let ceiling = Duration::from_millis(800);
+        let draws: Vec<_> = (0..2000).map(|_| jittered(ceiling, &mut rng)).collect();
+        assert!(draws.iter().all(|d| *d >= ceiling / 2 && *d <= ceiling));
+        // The draws spread over the range rather than sticking to one value.
+        assert!(draws.iter().any(|d| *d < Duration::from_millis(500)));
+        assert!(draws.iter().any(|d| *d > Duration::from_millis(700)));
+        assert_eq!(jittered(Duration::ZERO, &mut rng), Duration::ZERO);
+    }
+
+    #[test]
+    fn retry_after_in_seconds_wins() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let h = headers(&[("retry-after", "7"), ("ratelimit-reset", "1700000060")]);
+        assert_eq!(rate_limit_wait(&h, now), Some(Duration::from_secs(7)));
+    }
+
+    #[test]
+    fn retry_after_as_http_date() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        // 1700000000 is Tue, 14 Nov 2023 22:13:20 GMT.
+        let h = headers(&[("retry-after", "Tue, 14 Nov 2023 22:13:50 GMT")]);
+        assert_eq!(rate_limit_wait(&h, now), Some(Duration::from_secs(30)));
+    }
+
+    #[test]
+    fn ratelimit_reset_when_no_retry_after() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let h = headers(&[("ratelimit-reset", "1700000042")]);
+        assert_eq!(rate_limit_wait(&h, now), Some(Duration::from_secs(42)));
+        // A reset already past asks for no wait.
+        let h = headers(&[("ratelimit-reset", "1699999999")]);
+        assert_eq!(rate_limit_wait(&h, now), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn no_rate_limit_headers_means_no_advice() {
+        let now = SystemTime::now();
+        assert_eq!(rate_limit_wait(&HeaderMap::new(), now), None);
+        let h = headers(&[("retry-after", "soon")]);
+        assert_eq!(rate_limit_wait(&h, now), None);
+    }
+
+    #[test]
+    fn rate_state_needs_all_three_headers() {
+        let h = headers(&[
+            ("ratelimit-limit", "2000"),
+            ("ratelimit-remaining", "1990"),
+            ("ratelimit-reset", "1700000060"),
+        ]);
+        assert_eq!(
+            RateState::from_headers(&h),
+            Some(RateState {
+                limit: 2000,
+                remaining: 1990,
+                reset_unix: 1_700_000_060
+            })
+        );
+        let h = headers(&[("ratelimit-limit", "2000")]);
+        assert_eq!(RateState::from_headers(&h), None);
+    }
+
+    #[test]
+    fn pacing_only_when_the_window_runs_low() {
+        let cap = Duration::from_secs(120);
+        let now = 1_700_000_000;
+        let rate = |remaining| RateState {
+            limit: 600,
+            remaining,
+            reset_unix: now + 60,
+        };
+        // Plenty left: no pacing.
+        assert_eq!(pacing_delay(&rate(300), now, 10, cap), None);
+        assert_eq!(pacing_delay(&rate(61), now, 10, cap), None);
+        // At 10 % or less: spread what is left over the rest of the window.
+        assert_eq!(
+            pacing_delay(&rate(59), now, 10, cap),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(
+            pacing_delay(&rate(5), now, 10, cap),
+            Some(Duration::from_secs(10))
+        );
+        // None left: wait for the reset, but never past the cap.
+        assert_eq!(
+            pacing_delay(&rate(0), now, 10, cap),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            pacing_delay(&rate(0), now, 10, Duration::from_secs(5)),
+            Some(Duration::from_secs(5))
+        );
+        // A window already reset, or no limit reported: no pacing.
+        let past = RateState {
+            reset_unix: now - 1,
+            ..rate(0)
+        };
+        assert_eq!(pacing_delay(&past, now, 10, cap), None);
+        let unlimited = RateState {
+            limit: 0,
+            ..rate(0)
+        };
+        assert_eq!(pacing_delay(&unlimited, now, 10, cap), None);
+    }
+
+    #[test]
+    fn only_reads_are_resent_after_a_lost_answer() {
+        assert!(is_read(&Method::GET));
+        assert!(is_read(&Method::HEAD));
+        assert!(!is_read(&Method::POST));
+        assert!(!is_read(&Method::PUT));
+        assert!(!is_read(&Method::DELETE));
+    }
+}

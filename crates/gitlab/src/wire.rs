@@ -1,0 +1,487 @@
+//! What GitLab sends on the wire, and its conversion into the core's domain types.
+//!
+//! These types stay private to the adapter: nothing outside it sees a GitLab field name. They
+//! read only the fields teamcadence uses and ignore the rest (GitLab adds fields often). No
+//! logic here beyond the conversion.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use teamcadence_core::tracker::{
+    IssueState, TrackedIssue, TrackedIteration, TrackedMilestone, TrackedUser, UserStatus,
+};
+
+/// An issue, as the issue endpoints return it.
+///
+/// <https://docs.gitlab.com/api/issues/#list-project-issues>
+#[derive(Debug, Deserialize)]
+pub(crate) struct Issue {
+    pub(crate) iid: u64,
+    pub(crate) title: String,
+    #[serde(default)]
+    pub(crate) description: Option<String>,
+    pub(crate) state: WireIssueState,
+    #[serde(default)]
+    pub(crate) labels: Vec<String>,
+    #[serde(default)]
+    pub(crate) assignees: Vec<UserRef>,
+    #[serde(default)]
+    pub(crate) milestone: Option<MilestoneRef>,
+    #[serde(default)]
+    pub(crate) due_date: Option<NaiveDate>,
+    #[serde(default)]
+    pub(crate) confidential: bool,
+    pub(crate) web_url: String,
+    pub(crate) created_at: DateTime<Utc>,
+    #[serde(default)]
+    pub(crate) references: Option<IssueReferences>,
+}
+
+/// An issue's state on the wire.
+///
+/// <https://docs.gitlab.com/api/issues/#list-project-issues>
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum WireIssueState {
+    /// `opened`.
+    Opened,
+    /// `closed`.
+    Closed,
+}
+
+/// The ways GitLab spells an issue's reference (`full` is `group/project#iid`).
+///
+/// <https://docs.gitlab.com/api/issues/#list-project-issues>
+#[derive(Debug, Deserialize)]
+pub(crate) struct IssueReferences {
+    pub(crate) full: String,
+}
+
+/// A user as embedded in another object (an issue's assignees).
+///
+/// <https://docs.gitlab.com/api/issues/#list-project-issues>
+#[derive(Debug, Deserialize)]
+pub(crate) struct UserRef {
+    pub(crate) username: String,
+}
+
+/// A milestone as embedded in an issue.
+///
+/// <https://docs.gitlab.com/api/issues/#list-project-issues>
+#[derive(Debug, Deserialize)]
+pub(crate) struct MilestoneRef {
+    pub(crate) title: String,
+}
+
+/// Why an issue from GitLab could not become a [`TrackedIssue`].
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "issue {web_url} names no project: it has neither `references.full` nor a web_url with /-/issues/"
+)]
+pub(crate) struct NoProjectPath {
+    web_url: String,
+}
+
+impl TryFrom<Issue> for TrackedIssue {
+    type Error = NoProjectPath;
+
+    fn try_from(issue: Issue) -> Result<Self, Self::Error> {
+        let project = issue
+            .references
+            .as_ref()
+            .and_then(|r| r.full.rsplit_once('#'))
+            .map(|(project, _iid)| project.to_owned())
+            .filter(|project| !project.is_empty())
+            .or_else(|| project_from_web_url(&issue.web_url))
+            .ok_or_else(|| NoProjectPath {
+                web_url: issue.web_url.clone(),
+            })?;
+        Ok(Self {
+            project,
+            iid: issue.iid,
+            title: issue.title,
+            description: issue.description.unwrap_or_default(),
+            state: issue.state.into(),
+            labels: issue.labels,
+            assignees: issue.assignees.into_iter().map(|u| u.username).collect(),
+            milestone: issue.milestone.map(|m| m.title),
+            due_date: issue.due_date,
+            confidential: issue.confidential,
+            web_url: issue.web_url,
+            created_at: issue.created_at,
+        })
+    }
+}
+
+/// `group/project` from `https://host/group/project/-/issues/12` (older GitLab omits
+/// `references`). On an instance under a path prefix the prefix is kept, which is why
+/// `references.full` comes first.
+fn project_from_web_url(web_url: &str) -> Option<String> {
+    let url = url::Url::parse(web_url).ok()?;
+    let path = url.path();
+    let (project, _) = path
+        .split_once("/-/issues/")
+        .or_else(|| path.split_once("/issues/"))?;
+    let project = project.trim_start_matches('/');
+    (!project.is_empty()).then(|| project.to_owned())
+}
+
+impl From<WireIssueState> for IssueState {
+    fn from(state: WireIssueState) -> Self {
+        match state {
+            WireIssueState::Opened => IssueState::Opened,
+            WireIssueState::Closed => IssueState::Closed,
+        }
+    }
+}
+
+/// A project milestone or group milestone.
+///
+/// <https://docs.gitlab.com/api/milestones/#list-project-milestones>,
+/// <https://docs.gitlab.com/api/group_milestones/#list-group-milestones>
+#[derive(Debug, Deserialize)]
+pub(crate) struct Milestone {
+    pub(crate) id: u64,
+    pub(crate) title: String,
+    #[serde(default)]
+    pub(crate) start_date: Option<NaiveDate>,
+    #[serde(default)]
+    pub(crate) due_date: Option<NaiveDate>,
+    /// `active` or `closed`.
+    pub(crate) state: String,
+    #[serde(default)]
+    pub(crate) web_url: Option<String>,
+}
+
+impl From<Milestone> for TrackedMilestone {
+    fn from(milestone: Milestone) -> Self {
+        Self {
+            id: milestone.id,
+            title: milestone.title,
+            start_date: milestone.start_date,
+            due_date: milestone.due_date,
+            active: milestone.state == "active",
+            web_url: milestone.web_url,
+        }
+    }
+}
+
+/// A group iteration. Iterations a cadence schedules itself have a `null` title.
+///
+/// <https://docs.gitlab.com/api/group_iterations/#list-group-iterations>
+#[derive(Debug, Deserialize)]
+pub(crate) struct Iteration {
+    pub(crate) id: u64,
+    #[serde(default)]
+    pub(crate) title: Option<String>,
+    pub(crate) start_date: NaiveDate,
+    pub(crate) due_date: NaiveDate,
+    #[serde(default)]
+    pub(crate) web_url: Option<String>,
+}
+
+impl From<Iteration> for TrackedIteration {
+    fn from(iteration: Iteration) -> Self {
+        Self {
+            id: iteration.id,
+            title: iteration.title.filter(|title| !title.is_empty()),
+            start_date: iteration.start_date,
+            due_date: iteration.due_date,
+            web_url: iteration.web_url,
+        }
+    }
+}
+
+/// A user, as `GET /users?username=` lists them.
+///
+/// <https://docs.gitlab.com/api/users/#list-users>
+#[derive(Debug, Deserialize)]
+pub(crate) struct User {
+    pub(crate) id: u64,
+    pub(crate) username: String,
+    pub(crate) name: String,
+}
+
+impl From<User> for TrackedUser {
+    fn from(user: User) -> Self {
+        Self {
+            id: user.id,
+            username: user.username,
+            name: user.name,
+        }
+    }
+}
+
+/// A user's status.
+///
+/// <https://docs.gitlab.com/api/users/#get-the-status-of-a-user>
+#[derive(Debug, Deserialize)]
+pub(crate) struct Status {
+    /// `busy` or `not_set`.
+    #[serde(default)]
+    pub(crate) availability: Option<String>,
+    #[serde(default)]
+    pub(crate) message: Option<String>,
+    #[serde(default)]
+    pub(crate) clear_status_at: Option<DateTime<Utc>>,
+}
+
+impl From<Status> for UserStatus {
+    fn from(status: Status) -> Self {
+        Self {
+            busy: status.availability.as_deref() == Some("busy"),
+            message: status.message.filter(|m| !m.trim().is_empty()),
+            clear_status_at: status.clear_status_at,
+        }
+    }
+}
+
+/// A project, for its numeric id (issue links want `target_project_id`).
+///
+/// <https://docs.gitlab.com/api/projects/#get-a-single-project>
+#[derive(Debug, Deserialize)]
+pub(crate) struct Project {
+    pub(crate) id: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    /// The sample answer in GitLab's "List project issues" documentation.
+    const ISSUE: &str = r##"{
+        "project_id": 4,
+        "milestone": {
+            "due_date": null, "project_id": 4, "state": "closed",
+            "description": "Rerum est voluptatem provident consequuntur molestias similique ipsum dolor.",
+            "iid": 3, "id": 11, "title": "v3.0",
+            "created_at": "2016-01-04T15:31:39.788Z", "updated_at": "2016-01-04T15:31:39.788Z"
+        },
+        "author": {
+            "state": "active", "web_url": "https://gitlab.example.com/root", "avatar_url": null,
+            "username": "root", "id": 1, "name": "Administrator"
+        },
+        "description": "Omnis vero earum sunt corporis dolor et placeat.",
+        "state": "closed",
+        "iid": 1,
+        "assignees": [{
+            "avatar_url": null, "web_url": "https://gitlab.example.com/lennie", "state": "active",
+            "username": "lennie", "id": 9, "name": "Dr. Luella Kovacek"
+        }],
+        "assignee": {
+            "avatar_url": null, "web_url": "https://gitlab.example.com/lennie", "state": "active",
+            "username": "lennie", "id": 9, "name": "Dr. Luella Kovacek"
+        },
+        "type": "ISSUE",
+        "labels": ["foo", "bar"],
+        "upvotes": 4,
+        "downvotes": 0,
+        "merge_requests_count": 0,
+        "id": 41,
+        "title": "Ut commodi ullam eos dolores perferendis nihil sunt.",
+        "updated_at": "2016-01-04T15:31:46.176Z",
+        "created_at": "2016-01-04T15:31:46.176Z",
+        "closed_at": "2016-01-05T15:31:46.176Z",
+        "closed_by": {
+            "state": "active", "web_url": "https://gitlab.example.com/root", "avatar_url": null,
+            "username": "root", "id": 1, "name": "Administrator"
+        },
+        "user_notes_count": 1,
+        "due_date": "2016-07-22",
+        "web_url": "http://gitlab.example.com/my-group/my-project/issues/1",
+        "references": {"short": "#1", "relative": "#1", "full": "my-group/my-project#1"},
+        "time_stats": {
+            "time_estimate": 0, "total_time_spent": 0,
+            "human_time_estimate": null, "human_total_time_spent": null
+        },
+        "has_tasks": true,
+        "task_status": "10 of 15 tasks completed",
+        "confidential": false,
+        "discussion_locked": false,
+        "issue_type": "issue",
+        "severity": "UNKNOWN",
+        "_links": {
+            "self": "http://gitlab.example.com/api/v4/projects/4/issues/41",
+            "notes": "http://gitlab.example.com/api/v4/projects/4/issues/41/notes",
+            "award_emoji": "http://gitlab.example.com/api/v4/projects/4/issues/41/award_emoji",
+            "project": "http://gitlab.example.com/api/v4/projects/4",
+            "closed_as_duplicate_of": null
+        },
+        "task_completion_status": {"count": 0, "completed_count": 0}
+    }"##;
+
+    #[test]
+    fn issue_from_gitlab_docs_sample() {
+        let issue: Issue = serde_json::from_str(ISSUE).unwrap();
+        let tracked = TrackedIssue::try_from(issue).unwrap();
+        assert_eq!(
+            tracked,
+            TrackedIssue {
+                project: "my-group/my-project".into(),
+                iid: 1,
+                title: "Ut commodi ullam eos dolores perferendis nihil sunt.".into(),
+                description: "Omnis vero earum sunt corporis dolor et placeat.".into(),
+                state: IssueState::Closed,
+                labels: vec!["foo".into(), "bar".into()],
+                assignees: vec!["lennie".into()],
+                milestone: Some("v3.0".into()),
+                due_date: NaiveDate::from_ymd_opt(2016, 7, 22),
+                confidential: false,
+                web_url: "http://gitlab.example.com/my-group/my-project/issues/1".into(),
+                created_at: Utc
+                    .with_ymd_and_hms(2016, 1, 4, 15, 31, 46)
+                    .unwrap()
+                    .checked_add_signed(chrono::Duration::milliseconds(176))
+                    .unwrap(),
+            }
+        );
+    }
+
+    #[test]
+    fn issue_with_nulls_and_without_references() {
+        let json = r#"{
+            "id": 7, "iid": 12, "project_id": 3, "title": "Plan 17.4",
+            "description": null, "state": "opened", "labels": [], "assignees": [],
+            "milestone": null, "due_date": null, "confidential": true,
+            "web_url": "https://gitlab.example.com/team/sub/planning/-/issues/12",
+            "created_at": "2024-08-01T09:00:00.000+02:00"
+        }"#;
+        let issue: Issue = serde_json::from_str(json).unwrap();
+        let tracked = TrackedIssue::try_from(issue).unwrap();
+        assert_eq!(tracked.project, "team/sub/planning");
+        assert_eq!(tracked.description, "");
+        assert_eq!(tracked.state, IssueState::Opened);
+        assert!(tracked.confidential && tracked.milestone.is_none());
+        assert_eq!(
+            tracked.created_at,
+            Utc.with_ymd_and_hms(2024, 8, 1, 7, 0, 0).unwrap()
+        );
+    }
+
+    #[test]
+    fn issue_without_any_project_path_is_an_error() {
+        let json = r#"{"iid": 1, "title": "t", "state": "opened", "web_url": "https://x.example/",
+            "created_at": "2024-08-01T09:00:00Z"}"#;
+        let issue: Issue = serde_json::from_str(json).unwrap();
+        let err = TrackedIssue::try_from(issue).unwrap_err();
+        assert!(err.to_string().contains("names no project"), "{err}");
+    }
+
+    #[test]
+    fn milestone_from_gitlab_docs_sample() {
+        let json = r#"[{
+            "id": 12, "iid": 3, "project_id": 16, "title": "10.0", "description": "Version",
+            "due_date": "2013-11-29", "start_date": "2013-11-10", "state": "active",
+            "updated_at": "2013-10-02T09:24:18Z", "created_at": "2013-10-02T09:24:18Z",
+            "expired": false, "web_url": "https://gitlab.com/gitlab-org/gitlab/-/milestones/42"
+        }, {
+            "id": 13, "iid": 4, "group_id": 5, "title": "9.9", "description": null,
+            "due_date": null, "start_date": null, "state": "closed",
+            "updated_at": "2013-10-02T09:24:18Z", "created_at": "2013-10-02T09:24:18Z",
+            "web_url": "https://gitlab.com/groups/gitlab-org/-/milestones/4"
+        }]"#;
+        let milestones: Vec<Milestone> = serde_json::from_str(json).unwrap();
+        let tracked: Vec<TrackedMilestone> = milestones.into_iter().map(Into::into).collect();
+        assert_eq!(
+            tracked,
+            [
+                TrackedMilestone {
+                    id: 12,
+                    title: "10.0".into(),
+                    start_date: NaiveDate::from_ymd_opt(2013, 11, 10),
+                    due_date: NaiveDate::from_ymd_opt(2013, 11, 29),
+                    active: true,
+                    web_url: Some("https://gitlab.com/gitlab-org/gitlab/-/milestones/42".into()),
+                },
+                TrackedMilestone {
+                    id: 13,
+                    title: "9.9".into(),
+                    start_date: None,
+                    due_date: None,
+                    active: false,
+                    web_url: Some("https://gitlab.com/groups/gitlab-org/-/milestones/4".into()),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn iteration_from_gitlab_docs_sample() {
+        let json = r#"[{
+            "id": 53, "iid": 13, "sequence": 1, "group_id": 5, "title": "Iteration II",
+            "description": "Ipsum Lorem ipsum", "state": 2,
+            "created_at": "2020-01-27T05:07:12.573Z", "updated_at": "2020-01-27T05:07:12.573Z",
+            "due_date": "2020-02-01", "start_date": "2020-01-19",
+            "web_url": "http://gitlab.example.com/groups/my-group/-/iterations/13"
+        }, {
+            "id": 54, "iid": 14, "sequence": 2, "group_id": 5, "title": null,
+            "description": null, "state": 1,
+            "created_at": "2020-01-27T05:07:12.573Z", "updated_at": "2020-01-27T05:07:12.573Z",
+            "due_date": "2020-02-15", "start_date": "2020-02-02",
+            "web_url": "http://gitlab.example.com/groups/my-group/-/iterations/14"
+        }]"#;
+        let iterations: Vec<Iteration> = serde_json::from_str(json).unwrap();
+        let tracked: Vec<TrackedIteration> = iterations.into_iter().map(Into::into).collect();
+        assert_eq!(tracked[0].title.as_deref(), Some("Iteration II"));
+        assert_eq!(
+            tracked[0].start_date,
+            NaiveDate::from_ymd_opt(2020, 1, 19).unwrap()
+        );
+        assert_eq!(
+            tracked[0].due_date,
+            NaiveDate::from_ymd_opt(2020, 2, 1).unwrap()
+        );
+        assert_eq!(tracked[1].title, None);
+        assert_eq!(
+            tracked[1].web_url.as_deref(),
+            Some("http://gitlab.example.com/groups/my-group/-/iterations/14")
+        );
+    }
+
+    #[test]
+    fn user_from_gitlab_docs_sample() {
+        let json = r#"[{
+            "id": 1, "username": "john_smith", "name": "John Smith", "state": "active",
+            "locked": false, "avatar_url": "http://localhost:3000/uploads/user/avatar/1/cd8.jpeg",
+            "web_url": "http://localhost:3000/john_smith"
+        }]"#;
+        let users: Vec<User> = serde_json::from_str(json).unwrap();
+        let user: TrackedUser = users.into_iter().next().unwrap().into();
+        assert_eq!(
+            user,
+            TrackedUser {
+                id: 1,
+                username: "john_smith".into(),
+                name: "John Smith".into()
+            }
+        );
+    }
+
+    #[test]
+    fn busy_status_from_gitlab_docs_sample() {
+        let json = r#"{
+            "emoji": "coffee", "availability": "busy", "message": "I crave coffee",
+            "message_html": "I crave coffee", "clear_status_at": "2024-09-02T00:00:00.000Z"
+        }"#;
+        let status: UserStatus = serde_json::from_str::<Status>(json).unwrap().into();
+        assert_eq!(
+            status,
+            UserStatus {
+                busy: true,
+                message: Some("I crave coffee".into()),
+                clear_status_at: Some(Utc.with_ymd_and_hms(2024, 9, 2, 0, 0, 0).unwrap()),
+            }
+        );
+    }
+
+    #[test]
+    fn unset_status_is_not_busy() {
+        let json = r#"{"emoji": null, "availability": "not_set", "message": null,
+            "message_html": "", "clear_status_at": null}"#;
+        let status: UserStatus = serde_json::from_str::<Status>(json).unwrap().into();
+        assert_eq!(status, UserStatus::default());
+        // An empty object (a user who never set a status) reads the same.
+        let status: UserStatus = serde_json::from_str::<Status>("{}").unwrap().into();
+        assert_eq!(status, UserStatus::default());
+    }
+}
