@@ -1,0 +1,479 @@
+//! Injected conditions: added latency, 5xx failures before a request is handled, lost
+//! responses after a write is stored (502 or a closed connection), and GitLab's
+//! per-token request throttle (429 `Retry later` with `RateLimit-*` headers).
+//!
+//! Every API request draws the same four numbers from one RNG seeded with `rng_seed`, so
+//! the n-th request meets the same fate in every run with the same seed and conditions,
+//! whatever the rates are. `/__fake/*` requests draw nothing and are never faulted.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::app::App;
+use crate::auth;
+use crate::server::Connection;
+
+/// Conditions injected into API requests; all default to "none".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Conditions {
+    /// Milliseconds added to every API request.
+    pub latency_ms: u64,
+    /// Probability (0..=1) of answering 500/502/503 before handling a request.
+    pub fail_rate: f64,
+    /// Probability (0..=1) of losing the answer to a successful write (502 or closed connection).
+    pub drop_rate: f64,
+    /// Requests allowed per token per window; 0 disables the throttle.
+    pub rate_limit: u32,
+    /// Length of the throttle window in seconds.
+    pub rate_limit_window_secs: u64,
+}
+
+impl Default for Conditions {
+    fn default() -> Self {
+        Conditions {
+            latency_ms: 0,
+            fail_rate: 0.0,
+            drop_rate: 0.0,
+            rate_limit: 0,
+            rate_limit_window_secs: 60,
+        }
+    }
+}
+
+impl Conditions {
+    /// Checks the rates are probabilities and the window is not empty.
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, rate) in [("fail_rate", self.fail_rate), ("drop_rate", self.drop_rate)] {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(format!(
+                    "{name} must be a probability between 0 and 1, got {rate}"
+                ));
+            }
+        }
+        if self.rate_limit_window_secs == 0 {
+            return Err("rate_limit_window_secs must be at least 1".to_owned());
+        }
+        Ok(())
+    }
+}
+
+/// A partial update of [`Conditions`] (`PUT /__fake/conditions`), optionally reseeding the RNG.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct ConditionsPatch {
+    latency_ms: Option<u64>,
+    fail_rate: Option<f64>,
+    drop_rate: Option<f64>,
+    rate_limit: Option<u32>,
+    rate_limit_window_secs: Option<u64>,
+    rng_seed: Option<u64>,
+}
+
+/// One injected fault, for checking that a seed replays the same sequence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FaultEvent {
+    /// Position of the request among API requests since start (or the last reseed).
+    pub seq: u64,
+    /// `METHOD /route/:template` of the request.
+    pub route: String,
+    /// `fail 500`, `fail 502`, `fail 503`, `drop 502`, `drop close` or `rate_limited`.
+    pub fault: String,
+}
+
+/// How a lost response is lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DropKind {
+    /// Answer 502 although the write was stored.
+    BadGateway,
+    /// Close the connection without answering.
+    Close,
+}
+
+/// What happens to one request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Decision {
+    seq: u64,
+    fail: Option<StatusCode>,
+    drop: Option<DropKind>,
+}
+
+#[derive(Debug)]
+struct Dice {
+    rng: fastrand::Rng,
+    seq: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    start: u64,
+    count: u32,
+}
+
+/// The throttle's verdict for one request.
+#[derive(Debug, Clone)]
+pub(crate) struct RateVerdict {
+    limit: u32,
+    name: &'static str,
+    observed: u32,
+    reset: u64,
+    retry_after: u64,
+}
+
+impl RateVerdict {
+    fn throttled(&self) -> bool {
+        self.observed > self.limit
+    }
+
+    fn apply(&self, headers: &mut HeaderMap, with_retry_after: bool) {
+        let reset_time = chrono::DateTime::from_timestamp(self.reset as i64, 0)
+            .map(|time| time.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+            .unwrap_or_default();
+        let remaining = self.limit.saturating_sub(self.observed);
+        let pairs = [
+            ("ratelimit-limit", self.limit.to_string()),
+            ("ratelimit-name", self.name.to_owned()),
+            ("ratelimit-observed", self.observed.to_string()),
+            ("ratelimit-remaining", remaining.to_string()),
+            ("ratelimit-reset", self.reset.to_string()),
+            ("ratelimit-resettime", reset_time),
+        ];
+        for (name, value) in pairs {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.insert(name, value);
+            }
+        }
+        if with_retry_after {
+            headers.insert(RETRY_AFTER, HeaderValue::from(self.retry_after));
+        }
+    }
+}
+
+/// The fault injector's state.
+#[derive(Debug)]
+pub(crate) struct Faults {
+    conditions: Mutex<Conditions>,
+    dice: Mutex<Dice>,
+    windows: Mutex<HashMap<String, Window>>,
+    log: Mutex<Vec<FaultEvent>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Faults {
+    pub(crate) fn new(conditions: Conditions, rng_seed: u64) -> Self {
+        Faults {
+            conditions: Mutex::new(conditions),
+            dice: Mutex::new(Dice {
+                rng: fastrand::Rng::with_seed(rng_seed),
+                seq: 0,
+            }),
+            windows: Mutex::new(HashMap::new()),
+            log: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The conditions in force.
+    pub(crate) fn conditions(&self) -> Conditions {
+        lock(&self.conditions).clone()
+    }
+
+    /// Replaces the conditions (after validation).
+    pub(crate) fn set_conditions(&self, conditions: Conditions) -> Result<(), String> {
+        conditions.validate()?;
+        *lock(&self.conditions) = conditions;
+        lock(&self.windows).clear();
+        Ok(())
+    }
+
+    /// Applies a partial update; a new `rng_seed` restarts the fault sequence.
+    pub(crate) fn patch(&self, patch: ConditionsPatch) -> Result<Conditions, String> {
+        let mut next = self.conditions();
+        if let Some(value) = patch.latency_ms {
+            next.latency_ms = value;
+        }
+        if let Some(value) = patch.fail_rate {
+            next.fail_rate = value;
+        }
+        if let Some(value) = patch.drop_rate {
+            next.drop_rate = value;
+        }
+        if let Some(value) = patch.rate_limit {
+            next.rate_limit = value;
+        }
+        if let Some(value) = patch.rate_limit_window_secs {
+            next.rate_limit_window_secs = value;
+        }
+        self.set_conditions(next.clone())?;
+        if let Some(seed) = patch.rng_seed {
+            self.reseed(seed);
+        }
+        Ok(next)
+    }
+
+    /// Restarts the fault sequence from a seed and forgets the fault log.
+    pub(crate) fn reseed(&self, seed: u64) {
+        *lock(&self.dice) = Dice {
+            rng: fastrand::Rng::with_seed(seed),
+            seq: 0,
+        };
+        lock(&self.log).clear();
+    }
+
+    /// The faults injected so far.
+    pub(crate) fn log(&self) -> Vec<FaultEvent> {
+        lock(&self.log).clone()
+    }
+
+    fn record(&self, seq: u64, route: &str, fault: &str) {
+        lock(&self.log).push(FaultEvent {
+            seq,
+            route: route.to_owned(),
+            fault: fault.to_owned(),
+        });
+    }
+
+    /// Draws this request's fate: always four draws, so sequences do not depend on rates.
+    fn decide(&self) -> Decision {
+        let conditions = self.conditions();
+        let mut dice = lock(&self.dice);
+        dice.seq += 1;
+        let fail_roll = dice.rng.f64();
+        let fail_kind = dice.rng.usize(0..3);
+        let drop_roll = dice.rng.f64();
+        let drop_close = dice.rng.bool();
+        let fail = (fail_roll < conditions.fail_rate).then(|| {
+            [
+                StatusCode::INTERNAL_SERVER_ERROR,
+                StatusCode::BAD_GATEWAY,
+                StatusCode::SERVICE_UNAVAILABLE,
+            ][fail_kind]
+        });
+        let drop = (drop_roll < conditions.drop_rate).then_some(if drop_close {
+            DropKind::Close
+        } else {
+            DropKind::BadGateway
+        });
+        Decision {
+            seq: dice.seq,
+            fail,
+            drop,
+        }
+    }
+
+    /// Counts a request against its key's fixed window (as Rack::Attack does).
+    fn rate(&self, key: &str, name: &'static str) -> Option<RateVerdict> {
+        let conditions = self.conditions();
+        if conditions.rate_limit == 0 {
+            return None;
+        }
+        let window = conditions.rate_limit_window_secs.max(1);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        let start = now - now % window;
+        let mut windows = lock(&self.windows);
+        let entry = windows
+            .entry(key.to_owned())
+            .or_insert(Window { start, count: 0 });
+        if entry.start != start {
+            *entry = Window { start, count: 0 };
+        }
+        entry.count = entry.count.saturating_add(1);
+        let reset = start + window;
+        Some(RateVerdict {
+            limit: conditions.rate_limit,
+            name,
+            observed: entry.count,
+            reset,
+            retry_after: (reset - now).max(1),
+        })
+    }
+}
+
+/// Turns a matched route (`/api/v4/projects/{id}/issues`) into `/api/v4/projects/:id/issues`.
+pub(crate) fn route_template(matched: &str) -> String {
+    let mut out = String::with_capacity(matched.len());
+    let mut chars = matched.chars();
+    while let Some(c) = chars.next() {
+        if c == '{' {
+            out.push(':');
+            for inner in chars.by_ref() {
+                if inner == '}' {
+                    break;
+                }
+                out.push(inner);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn failure(status: StatusCode) -> Response {
+    if status == StatusCode::INTERNAL_SERVER_ERROR {
+        return (
+            status,
+            axum::Json(serde_json::json!({ "message": "500 Internal Server Error" })),
+        )
+            .into_response();
+    }
+    let title = if status == StatusCode::BAD_GATEWAY {
+        "502 Bad Gateway"
+    } else {
+        "503 Service Temporarily Unavailable"
+    };
+    let page = format!(
+        "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    );
+    (
+        status,
+        [(CONTENT_TYPE, HeaderValue::from_static("text/html"))],
+        page,
+    )
+        .into_response()
+}
+
+/// Middleware around every route: counts requests and injects the configured conditions.
+pub(crate) async fn guard(State(app): State<App>, request: Request, next: Next) -> Response {
+    if request.uri().path().starts_with("/__fake") {
+        return next.run(request).await;
+    }
+    let method = request.method().clone();
+    let template = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|matched| route_template(matched.as_str()))
+        .unwrap_or_else(|| "(no route)".to_owned());
+    let route = format!("{method} {template}");
+    app.count(&route);
+
+    let faults = &app.0.faults;
+    let decision = faults.decide();
+    let latency = faults.conditions().latency_ms;
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+    if let Some(status) = decision.fail {
+        faults.record(decision.seq, &route, &format!("fail {}", status.as_u16()));
+        return failure(status);
+    }
+
+    let connection = request.extensions().get::<Connection>().cloned();
+    let query: Vec<(String, String)> = request
+        .uri()
+        .query()
+        .and_then(|query| serde_urlencoded::from_str(query).ok())
+        .unwrap_or_default();
+    let (key, name) = {
+        let store = app.store();
+        match auth::presented_token(request.headers(), &query) {
+            Some((kind, token)) if auth::token_is_known(&store, kind, &token) => {
+                // Keyed by a hash so that no token sits in the limiter's (Debug-able) state.
+                let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                std::hash::Hash::hash(&token, &mut hasher);
+                let digest = std::hash::Hasher::finish(&hasher);
+                (format!("token:{digest:016x}"), "throttle_authenticated_api")
+            }
+            _ => {
+                let peer = connection
+                    .as_ref()
+                    .map(|connection| connection.peer.ip().to_string())
+                    .unwrap_or_default();
+                (format!("ip:{peer}"), "throttle_unauthenticated_api")
+            }
+        }
+    };
+    let verdict = faults.rate(&key, name);
+    if let Some(verdict) = &verdict
+        && verdict.throttled()
+    {
+        faults.record(decision.seq, &route, "rate_limited");
+        let mut response = (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(CONTENT_TYPE, HeaderValue::from_static("text/plain"))],
+            "Retry later\n",
+        )
+            .into_response();
+        verdict.apply(response.headers_mut(), true);
+        return response;
+    }
+
+    let is_write = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let mut response = next.run(request).await;
+    if is_write
+        && response.status().is_success()
+        && let Some(kind) = decision.drop
+    {
+        match (kind, connection) {
+            (DropKind::Close, Some(connection)) => {
+                faults.record(decision.seq, &route, "drop close");
+                connection.close();
+                // The connection task drops this future together with the socket.
+                return std::future::pending::<Response>().await;
+            }
+            _ => {
+                faults.record(decision.seq, &route, "drop 502");
+                return failure(StatusCode::BAD_GATEWAY);
+            }
+        }
+    }
+    if let Some(verdict) = verdict {
+        verdict.apply(response.headers_mut(), false);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_use_colon_parameters() {
+        assert_eq!(
+            route_template("/api/v4/projects/{id}/issues/{issue_iid}"),
+            "/api/v4/projects/:id/issues/:issue_iid"
+        );
+    }
+
+    #[test]
+    fn same_seed_same_fates() {
+        let conditions = Conditions {
+            fail_rate: 0.3,
+            drop_rate: 0.3,
+            ..Conditions::default()
+        };
+        let fates = |seed| {
+            let faults = Faults::new(conditions.clone(), seed);
+            (0..50)
+                .map(|_| {
+                    let decision = faults.decide();
+                    (decision.fail, decision.drop)
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(fates(7), fates(7));
+        assert_ne!(fates(7), fates(8));
+    }
+
+    #[test]
+    fn rates_outside_zero_one_are_refused() {
+        let conditions = Conditions {
+            fail_rate: 1.5,
+            ..Conditions::default()
+        };
+        assert!(conditions.validate().unwrap_err().contains("fail_rate"));
+    }
+}
