@@ -9,10 +9,13 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use chrono::NaiveDate;
+use teamcadence_core::apply::{ApplyOptions, apply};
 use teamcadence_core::config::{Config, SourceFiles};
 use teamcadence_core::jobs::{self, JobError, Scope};
 use teamcadence_core::plan::JobReport;
+use teamcadence_gitlab::{ConnectError, ConnectOptions, GitLab, Token, resolve_url};
 
+pub mod logging;
 pub mod output;
 
 /// Exit code: the run did what was due (nothing due is fine too).
@@ -38,6 +41,10 @@ pub struct CommonArgs {
     /// Output for people (`text`) or machines (`json`).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// The GitLab instance (default: `CI_SERVER_URL`, then `gitlab.url` in the config). The
+    /// token comes from `GITLAB_TOKEN` or the file named by `GITLAB_TOKEN_FILE`.
+    #[arg(long)]
+    pub gitlab_url: Option<String>,
 }
 
 /// How results are printed on stdout.
@@ -124,6 +131,15 @@ impl Job {
         }
     }
 
+    /// The label that marks this job's issues in GitLab.
+    pub fn kind_label(&self) -> &'static str {
+        match self {
+            Job::Planning => jobs::planning::KIND_LABEL,
+            Job::Onboarding(_) => jobs::onboarding::KIND_LABEL,
+            Job::PtoCoverage(_) => jobs::pto::KIND_LABEL,
+        }
+    }
+
     fn plan(self, config: &Config, today: NaiveDate) -> Result<JobReport, JobError> {
         match self {
             Job::Planning => jobs::planning::plan(config, today),
@@ -148,25 +164,59 @@ impl Job {
 /// Runs a job end to end and returns the process exit code. Errors go to stderr, results to
 /// stdout.
 pub fn run(job: Job, args: &CommonArgs) -> ExitCode {
+    logging::init();
     let name = job.name();
+    let kind_label = job.kind_label();
     let config = match load_config(&args.config) {
         Ok(config) => config,
         Err(e) => return fail(name, EXIT_USAGE, &format!("{e:#}")),
     };
     let today = today(&config, args.today);
-    let report = match job.plan(&config, today) {
+    let mut report = match job.plan(&config, today) {
         Ok(report) => report,
         Err(e) => return fail(name, EXIT_USAGE, &format!("{e}\nnothing was written")),
     };
-    if !args.dry_run {
-        return fail(
-            name,
-            EXIT_USAGE,
-            "writing issues to GitLab is not available in this version; run with --dry-run to see the plan",
-        );
+
+    let env = |var: &str| std::env::var(var).ok();
+    let url = resolve_url(
+        args.gitlab_url.as_deref(),
+        &env,
+        config.gitlab_url.as_deref(),
+    );
+    let connection = match url {
+        None if args.dry_run => None,
+        None => {
+            return fail(
+                name,
+                EXIT_USAGE,
+                "no GitLab to write to: pass --gitlab-url, or set CI_SERVER_URL or `gitlab.url` \
+                 in the config (or run with --dry-run); nothing was written",
+            );
+        }
+        Some(url) => match Token::from_env(&env, true) {
+            Ok(token) => Some((url, token)),
+            Err(ConnectError::MissingToken) if args.dry_run => {
+                report.warnings.push(format!(
+                    "GitLab at {url} was not read: no GITLAB_TOKEN, so existing issues are not known"
+                ));
+                None
+            }
+            Err(e) => return fail(name, EXIT_USAGE, &format!("{e}; nothing was written")),
+        },
+    };
+    if let Some((url, token)) = connection {
+        let options = ApplyOptions {
+            kind_label: kind_label.to_owned(),
+            dry_run: args.dry_run,
+            create_attempts: 3,
+        };
+        if let Err((code, message)) = apply_to_gitlab(&url, token, &mut report, &options) {
+            return fail(name, code, &message);
+        }
     }
+
     let printed = match args.format {
-        Format::Text => output::text(name, today, true, &report),
+        Format::Text => output::text(name, today, args.dry_run, &report),
         Format::Json => output::json(&report),
     };
     let mut stdout = std::io::stdout().lock();
@@ -185,6 +235,49 @@ pub fn run(job: Job, args: &CommonArgs) -> ExitCode {
     } else {
         ExitCode::from(EXIT_FAILED)
     }
+}
+
+/// Connects to GitLab and applies the plans; a connection problem is an exit code and a
+/// message (a bad token or address is a usage error, an unreachable GitLab failed work).
+fn apply_to_gitlab(
+    url: &str,
+    token: Token,
+    report: &mut JobReport,
+    options: &ApplyOptions,
+) -> Result<(), (u8, String)> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| (EXIT_FAILED, format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        let gitlab = GitLab::connect(url, token, connect_options())
+            .await
+            .map_err(|e| {
+                let code = match e {
+                    ConnectError::Unreachable { .. } | ConnectError::Unexpected { .. } => {
+                        EXIT_FAILED
+                    }
+                    _ => EXIT_USAGE,
+                };
+                (code, format!("{e}; nothing was written"))
+            })?;
+        apply(&gitlab, report, options).await;
+        Ok(())
+    })
+}
+
+/// How patient the GitLab connection is. `TEAMCADENCE_RETRY_BASE_MS` shortens the backoff
+/// between retries (tests and impatient local runs use it).
+fn connect_options() -> ConnectOptions {
+    let mut options = ConnectOptions::default();
+    if let Some(ms) = std::env::var("TEAMCADENCE_RETRY_BASE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        options.backoff_base = std::time::Duration::from_millis(ms);
+        options.backoff_max = std::time::Duration::from_millis(ms.saturating_mul(20));
+    }
+    options
 }
 
 /// Prints `message` on stderr and returns `code`.

@@ -32,6 +32,7 @@ fn issue_json(plan: &IssuePlan) -> Value {
         "due_date": plan.due_date.map(|d| d.format("%Y-%m-%d").to_string()),
         "confidential": plan.confidential,
         "web_url": plan.web_url,
+        "error": plan.error,
     })
 }
 
@@ -39,15 +40,22 @@ fn issue_json(plan: &IssuePlan) -> Value {
 pub fn text(job: &str, today: NaiveDate, dry_run: bool, report: &JobReport) -> String {
     let mut out = String::new();
     let count = report.issues.len();
-    let due = report
-        .issues
-        .iter()
-        .filter(|p| p.action.reason().is_none())
-        .count();
+    let tally = |wanted: &str, failed: bool| {
+        report
+            .issues
+            .iter()
+            .filter(|p| p.action.name() == wanted && p.error.is_some() == failed)
+            .count()
+    };
     let _ = writeln!(
         out,
-        "{job}: {count} issue{} considered on {today}, {due} due{}",
-        if count == 1 { "" } else { "s" },
+        "{job} on {today}: {} {}, {} already exist{}, {} skipped, {} failed{}",
+        tally("create", false),
+        if dry_run { "to create" } else { "created" },
+        tally("exists", false),
+        if tally("exists", false) == 1 { "s" } else { "" },
+        tally("skip", false),
+        report.issues.iter().filter(|p| p.error.is_some()).count(),
         if dry_run {
             " (dry run: nothing is written)"
         } else {
@@ -85,6 +93,9 @@ pub fn text(job: &str, today: NaiveDate, dry_run: bool, report: &JobReport) -> S
         }
         if let Some(url) = &plan.web_url {
             let _ = writeln!(out, "  {:<13} {url}", "web_url:");
+        }
+        if let Some(error) = &plan.error {
+            let _ = writeln!(out, "  {:<13} {error}", "FAILED:");
         }
         let _ = writeln!(out, "----- description -----");
         let _ = writeln!(out, "{}", plan.description.trim_end());

@@ -1,51 +1,11 @@
 //! End-to-end tests of the job binaries on the bundled example and on hostile configs: the
 //! real executables, their flags, environment fallbacks, output formats and exit codes.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
 use serde_json::Value;
 
-const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/teamcadence.yml");
+mod common;
 
-fn bin(name: &str) -> Command {
-    let path = match name {
-        "planning-issue" => env!("CARGO_BIN_EXE_planning-issue"),
-        "onboarding-issue" => env!("CARGO_BIN_EXE_onboarding-issue"),
-        "pto-coverage" => env!("CARGO_BIN_EXE_pto-coverage"),
-        "teamcadence" => env!("CARGO_BIN_EXE_teamcadence"),
-        other => panic!("no binary {other}"),
-    };
-    let mut command = Command::new(path);
-    // A developer's or CI's environment must not leak into the runs under test.
-    for var in [
-        "TEAMCADENCE_CONFIG",
-        "NEW_HIRE",
-        "START_DATE",
-        "MANAGER",
-        "BUDDY",
-        "ROLE",
-        "TEAM",
-        "PTO_PERSON",
-        "PTO_FROM",
-        "PTO_UNTIL",
-    ] {
-        command.env_remove(var);
-    }
-    command
-}
-
-fn run(name: &str, args: &[&str]) -> Output {
-    bin(name).args(args).output().expect("binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("utf-8 stdout")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).expect("utf-8 stderr")
-}
+use common::{EXAMPLE, Scratch, bin, in_dir, run, stderr, stdout};
 
 fn json_run(name: &str, args: &[&str]) -> Value {
     json_run_with_env(name, args, &[])
@@ -505,41 +465,6 @@ fn missing_config_file_says_what_to_do() {
     assert!(stdout(&output).is_empty());
 }
 
-/// A scratch folder with a config and the files it names.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str, files: &[(&str, &str)]) -> Scratch {
-        let dir =
-            std::env::temp_dir().join(format!("teamcadence-test-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        for (path, text) in files {
-            let path = dir.join(path);
-            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-            std::fs::write(path, text).expect("write");
-        }
-        Scratch(dir)
-    }
-
-    fn path(&self, file: &str) -> String {
-        self.0.join(file).display().to_string()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn in_dir(dir: &Path, name: &str, args: &[&str]) -> Output {
-    bin(name)
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
 const HOSTILE: &str = r#"
 timezone: Europe/Amsterdam
 teams:
@@ -723,12 +648,18 @@ fn template_that_does_not_render_fails_check_and_jobs_with_its_line() {
 }
 
 #[test]
-fn writing_without_dry_run_is_refused_until_gitlab_is_configured() {
+fn writing_needs_a_gitlab_to_write_to() {
     let output = run(
         "planning-issue",
         &["--config", EXAMPLE, "--today", "2026-11-20"],
     );
     assert_eq!(output.status.code(), Some(2));
     assert!(stdout(&output).is_empty());
-    assert!(stderr(&output).contains("run with --dry-run to see the plan"));
+    assert!(
+        stderr(&output).contains(
+            "no GitLab to write to: pass --gitlab-url, or set CI_SERVER_URL or `gitlab.url` in the config (or run with --dry-run); nothing was written"
+        ),
+        "{}",
+        stderr(&output)
+    );
 }

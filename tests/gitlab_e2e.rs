@@ -1,0 +1,543 @@
+//! The job binaries against the fake GitLab server, through the real `gitlab` crate client:
+//! issues are created as planned, re-runs create nothing, faults and concurrent runs leave
+//! exactly one issue per key, and bad credentials fail clearly without leaking the token.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::process::Output;
+
+use common::{EXAMPLE, Scratch, bin, stderr, stdout};
+use gitlab_fake::{Conditions, FakeGitlab, Options, Seed};
+use serde_json::Value;
+
+const ADMIN_TOKEN: &str = "admin-token-not-for-jobs";
+/// The jobs' token; distinctive so that a test can look for it in every output.
+const BOT_TOKEN: &str = "glpat-bot-SECRET-4c1d2e";
+const OUTSIDER_TOKEN: &str = "glpat-outsider-SECRET-77";
+const JOB_TOKEN: &str = "glcbt-job-SECRET-9f";
+
+/// The world the README's local trial uses, so that the two cannot drift apart.
+const WORLD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/fake-gitlab.yml");
+
+/// A fake GitLab running on its own runtime for the length of a test.
+struct Gitlab {
+    runtime: tokio::runtime::Runtime,
+    fake: FakeGitlab,
+}
+
+impl Gitlab {
+    fn start() -> Gitlab {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let mut options = Options::new(ADMIN_TOKEN);
+        options.seed = Some(Seed::from_path(std::path::Path::new(WORLD)).expect("seed"));
+        let fake = runtime
+            .block_on(FakeGitlab::start(options))
+            .expect("fake starts");
+        Gitlab { runtime, fake }
+    }
+
+    fn url(&self) -> String {
+        self.fake.base_url()
+    }
+
+    fn set(&self, conditions: Conditions) {
+        self.fake
+            .state()
+            .set_conditions(conditions)
+            .expect("conditions");
+    }
+
+    fn count(&self, route: &str) -> u64 {
+        self.fake
+            .state()
+            .request_counts()
+            .get(route)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Every issue of a project, read back through the REST API as any client would.
+    fn issues(&self, project: &str) -> Vec<Value> {
+        let url = format!(
+            "{}/api/v4/projects/{}/issues?per_page=100&scope=all",
+            self.url(),
+            project.replace('/', "%2F")
+        );
+        self.runtime.block_on(async {
+            let response = reqwest::Client::new()
+                .get(url)
+                .header("PRIVATE-TOKEN", ADMIN_TOKEN)
+                .send()
+                .await
+                .expect("GET issues");
+            assert_eq!(response.status(), 200);
+            response.json::<Vec<Value>>().await.expect("issues JSON")
+        })
+    }
+
+    /// Issues of a project by the key in their marker.
+    fn by_key(&self, project: &str) -> BTreeMap<String, Vec<Value>> {
+        let mut keys: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for issue in self.issues(project) {
+            let description = issue["description"].as_str().unwrap_or_default();
+            if let Some(key) = teamcadence_core::apply::key_in(description) {
+                keys.entry(key.to_owned()).or_default().push(issue);
+            }
+        }
+        keys
+    }
+}
+
+/// Runs a job binary against the fake with the bot's token.
+fn job(gitlab: &Gitlab, name: &str, config: &str, args: &[&str], token: Option<&str>) -> Output {
+    let mut command = bin(name);
+    command
+        .args(["--config", config, "--format", "json", "--gitlab-url"])
+        .arg(gitlab.url())
+        .args(args)
+        .env("TEAMCADENCE_RETRY_BASE_MS", "5");
+    if let Some(token) = token {
+        command.env("GITLAB_TOKEN", token);
+    }
+    command.output().expect("job runs")
+}
+
+fn json(output: &Output) -> Value {
+    serde_json::from_str(&stdout(output))
+        .unwrap_or_else(|e| panic!("JSON on stdout ({e}); stderr: {}", stderr(output)))
+}
+
+fn plan<'a>(document: &'a Value, key: &str) -> &'a Value {
+    document["issues"]
+        .as_array()
+        .expect("issues")
+        .iter()
+        .find(|i| i["key"] == key)
+        .unwrap_or_else(|| panic!("no {key} in {document:#}"))
+}
+
+/// The `field` of each object in `values`, sorted: GitLab does not promise an order.
+fn names(values: &Value, field: &str) -> Vec<String> {
+    let mut names: Vec<String> = values
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|v| v[field].as_str().expect(field).to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn planning_issue_is_created_as_planned_and_a_rerun_creates_nothing() {
+    let gitlab = Gitlab::start();
+    let first = job(
+        &gitlab,
+        "planning-issue",
+        EXAMPLE,
+        &["--today", "2026-11-30"],
+        Some(BOT_TOKEN),
+    );
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let document = json(&first);
+    let planned = plan(&document, "planning/code-creation/19.8");
+    assert_eq!(planned["action"], "create");
+    let web_url = planned["web_url"]
+        .as_str()
+        .expect("web_url once created")
+        .to_owned();
+
+    let issues = gitlab.issues("gitlab-org/create-stage");
+    assert_eq!(issues.len(), 1);
+    let issue = &issues[0];
+    assert_eq!(issue["web_url"], web_url.as_str());
+    assert_eq!(issue["title"], "Code Creation 19.8 Planning : December");
+    let mut labels: Vec<&str> = issue["labels"]
+        .as_array()
+        .expect("labels")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    labels.sort_unstable();
+    assert_eq!(
+        labels,
+        [
+            "Planning Issue",
+            "group::code creation",
+            "teamcadence::planning"
+        ]
+    );
+    assert_eq!(names(&issue["assignees"], "username"), ["alice", "frank"]);
+    assert_eq!(issue["milestone"]["title"], "19.8");
+    assert_eq!(issue["due_date"], "2026-12-07");
+    assert_eq!(issue["confidential"], false);
+    let description = issue["description"].as_str().expect("description");
+    assert!(description.contains("## Capacity"));
+    assert!(
+        description.ends_with("<!-- teamcadence:key=planning/code-creation/19.8 -->\n")
+            || description.ends_with("<!-- teamcadence:key=planning/code-creation/19.8 -->"),
+        "{description}"
+    );
+
+    let again = job(
+        &gitlab,
+        "planning-issue",
+        EXAMPLE,
+        &["--today", "2026-12-01"],
+        Some(BOT_TOKEN),
+    );
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    let document = json(&again);
+    let planned = plan(&document, "planning/code-creation/19.8");
+    assert_eq!(planned["action"], "exists");
+    assert_eq!(planned["web_url"], web_url.as_str());
+    assert_eq!(gitlab.count("POST /api/v4/projects/:id/issues"), 1);
+    assert_eq!(gitlab.issues("gitlab-org/create-stage").len(), 1);
+}
+
+#[test]
+fn coverage_and_onboarding_issues_are_created_with_their_people() {
+    let gitlab = Gitlab::start();
+    let pto = job(
+        &gitlab,
+        "pto-coverage",
+        EXAMPLE,
+        &["--today", "2026-11-20"],
+        Some(BOT_TOKEN),
+    );
+    assert_eq!(pto.status.code(), Some(0), "{}", stderr(&pto));
+    let coverage = gitlab.issues("engineering-division/pto-coverage");
+    assert_eq!(coverage.len(), 1, "only erin's time off is due");
+    assert_eq!(
+        coverage[0]["title"],
+        "Coverage for Erin Frontend from 2026-11-30 until 2026-12-04"
+    );
+    assert_eq!(
+        names(&coverage[0]["assignees"], "username"),
+        ["bob", "carol", "erin", "frank", "heidi"]
+    );
+    assert_eq!(coverage[0]["due_date"], "2026-11-30");
+
+    // Dave has no GitLab account yet: the issue is created, and the run says so.
+    let onboarding = job(
+        &gitlab,
+        "onboarding-issue",
+        EXAMPLE,
+        &["--today", "2026-11-30"],
+        Some(BOT_TOKEN),
+    );
+    assert_eq!(onboarding.status.code(), Some(0), "{}", stderr(&onboarding));
+    let document = json(&onboarding);
+    assert!(
+        document["warnings"]
+            .to_string()
+            .contains("onboarding/dave: no GitLab account for dave; not assigned"),
+        "{document:#}"
+    );
+    let issues = gitlab.issues("gitlab-org/create-stage");
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0]["confidential"], true);
+    assert_eq!(names(&issues[0]["assignees"], "username"), ["alice"]);
+    assert_eq!(issues[0]["due_date"], "2027-01-06");
+}
+
+#[test]
+fn dry_run_with_gitlab_reads_but_writes_nothing() {
+    let gitlab = Gitlab::start();
+    let dry = job(
+        &gitlab,
+        "planning-issue",
+        EXAMPLE,
+        &["--today", "2026-11-30", "--dry-run"],
+        Some(BOT_TOKEN),
+    );
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+    assert_eq!(
+        plan(&json(&dry), "planning/code-creation/19.8")["action"],
+        "create"
+    );
+    assert_eq!(gitlab.count("POST /api/v4/projects/:id/issues"), 0);
+    assert!(
+        gitlab.count("GET /api/v4/projects/:id/issues") >= 1,
+        "it did read GitLab"
+    );
+
+    let real = job(
+        &gitlab,
+        "planning-issue",
+        EXAMPLE,
+        &["--today", "2026-11-30"],
+        Some(BOT_TOKEN),
+    );
+    assert_eq!(real.status.code(), Some(0), "{}", stderr(&real));
+    let dry = job(
+        &gitlab,
+        "planning-issue",
+        EXAMPLE,
+        &["--today", "2026-11-30", "--dry-run"],
+        Some(BOT_TOKEN),
+    );
+    let planned = json(&dry);
+    assert_eq!(
+        plan(&planned, "planning/code-creation/19.8")["action"],
+        "exists"
+    );
+    assert_eq!(gitlab.count("POST /api/v4/projects/:id/issues"), 1);
+}
+
+/// A config with many teams and many absences, so that faults hit many keys.
+fn busy_config() -> String {
+    let mut yaml = String::from("timezone: Europe/Amsterdam\nteams:\n");
+    for team in 0..8 {
+        let _ = write!(
+            yaml,
+            "  - id: team-{team}\n    name: Team {team}\n    project: gitlab-org/create-stage\n    \
+             pto: {{ project: engineering-division/pto-coverage }}\n    members:\n      \
+             - {{ username: alice, name: Alice, role: engineering-manager }}\n      \
+             - {{ username: bob, name: Bob, role: backend-engineer, manager: alice }}\n"
+        );
+    }
+    yaml.push_str("time_off:\n");
+    for week in 0..10 {
+        let from =
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap() + chrono::Days::new(7 * week);
+        let until = from + chrono::Days::new(4);
+        let _ = writeln!(yaml, "  - {{ person: bob, from: {from}, until: {until} }}");
+    }
+    yaml
+}
+
+#[test]
+fn faults_and_rate_limits_leave_every_key_exactly_once() {
+    let gitlab = Gitlab::start();
+    let scratch = Scratch::new("faults", &[("teamcadence.yml", &busy_config())]);
+    let config = scratch.path("teamcadence.yml");
+    gitlab.set(Conditions {
+        latency_ms: 0,
+        fail_rate: 0.2,
+        drop_rate: 0.1,
+        rate_limit: 10,
+        rate_limit_window_secs: 1,
+    });
+    // On 2026-12-01 every team's 19.8 planning issue is due, and coverage for the three
+    // weeks of time off that start within 14 days.
+    for (name, project, expected) in [
+        ("planning-issue", "gitlab-org/create-stage", 8),
+        ("pto-coverage", "engineering-division/pto-coverage", 3),
+    ] {
+        let mut runs = 0;
+        loop {
+            runs += 1;
+            let output = job(
+                &gitlab,
+                name,
+                &config,
+                &["--today", "2026-12-01"],
+                Some(BOT_TOKEN),
+            );
+            match output.status.code() {
+                Some(0) => break,
+                Some(1) if runs < 6 => continue, // some work failed: a re-run finishes it
+                other => panic!("{name} exited {other:?} on run {runs}: {}", stderr(&output)),
+            }
+        }
+        let keys = gitlab.by_key(project);
+        assert_eq!(
+            keys.len(),
+            expected,
+            "{name}: every key, none missing: {:?}",
+            keys.keys()
+        );
+        for (key, issues) in &keys {
+            let open = issues.iter().filter(|i| i["state"] == "opened").count();
+            assert_eq!(open, 1, "{name}: {key} has {open} open issues");
+            assert_eq!(
+                issues.len(),
+                1,
+                "{name}: {key} was created {} times",
+                issues.len()
+            );
+        }
+    }
+    // The runs met 5xx answers and creates stored but unanswered. (They stay under the rate
+    // limit: the adapter paces itself on `RateLimit-Remaining`; its own tests cover 429s.)
+    let faults = gitlab.fake.state().fault_log();
+    let seen = |kind: &str, route: &str| {
+        faults
+            .iter()
+            .any(|f| f.fault.starts_with(kind) && f.route.contains(route))
+    };
+    assert!(seen("fail", ""), "{faults:?}");
+    assert!(
+        seen("drop", "POST /api/v4/projects/:id/issues"),
+        "{faults:?}"
+    );
+}
+
+#[test]
+fn two_runs_at_the_same_time_leave_one_open_issue_per_key() {
+    let gitlab = Gitlab::start();
+    let scratch = Scratch::new("concurrent", &[("teamcadence.yml", &busy_config())]);
+    let config = scratch.path("teamcadence.yml");
+    // Slow answers make both runs list before either creates.
+    gitlab.set(Conditions {
+        latency_ms: 30,
+        ..Conditions::default()
+    });
+    let spawn = || {
+        bin("planning-issue")
+            .args([
+                "--config",
+                &config,
+                "--format",
+                "json",
+                "--today",
+                "2026-12-01",
+                "--gitlab-url",
+            ])
+            .arg(gitlab.url())
+            .env("GITLAB_TOKEN", BOT_TOKEN)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn")
+    };
+    let (a, b) = (spawn(), spawn());
+    for child in [a, b] {
+        let output = child.wait_with_output().expect("wait");
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    }
+    let keys = gitlab.by_key("gitlab-org/create-stage");
+    assert_eq!(keys.len(), 8);
+    for (key, issues) in keys {
+        let open: Vec<&Value> = issues.iter().filter(|i| i["state"] == "opened").collect();
+        assert_eq!(open.len(), 1, "{key}: {issues:#?}");
+    }
+}
+
+#[test]
+fn a_bad_token_fails_clearly_and_writes_nothing() {
+    let gitlab = Gitlab::start();
+    let output = job(
+        &gitlab,
+        "planning-issue",
+        EXAMPLE,
+        &["--today", "2026-11-30"],
+        Some("glpat-wrong-SECRET-1"),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stdout(&output).is_empty());
+    let text = stderr(&output);
+    assert!(text.contains("rejected the token (401)"), "{text}");
+    assert!(text.contains("nothing was written"), "{text}");
+    assert!(!text.contains("glpat-wrong-SECRET-1"), "{text}");
+    assert_eq!(gitlab.count("POST /api/v4/projects/:id/issues"), 0);
+
+    let missing = job(
+        &gitlab,
+        "planning-issue",
+        EXAMPLE,
+        &["--today", "2026-11-30"],
+        None,
+    );
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("no GitLab token: set GITLAB_TOKEN"),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+#[test]
+fn a_project_the_token_cannot_see_fails_that_work_only() {
+    let gitlab = Gitlab::start();
+    let output = job(
+        &gitlab,
+        "planning-issue",
+        EXAMPLE,
+        &["--today", "2026-11-30"],
+        Some(OUTSIDER_TOKEN),
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let document = json(&output);
+    let planned = plan(&document, "planning/code-creation/19.8");
+    assert_eq!(planned["web_url"], Value::Null);
+    let error = planned["error"].as_str().expect("error");
+    assert!(error.contains("gitlab-org/create-stage"), "{error}");
+    assert!(error.contains("not visible to this token (404)"), "{error}");
+    assert!(
+        stderr(&output).contains("planning/code-creation/19.8"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(gitlab.issues("gitlab-org/create-stage").len(), 0);
+}
+
+#[test]
+fn a_job_token_is_refused_with_what_to_use_instead() {
+    let gitlab = Gitlab::start();
+    let output = bin("planning-issue")
+        .args([
+            "--config",
+            EXAMPLE,
+            "--format",
+            "json",
+            "--today",
+            "2026-11-30",
+            "--gitlab-url",
+        ])
+        .arg(gitlab.url())
+        .env("CI_JOB_TOKEN", JOB_TOKEN)
+        .output()
+        .expect("runs");
+    assert_ne!(output.status.code(), Some(0));
+    let text = format!("{}{}", stdout(&output), stderr(&output));
+    assert!(text.contains("CI_JOB_TOKEN cannot create issues"), "{text}");
+    assert!(!text.contains(JOB_TOKEN), "{text}");
+    assert_eq!(gitlab.issues("gitlab-org/create-stage").len(), 0);
+}
+
+#[test]
+fn no_token_appears_in_any_output_at_any_log_level() {
+    let gitlab = Gitlab::start();
+    gitlab.set(Conditions {
+        fail_rate: 0.3,
+        drop_rate: 0.2,
+        ..Conditions::default()
+    });
+    for level in ["error", "warn", "info", "debug", "trace"] {
+        for (token, args) in [
+            (BOT_TOKEN, vec!["--today", "2026-11-30"]),
+            (BOT_TOKEN, vec!["--today", "2026-11-30", "--dry-run"]),
+            ("glpat-wrong-SECRET-1", vec!["--today", "2026-11-30"]),
+        ] {
+            let output = bin("planning-issue")
+                .args(["--config", EXAMPLE, "--gitlab-url"])
+                .arg(gitlab.url())
+                .args(&args)
+                .env("GITLAB_TOKEN", token)
+                .env("TEAMCADENCE_LOG", level)
+                .env("TEAMCADENCE_RETRY_BASE_MS", "5")
+                .output()
+                .expect("runs");
+            let everything = format!("{}{}", stdout(&output), stderr(&output));
+            assert!(
+                !everything.contains(token),
+                "token printed at {level}: {everything}"
+            );
+            assert!(
+                !everything.contains("SECRET"),
+                "token printed at {level}: {everything}"
+            );
+            if level == "trace" {
+                assert!(!stderr(&output).is_empty(), "trace logs something");
+            }
+        }
+    }
+}
