@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::process::Output;
 
-use common::{EXAMPLE, Scratch, bin, stderr, stdout};
+use common::{EXAMPLE, Scratch, bin, issue, stderr, stdout};
 use gitlab_fake::{Conditions, FakeGitlab, Options, Seed};
 use serde_json::Value;
 
@@ -113,15 +113,6 @@ fn json(output: &Output) -> Value {
         .unwrap_or_else(|e| panic!("JSON on stdout ({e}); stderr: {}", stderr(output)))
 }
 
-fn plan<'a>(document: &'a Value, key: &str) -> &'a Value {
-    document["issues"]
-        .as_array()
-        .expect("issues")
-        .iter()
-        .find(|i| i["key"] == key)
-        .unwrap_or_else(|| panic!("no {key} in {document:#}"))
-}
-
 /// The `field` of each object in `values`, sorted: GitLab does not promise an order.
 fn names(values: &Value, field: &str) -> Vec<String> {
     let mut names: Vec<String> = values
@@ -146,7 +137,7 @@ fn planning_issue_is_created_as_planned_and_a_rerun_creates_nothing() {
     );
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
     let document = json(&first);
-    let planned = plan(&document, "planning/code-creation/19.8");
+    let planned = issue(&document, "planning/code-creation/19.8");
     assert_eq!(planned["action"], "create");
     let web_url = planned["web_url"]
         .as_str()
@@ -155,10 +146,10 @@ fn planning_issue_is_created_as_planned_and_a_rerun_creates_nothing() {
 
     let issues = gitlab.issues("gitlab-org/create-stage");
     assert_eq!(issues.len(), 1);
-    let issue = &issues[0];
-    assert_eq!(issue["web_url"], web_url.as_str());
-    assert_eq!(issue["title"], "Code Creation 19.8 Planning : December");
-    let mut labels: Vec<&str> = issue["labels"]
+    let created = &issues[0];
+    assert_eq!(created["web_url"], web_url.as_str());
+    assert_eq!(created["title"], "Code Creation 19.8 Planning : December");
+    let mut labels: Vec<&str> = created["labels"]
         .as_array()
         .expect("labels")
         .iter()
@@ -173,11 +164,11 @@ fn planning_issue_is_created_as_planned_and_a_rerun_creates_nothing() {
             "teamcadence::planning"
         ]
     );
-    assert_eq!(names(&issue["assignees"], "username"), ["alice", "frank"]);
-    assert_eq!(issue["milestone"]["title"], "19.8");
-    assert_eq!(issue["due_date"], "2026-12-07");
-    assert_eq!(issue["confidential"], false);
-    let description = issue["description"].as_str().expect("description");
+    assert_eq!(names(&created["assignees"], "username"), ["alice", "frank"]);
+    assert_eq!(created["milestone"]["title"], "19.8");
+    assert_eq!(created["due_date"], "2026-12-07");
+    assert_eq!(created["confidential"], false);
+    let description = created["description"].as_str().expect("description");
     assert!(description.contains("## Capacity"));
     assert!(
         description.ends_with("<!-- teamcadence:key=planning/code-creation/19.8 -->\n")
@@ -194,7 +185,7 @@ fn planning_issue_is_created_as_planned_and_a_rerun_creates_nothing() {
     );
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
     let document = json(&again);
-    let planned = plan(&document, "planning/code-creation/19.8");
+    let planned = issue(&document, "planning/code-creation/19.8");
     assert_eq!(planned["action"], "exists");
     assert_eq!(planned["web_url"], web_url.as_str());
     assert_eq!(gitlab.count("POST /api/v4/projects/:id/issues"), 1);
@@ -259,7 +250,7 @@ fn dry_run_with_gitlab_reads_but_writes_nothing() {
     );
     assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
     assert_eq!(
-        plan(&json(&dry), "planning/code-creation/19.8")["action"],
+        issue(&json(&dry), "planning/code-creation/19.8")["action"],
         "create"
     );
     assert_eq!(gitlab.count("POST /api/v4/projects/:id/issues"), 0);
@@ -285,7 +276,7 @@ fn dry_run_with_gitlab_reads_but_writes_nothing() {
     );
     let planned = json(&dry);
     assert_eq!(
-        plan(&planned, "planning/code-creation/19.8")["action"],
+        issue(&planned, "planning/code-creation/19.8")["action"],
         "exists"
     );
     assert_eq!(gitlab.count("POST /api/v4/projects/:id/issues"), 1);
@@ -466,7 +457,7 @@ fn a_project_the_token_cannot_see_fails_that_work_only() {
     );
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let document = json(&output);
-    let planned = plan(&document, "planning/code-creation/19.8");
+    let planned = issue(&document, "planning/code-creation/19.8");
     assert_eq!(planned["web_url"], Value::Null);
     let error = planned["error"].as_str().expect("error");
     assert!(error.contains("gitlab-org/create-stage"), "{error}");

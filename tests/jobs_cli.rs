@@ -5,7 +5,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{EXAMPLE, Scratch, bin, in_dir, run, stderr, stdout};
+use common::{EXAMPLE, Scratch, bin, in_dir, issue, run, stderr, stdout};
 
 fn json_run(name: &str, args: &[&str]) -> Value {
     json_run_with_env(name, args, &[])
@@ -22,15 +22,6 @@ fn json_run_with_env(name: &str, args: &[&str], env: &[(&str, &str)]) -> Value {
         .expect("binary runs");
     assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
     serde_json::from_str(&stdout(&output)).expect("one JSON document on stdout")
-}
-
-fn issue<'a>(document: &'a Value, key: &str) -> &'a Value {
-    document["issues"]
-        .as_array()
-        .expect("issues array")
-        .iter()
-        .find(|i| i["key"] == key)
-        .unwrap_or_else(|| panic!("no issue {key} in {document:#}"))
 }
 
 fn keys(document: &Value) -> Vec<String> {

@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use serde_json::Value;
+
 pub const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/teamcadence.yml");
 
 pub fn bin(name: &str) -> Command {
@@ -85,4 +87,14 @@ pub fn in_dir(dir: &Path, name: &str, args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("runs")
+}
+
+/// The issue with this key in a job's JSON output.
+pub fn issue<'a>(document: &'a Value, key: &str) -> &'a Value {
+    document["issues"]
+        .as_array()
+        .expect("issues array")
+        .iter()
+        .find(|i| i["key"] == key)
+        .unwrap_or_else(|| panic!("no issue {key} in {document:#}"))
 }
