@@ -654,3 +654,28 @@ fn writing_needs_a_gitlab_to_write_to() {
         stderr(&output)
     );
 }
+
+#[test]
+fn plain_http_to_another_machine_is_refused_before_the_token_leaves() {
+    let output = bin("planning-issue")
+        .args([
+            "--config",
+            EXAMPLE,
+            "--today",
+            "2026-11-30",
+            "--gitlab-url",
+            "http://gitlab.example.com",
+        ])
+        .env("GITLAB_TOKEN", "glpat-never-SECRET-sent")
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stdout(&output).is_empty());
+    let text = stderr(&output);
+    assert!(
+        text.contains("refusing plain http for http://gitlab.example.com"),
+        "{text}"
+    );
+    assert!(text.contains("use https://"), "{text}");
+    assert!(!text.contains("SECRET"), "{text}");
+}
