@@ -3,6 +3,7 @@
 
 use axum::extract::{Path, State};
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
 use crate::app::{ApiRequest, App, created, ok, timestamp};
 use crate::error::{ApiError, ApiResult};
@@ -118,6 +119,24 @@ pub(crate) async fn show(
 }
 
 /// The member entity (a user with their access level).
+/// Adds a member as GitLab allows: the caller is at least a Maintainer and grants no more
+/// than their own level unless they are an Owner; an existing member is a conflict.
+pub(crate) fn grant(
+    members: &mut BTreeMap<u64, u32>,
+    own: u32,
+    user_id: u64,
+    level: u32,
+) -> Result<(), ApiError> {
+    if own < access::MAINTAINER || (own < access::OWNER && level > own) {
+        return Err(ApiError::forbidden());
+    }
+    if members.contains_key(&user_id) {
+        return Err(ApiError::conflict("Member already exists"));
+    }
+    members.insert(user_id, level);
+    Ok(())
+}
+
 pub(crate) fn member_json(store: &Store, user_id: u64, level: u32) -> Value {
     let mut value = store
         .users
@@ -169,16 +188,62 @@ pub(crate) async fn add_member(
     let group_id = visible_group(&store, &id, Some(caller.user_id))?.id;
     let (user_id, level) = read_membership(&store, &mut request)?;
     let own = store.group_access(Some(caller.user_id), group_id);
-    if own < access::MAINTAINER || (own < access::OWNER && level > own) {
-        return Err(ApiError::forbidden());
-    }
     let group = store
         .groups
         .get_mut(&group_id)
         .ok_or_else(|| ApiError::not_found("Group"))?;
-    if group.members.contains_key(&user_id) {
-        return Err(ApiError::conflict("Member already exists"));
-    }
-    group.members.insert(user_id, level);
+    grant(&mut group.members, own, user_id, level)?;
     Ok(created(member_json(&store, user_id, level)))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::response::IntoResponse;
+
+    use super::*;
+
+    fn status(result: Result<(), ApiError>) -> u16 {
+        match result {
+            Ok(()) => 201,
+            Err(e) => e.into_response().status().as_u16(),
+        }
+    }
+
+    #[test]
+    fn members_are_granted_as_gitlab_allows() {
+        let mut members = BTreeMap::new();
+        // Below Maintainer nobody may add members.
+        assert_eq!(
+            status(grant(&mut members, access::DEVELOPER, 7, access::DEVELOPER)),
+            403
+        );
+        // A Maintainer grants up to their own level, not above.
+        assert_eq!(
+            status(grant(&mut members, access::MAINTAINER, 7, access::OWNER)),
+            403
+        );
+        assert!(members.is_empty());
+        assert_eq!(
+            status(grant(
+                &mut members,
+                access::MAINTAINER,
+                7,
+                access::MAINTAINER
+            )),
+            201
+        );
+        // An Owner may grant Owner; an existing member is a conflict.
+        assert_eq!(
+            status(grant(&mut members, access::OWNER, 8, access::OWNER)),
+            201
+        );
+        assert_eq!(
+            status(grant(&mut members, access::OWNER, 7, access::DEVELOPER)),
+            409
+        );
+        assert_eq!(
+            members,
+            BTreeMap::from([(7, access::MAINTAINER), (8, access::OWNER)])
+        );
+    }
 }

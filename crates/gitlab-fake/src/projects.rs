@@ -275,17 +275,11 @@ pub(crate) async fn add_member(
     let project_id = visible_project(&store, &id, Some(caller.user_id))?.id;
     let (user_id, level) = groups::read_membership(&store, &mut request)?;
     let own = store.project_access(Some(caller.user_id), &store.projects[&project_id]);
-    if own < access::MAINTAINER || (own < access::OWNER && level > own) {
-        return Err(ApiError::forbidden());
-    }
     let project = store
         .projects
         .get_mut(&project_id)
         .ok_or_else(|| ApiError::not_found("Project"))?;
-    if project.members.contains_key(&user_id) {
-        return Err(ApiError::conflict("Member already exists"));
-    }
-    project.members.insert(user_id, level);
+    groups::grant(&mut project.members, own, user_id, level)?;
     Ok(created(groups::member_json(&store, user_id, level)))
 }
 
