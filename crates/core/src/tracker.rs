@@ -41,6 +41,10 @@ pub struct TrackedIssue {
     pub web_url: String,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it was closed, if it is closed.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Its weight, if one is set.
+    pub weight: Option<u32>,
 }
 
 /// An issue to create.
@@ -85,6 +89,10 @@ pub struct IssueQuery {
     pub state: Option<IssueState>,
     /// Only issues created after this instant.
     pub created_after: Option<DateTime<Utc>>,
+    /// Only issues in the milestone with this title (GitLab's `milestone` filter).
+    pub milestone: Option<String>,
+    /// Only issues in this iteration (GitLab's `iteration_id` filter).
+    pub iteration_id: Option<u64>,
 }
 
 /// Changes to an issue; `None` and empty lists leave things as they are.
@@ -113,6 +121,30 @@ pub enum LinkType {
     Blocks,
     /// `is_blocked_by`.
     IsBlockedBy,
+}
+
+/// A comment on an issue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedNote {
+    /// Global id.
+    pub id: u64,
+    /// Markdown body.
+    pub body: String,
+    /// Username of the author.
+    pub author: String,
+    /// Whether GitLab wrote it (a system note such as "changed the due date").
+    pub system: bool,
+    /// When it was posted.
+    pub created_at: DateTime<Utc>,
+}
+
+/// An issue linked to another one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedIssue {
+    /// Full path of the linked issue's project.
+    pub project: String,
+    /// The linked issue's number within its project.
+    pub iid: u64,
 }
 
 /// Where milestones are listed from.
@@ -223,6 +255,20 @@ pub trait IssueTracker {
         iid: u64,
         edit: &IssueEdit,
     ) -> Result<TrackedIssue, TrackerError>;
+
+    /// Every issue of the group `group` and its subgroups' projects matching `query`, across
+    /// all pages.
+    async fn list_group_issues(
+        &self,
+        group: &str,
+        query: &IssueQuery,
+    ) -> Result<Vec<TrackedIssue>, TrackerError>;
+
+    /// Every comment on an issue, oldest first, across all pages.
+    async fn list_notes(&self, project: &str, iid: u64) -> Result<Vec<TrackedNote>, TrackerError>;
+
+    /// The issues linked to an issue.
+    async fn list_links(&self, project: &str, iid: u64) -> Result<Vec<LinkedIssue>, TrackerError>;
 
     /// Adds a comment to an issue.
     async fn add_note(&self, project: &str, iid: u64, body: &str) -> Result<(), TrackerError>;
