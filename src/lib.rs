@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use teamcadence_core::apply::{ApplyOptions, apply};
 use teamcadence_core::config::{Config, SourceFiles};
 use teamcadence_core::jobs::{self, JobError, Scope};
-use teamcadence_core::plan::JobReport;
+use teamcadence_core::plan::{Action, JobReport};
 use teamcadence_gitlab::{ConnectError, ConnectOptions, GitLab, Token, resolve_url};
 
 pub mod logging;
@@ -35,7 +35,8 @@ pub struct CommonArgs {
     /// time zone. Lets a missed day be caught up and makes runs reproducible.
     #[arg(long, value_parser = parse_date)]
     pub today: Option<NaiveDate>,
-    /// Compute and print the plan; write nothing.
+    /// Compute and print the plan; write nothing. GitLab is still read when a URL and a token
+    /// are given, to show what exists already.
     #[arg(long)]
     pub dry_run: bool,
     /// Output for people (`text`) or machines (`json`).
@@ -140,9 +141,18 @@ impl Job {
         }
     }
 
-    fn plan(self, config: &Config, today: NaiveDate) -> Result<JobReport, JobError> {
+    /// Reads what the job needs from GitLab (when connected) and plans.
+    async fn plan(
+        self,
+        config: &Config,
+        today: NaiveDate,
+        gitlab: Option<&GitLab>,
+    ) -> Result<JobReport, JobError> {
         match self {
-            Job::Planning => jobs::planning::plan(config, today),
+            Job::Planning => {
+                let facts = jobs::planning::gather(gitlab, config, today).await;
+                jobs::planning::plan(config, today, &facts)
+            }
             Job::Onboarding(manual) => {
                 let hire = manual
                     .map(|m| jobs::onboarding::manual_hire(config, m))
@@ -172,10 +182,6 @@ pub fn run(job: Job, args: &CommonArgs) -> ExitCode {
         Err(e) => return fail(name, EXIT_USAGE, &format!("{e:#}")),
     };
     let today = today(&config, args.today);
-    let mut report = match job.plan(&config, today) {
-        Ok(report) => report,
-        Err(e) => return fail(name, EXIT_USAGE, &format!("{e}\nnothing was written")),
-    };
 
     let env = |var: &str| std::env::var(var).ok();
     let url = resolve_url(
@@ -183,6 +189,7 @@ pub fn run(job: Job, args: &CommonArgs) -> ExitCode {
         &env,
         config.gitlab_url.as_deref(),
     );
+    let mut notes = Vec::new();
     let connection = match url {
         None if args.dry_run => None,
         None => {
@@ -196,7 +203,7 @@ pub fn run(job: Job, args: &CommonArgs) -> ExitCode {
         Some(url) => match Token::from_env(&env, true) {
             Ok(token) => Some((url, token)),
             Err(ConnectError::MissingToken) if args.dry_run => {
-                report.warnings.push(format!(
+                notes.push(format!(
                     "GitLab at {url} was not read: no GITLAB_TOKEN, so existing issues are not known"
                 ));
                 None
@@ -204,16 +211,16 @@ pub fn run(job: Job, args: &CommonArgs) -> ExitCode {
             Err(e) => return fail(name, EXIT_USAGE, &format!("{e}; nothing was written")),
         },
     };
-    if let Some((url, token)) = connection {
-        let options = ApplyOptions {
-            kind_label: kind_label.to_owned(),
-            dry_run: args.dry_run,
-            create_attempts: 3,
-        };
-        if let Err((code, message)) = apply_to_gitlab(&url, token, &mut report, &options) {
-            return fail(name, code, &message);
-        }
-    }
+    let options = ApplyOptions {
+        kind_label: kind_label.to_owned(),
+        dry_run: args.dry_run,
+        create_attempts: 3,
+    };
+    let mut report = match plan_and_apply(job, &config, today, connection, &options) {
+        Ok(report) => report,
+        Err((code, message)) => return fail(name, code, &message),
+    };
+    report.warnings.extend(notes);
 
     let printed = match args.format {
         Format::Text => output::text(name, today, args.dry_run, &report),
@@ -237,32 +244,56 @@ pub fn run(job: Job, args: &CommonArgs) -> ExitCode {
     }
 }
 
-/// Connects to GitLab and applies the plans; a connection problem is an exit code and a
-/// message (a bad token or address is a usage error, an unreachable GitLab failed work).
-fn apply_to_gitlab(
-    url: &str,
-    token: Token,
-    report: &mut JobReport,
+/// Connects to GitLab (when there is one to read), plans the job and applies the plans. A
+/// connection problem is an exit code and a message (a bad token or address is a usage error,
+/// an unreachable GitLab failed work); so is a template problem, found before any write.
+fn plan_and_apply(
+    job: Job,
+    config: &Config,
+    today: NaiveDate,
+    connection: Option<(String, Token)>,
     options: &ApplyOptions,
-) -> Result<(), (u8, String)> {
+) -> Result<JobReport, (u8, String)> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| (EXIT_FAILED, format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
-        let gitlab = GitLab::connect(url, token, connect_options())
+        let gitlab = match connection {
+            None => None,
+            Some((url, token)) => Some(
+                GitLab::connect(&url, token, connect_options())
+                    .await
+                    .map_err(|e| {
+                        let code = match e {
+                            ConnectError::Unreachable { .. } | ConnectError::Unexpected { .. } => {
+                                EXIT_FAILED
+                            }
+                            _ => EXIT_USAGE,
+                        };
+                        (code, format!("{e}; nothing was written"))
+                    })?,
+            ),
+        };
+        let mut report = job
+            .plan(config, today, gitlab.as_ref())
             .await
-            .map_err(|e| {
-                let code = match e {
-                    ConnectError::Unreachable { .. } | ConnectError::Unexpected { .. } => {
-                        EXIT_FAILED
+            .map_err(|e| (EXIT_USAGE, format!("{e}\nnothing was written")))?;
+        match &gitlab {
+            Some(gitlab) => apply(gitlab, &mut report, options).await,
+            None => {
+                for plan in &mut report.issues {
+                    if plan.action == Action::Create {
+                        plan.done = plan
+                            .follow_ups
+                            .iter()
+                            .map(|f| format!("would {}", f.describe()))
+                            .collect();
                     }
-                    _ => EXIT_USAGE,
-                };
-                (code, format!("{e}; nothing was written"))
-            })?;
-        apply(&gitlab, report, options).await;
-        Ok(())
+                }
+            }
+        }
+        Ok(report)
     })
 }
 

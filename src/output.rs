@@ -33,6 +33,7 @@ fn issue_json(plan: &IssuePlan) -> Value {
         "confidential": plan.confidential,
         "web_url": plan.web_url,
         "error": plan.error,
+        "follow_ups": plan.done,
     })
 }
 
@@ -93,6 +94,9 @@ pub fn text(job: &str, today: NaiveDate, dry_run: bool, report: &JobReport) -> S
         }
         if let Some(url) = &plan.web_url {
             let _ = writeln!(out, "  {:<13} {url}", "web_url:");
+        }
+        for done in &plan.done {
+            let _ = writeln!(out, "  {:<13} {done}", "follow-up:");
         }
         if let Some(error) = &plan.error {
             let _ = writeln!(out, "  {:<13} {error}", "FAILED:");

@@ -9,13 +9,17 @@
 //! concurrent run created the same key, closes the newer issue with a note pointing at the
 //! older one.
 
-use crate::plan::{Action, IssuePlan, JobReport};
+use futures_util::future::join_all;
+
+use crate::plan::{Action, FollowUp, IssuePlan, JobReport};
 use crate::tracker::{
-    IssueEdit, IssueQuery, IssueState, IssueTracker, NewIssue, TrackedIssue, TrackerError,
+    IssueEdit, IssueQuery, IssueState, IssueTracker, LinkType, LinkedIssue, NewIssue, TrackedIssue,
+    TrackedNote, TrackerError,
 };
 
 const MARKER_START: &str = "<!-- teamcadence:key=";
 const MARKER_END: &str = " -->";
+const NOTE_MARKER_START: &str = "<!-- teamcadence:note=";
 
 /// The hidden marker that identifies the issue of `key`.
 pub fn marker(key: &str) -> String {
@@ -41,8 +45,9 @@ pub struct ApplyOptions {
 }
 
 /// Applies the plans of `report` that are due (`create`), filling in each one's `action`,
-/// `web_url` and `error`. Failures are recorded per plan and in `report.errors`; the rest of
-/// the run goes on, so a re-run finishes what is missing.
+/// `web_url`, `error` and `done`. Projects are worked on concurrently (the tracker keeps to
+/// its rate budget). Failures are recorded per plan and in `report.errors`; the rest of the
+/// run goes on, so a re-run finishes what is missing.
 pub async fn apply<T: IssueTracker>(tracker: &T, report: &mut JobReport, options: &ApplyOptions) {
     let mut projects: Vec<String> = Vec::new();
     for plan in &report.issues {
@@ -50,54 +55,274 @@ pub async fn apply<T: IssueTracker>(tracker: &T, report: &mut JobReport, options
             projects.push(plan.project.clone());
         }
     }
-    for project in projects {
+    let runs = projects.iter().map(|project| {
         let indices: Vec<usize> = (0..report.issues.len())
             .filter(|&i| {
-                report.issues[i].project == project && report.issues[i].action == Action::Create
+                report.issues[i].project == *project && report.issues[i].action == Action::Create
             })
             .collect();
-        let existing = match list_kind(tracker, &project, &options.kind_label, None).await {
-            Ok(existing) => existing,
-            Err(e) => {
-                for &i in &indices {
-                    fail(
-                        report,
-                        i,
-                        format!("could not read the existing issues of {project}: {e}"),
-                    );
-                }
-                continue;
-            }
+        let mut part = JobReport {
+            issues: indices.iter().map(|&i| report.issues[i].clone()).collect(),
+            ..JobReport::default()
         };
-        let mut created = Vec::new();
-        for &i in &indices {
-            // Duplicates left by a run that was interrupted before it could close its own.
-            let open = open_with_key(&existing, &report.issues[i].key);
-            if open.len() > 1 && !options.dry_run {
-                close_newer(tracker, report, i, &open, &open[1..]).await;
-            }
-            if let Some(found) = find(&existing, &report.issues[i]) {
-                let plan = &mut report.issues[i];
-                plan.action = Action::Exists;
-                plan.web_url = Some(found.web_url.clone());
-                continue;
-            }
-            if options.dry_run {
-                continue;
-            }
-            match create_once(tracker, &report.issues[i], options).await {
-                Ok((issue, notes)) => {
-                    created.push((i, issue.iid));
-                    report.issues[i].web_url = Some(issue.web_url);
-                    report.warnings.extend(notes);
-                }
-                Err(message) => fail(report, i, message),
-            }
+        async move {
+            apply_project(tracker, project, &mut part, options).await;
+            (indices, part)
         }
-        if !created.is_empty() {
-            close_own_duplicates(tracker, report, &created, &project, options).await;
+    });
+    for (indices, part) in join_all(runs).await {
+        for (i, plan) in indices.into_iter().zip(part.issues) {
+            report.issues[i] = plan;
+        }
+        report.warnings.extend(part.warnings);
+        report.errors.extend(part.errors);
+    }
+}
+
+/// Applies the plans of one project, all of which are due.
+async fn apply_project<T: IssueTracker>(
+    tracker: &T,
+    project: &str,
+    report: &mut JobReport,
+    options: &ApplyOptions,
+) {
+    let existing = match list_kind(tracker, project, &options.kind_label, None).await {
+        Ok(existing) => existing,
+        Err(e) => {
+            for i in 0..report.issues.len() {
+                fail(
+                    report,
+                    i,
+                    format!("could not read the existing issues of {project}: {e}"),
+                );
+            }
+            return;
+        }
+    };
+    let mut created = Vec::new();
+    // The issue that stands for each plan: (plan, iid, whether this run created it).
+    let mut standing: Vec<(usize, u64, bool)> = Vec::new();
+    for i in 0..report.issues.len() {
+        // Duplicates left by a run that was interrupted before it could close its own.
+        let open = open_with_key(&existing, &report.issues[i].key);
+        if open.len() > 1 && !options.dry_run {
+            close_newer(tracker, report, i, &open, &open[1..]).await;
+        }
+        if let Some(found) = find(&existing, &report.issues[i]) {
+            let plan = &mut report.issues[i];
+            plan.action = Action::Exists;
+            plan.web_url = Some(found.web_url.clone());
+            standing.push((i, found.iid, false));
+            continue;
+        }
+        if options.dry_run {
+            let plan = &mut report.issues[i];
+            plan.done = plan
+                .follow_ups
+                .iter()
+                .map(|f| format!("would {}", f.describe()))
+                .collect();
+            continue;
+        }
+        match create_once(tracker, &report.issues[i], options).await {
+            Ok((issue, notes)) => {
+                created.push((i, issue.iid));
+                standing.push((i, issue.iid, true));
+                report.issues[i].web_url = Some(issue.web_url);
+                report.warnings.extend(notes);
+            }
+            Err(message) => fail(report, i, message),
         }
     }
+    if !created.is_empty() {
+        close_own_duplicates(tracker, report, &created, project, options).await;
+    }
+    for (i, iid, fresh) in standing {
+        if report.issues[i].follow_ups.is_empty() {
+            continue;
+        }
+        // A concurrent run's older issue may stand for the plan now.
+        let iid = open_with_key(&existing, &report.issues[i].key)
+            .first()
+            .map_or(iid, |oldest| oldest.iid);
+        let follow = FollowUpRun {
+            tracker,
+            project,
+            iid,
+            fresh,
+            existing: &existing,
+            dry_run: options.dry_run,
+        };
+        if let Err(message) = follow.run(&mut report.issues[i]).await {
+            let plan = &mut report.issues[i];
+            report.errors.push(format!(
+                "{}: the issue exists, but {message}; re-run to finish",
+                plan.key
+            ));
+            plan.error = Some(message);
+        }
+    }
+}
+
+/// The follow-ups of one plan whose issue exists.
+struct FollowUpRun<'a, T> {
+    tracker: &'a T,
+    project: &'a str,
+    /// The issue that stands for the plan.
+    iid: u64,
+    /// Whether this run created it just now (so it has no comments of ours yet).
+    fresh: bool,
+    /// This job's issues in the project, as listed at the start of the run.
+    existing: &'a [TrackedIssue],
+    dry_run: bool,
+}
+
+impl<T: IssueTracker> FollowUpRun<'_, T> {
+    /// Does each follow-up not done yet, recording what happened in `plan.done`.
+    async fn run(&self, plan: &mut IssuePlan) -> Result<(), String> {
+        let mut notes: Option<Vec<TrackedNote>> = None;
+        let mut links: Option<Vec<LinkedIssue>> = None;
+        let would = if self.dry_run { "would " } else { "" };
+        for follow_up in plan.follow_ups.clone() {
+            match follow_up {
+                FollowUp::LinkTo { key } => {
+                    let Some(target) = oldest_with_key(self.existing, &key) else {
+                        plan.done.push(format!("no issue {key} to link to"));
+                        continue;
+                    };
+                    if links.is_none() {
+                        links = Some(if self.fresh {
+                            Vec::new()
+                        } else {
+                            self.tracker
+                                .list_links(self.project, self.iid)
+                                .await
+                                .map_err(|e| format!("reading its links failed: {e}"))?
+                        });
+                    }
+                    let linked = links.iter().flatten().any(|l| {
+                        l.iid == target.iid && l.project.eq_ignore_ascii_case(&target.project)
+                    });
+                    if linked {
+                        plan.done.push(format!("linked to #{} ({key})", target.iid));
+                        continue;
+                    }
+                    if !self.dry_run {
+                        self.tracker
+                            .link_issues(
+                                self.project,
+                                self.iid,
+                                &target.project,
+                                target.iid,
+                                LinkType::RelatesTo,
+                            )
+                            .await
+                            .map_err(|e| format!("linking it to #{} failed: {e}", target.iid))?;
+                    }
+                    plan.done
+                        .push(format!("{would}link to #{} ({key})", target.iid));
+                }
+                FollowUp::Close { key, note } => {
+                    let Some(target) = oldest_with_key(self.existing, &key) else {
+                        continue;
+                    };
+                    if target.state == IssueState::Closed || target.iid == self.iid {
+                        continue;
+                    }
+                    if !self.dry_run {
+                        let id = format!("closed-by:{}", plan.key);
+                        self.post_once(&target.project, target.iid, None, &id, &note)
+                            .await?;
+                        let close = IssueEdit {
+                            state: Some(IssueState::Closed),
+                            ..IssueEdit::default()
+                        };
+                        self.tracker
+                            .edit_issue(&target.project, target.iid, &close)
+                            .await
+                            .map_err(|e| format!("closing #{} failed: {e}", target.iid))?;
+                    }
+                    plan.done
+                        .push(format!("{would}close #{} ({key})", target.iid));
+                }
+                FollowUp::Note { id, body } => {
+                    if notes.is_none() {
+                        notes = Some(if self.fresh {
+                            Vec::new()
+                        } else {
+                            self.tracker
+                                .list_notes(self.project, self.iid)
+                                .await
+                                .map_err(|e| format!("reading its comments failed: {e}"))?
+                        });
+                    }
+                    if notes
+                        .iter()
+                        .flatten()
+                        .any(|n| note_id_in(&n.body) == Some(&id))
+                    {
+                        continue;
+                    }
+                    if !self.dry_run {
+                        self.post_once(self.project, self.iid, notes.as_deref(), &id, &body)
+                            .await?;
+                    }
+                    plan.done.push(format!("{would}post the note {id:?}"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Posts `body` as the comment `id` on an issue unless it is already there. `known` are
+    /// the issue's comments when they have been read already.
+    async fn post_once(
+        &self,
+        project: &str,
+        iid: u64,
+        known: Option<&[TrackedNote]>,
+        id: &str,
+        body: &str,
+    ) -> Result<(), String> {
+        let read;
+        let notes = match known {
+            Some(notes) => notes,
+            None => {
+                read = self
+                    .tracker
+                    .list_notes(project, iid)
+                    .await
+                    .map_err(|e| format!("reading the comments of #{iid} failed: {e}"))?;
+                &read
+            }
+        };
+        if notes.iter().any(|n| note_id_in(&n.body) == Some(id)) {
+            return Ok(());
+        }
+        let body = format!(
+            "{}\n\n{NOTE_MARKER_START}{id}{MARKER_END}\n",
+            body.trim_end()
+        );
+        self.tracker
+            .add_note(project, iid, &body)
+            .await
+            .map_err(|e| format!("commenting on #{iid} failed: {e}"))
+    }
+}
+
+/// The name of a comment teamcadence posted, from its hidden marker.
+pub fn note_id_in(body: &str) -> Option<&str> {
+    let start = body.rfind(NOTE_MARKER_START)? + NOTE_MARKER_START.len();
+    let length = body[start..].find(MARKER_END)?;
+    Some(body[start..start + length].trim())
+}
+
+/// The oldest issue (any state) carrying `key`.
+fn oldest_with_key<'a>(issues: &'a [TrackedIssue], key: &str) -> Option<&'a TrackedIssue> {
+    issues
+        .iter()
+        .filter(|i| key_in(&i.description) == Some(key))
+        .min_by_key(|i| (i.created_at, i.iid))
 }
 
 fn fail(report: &mut JobReport, index: usize, message: String) {
@@ -117,7 +342,7 @@ async fn list_kind<T: IssueTracker>(
     let query = IssueQuery {
         labels: vec![kind_label.to_owned()],
         state,
-        created_after: None,
+        ..IssueQuery::default()
     };
     tracker.list_issues(project, &query).await
 }

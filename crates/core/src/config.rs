@@ -19,11 +19,12 @@ use crate::defaults;
 use crate::milestone::{Milestone, MilestoneList, MilestoneSource, ReleaseCalendar};
 use crate::neutralise::is_valid_username;
 use crate::team::{
-    Board, Member, NewHire, OnboardingSettings, PlanningSettings, Priority, PtoSettings,
-    Responsibility, Team, TeamTemplates,
+    Board, Checklist, IssueScope, Member, NewHire, OnboardingSettings, PlanningSettings, Priority,
+    PtoSettings, Responsibility, Team, TeamTemplates, Thread, VelocitySettings,
 };
 use crate::template::Template;
 use crate::time_off::{CoverageRule, TimeOff};
+use crate::tracker::MilestoneScope;
 
 /// Reads the files a configuration names (holiday calendars, templates).
 ///
@@ -62,14 +63,31 @@ pub enum Milestones {
     Release(ReleaseCalendar),
     /// An explicit list from the configuration.
     List(MilestoneList),
+    /// The GitLab milestones of a group or project; `None` means the team's project (whose
+    /// list includes its groups' milestones).
+    Gitlab(Option<MilestoneScope>),
+    /// The iterations of a group; `None` means the group of the team's project.
+    Iterations(Option<String>),
 }
 
 impl Milestones {
-    /// The source to ask for current and next milestones.
-    pub fn source(&self) -> &dyn MilestoneSource {
+    /// The source to ask for current and next milestones, when it is known without asking
+    /// GitLab.
+    pub fn source(&self) -> Option<&dyn MilestoneSource> {
         match self {
-            Milestones::Release(calendar) => calendar,
-            Milestones::List(list) => list,
+            Milestones::Release(calendar) => Some(calendar),
+            Milestones::List(list) => Some(list),
+            Milestones::Gitlab(_) | Milestones::Iterations(_) => None,
+        }
+    }
+
+    /// The name of the source, as written in the config.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Milestones::Release(_) => "gitlab-release",
+            Milestones::List(_) => "list",
+            Milestones::Gitlab(_) => "gitlab",
+            Milestones::Iterations(_) => "iterations",
         }
     }
 }
@@ -83,6 +101,11 @@ impl Config {
     /// The ids of all teams, comma-separated, for messages that ask for one.
     pub fn team_ids(&self) -> String {
         team_ids(&self.teams)
+    }
+
+    /// Where `team`'s milestones come from: its own setting, else the config's.
+    pub fn milestones_of<'a>(&'a self, team: &'a Team) -> &'a Milestones {
+        team.milestones.as_ref().unwrap_or(&self.milestones)
     }
 
     /// The first team that `username` is a member of, with the member.
@@ -308,6 +331,8 @@ struct RawMilestones {
     source: Spanned<String>,
     anchor: Option<Spanned<RawAnchor>>,
     list: Option<Vec<Spanned<RawMilestone>>>,
+    group: Option<Spanned<String>>,
+    project: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -348,6 +373,7 @@ struct RawTeam {
     boards: Vec<RawBoard>,
     #[serde(default)]
     responsibilities: Vec<Spanned<RawResponsibility>>,
+    milestones: Option<RawMilestones>,
     planning: Option<RawPlanning>,
     pto: Option<RawPto>,
     onboarding: Option<RawOnboarding>,
@@ -386,13 +412,43 @@ struct RawResponsibility {
     owners: Vec<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPlanning {
     labels: Option<Vec<Spanned<String>>>,
     assign: Option<Vec<String>>,
     create_days_before_start: Option<u32>,
     confidential: Option<bool>,
+    link_previous: Option<bool>,
+    close_previous: Option<bool>,
+    checklists: Option<Vec<RawChecklist>>,
+    #[serde(default)]
+    threads: Vec<Spanned<RawThread>>,
+    velocity: Option<Spanned<RawVelocity>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChecklist {
+    title: String,
+    roles: Vec<String>,
+    items: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawThread {
+    title: String,
+    body: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVelocity {
+    group: Option<Spanned<String>>,
+    project: Option<Spanned<String>>,
+    labels: Option<Vec<Spanned<String>>>,
+    milestones: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -447,6 +503,45 @@ struct RawNewHire {
 const DEFAULT_PLANNING_LABELS: &[&str] = &["Planning Issue"];
 const DEFAULT_PLANNING_ASSIGN: &[&str] = &["engineering-manager", "product-manager"];
 const DEFAULT_PLANNING_DAYS_BEFORE: u32 = 12;
+const DEFAULT_VELOCITY_MILESTONES: u32 = 3;
+/// The per-role planning checklists of the reference's planning issues.
+const DEFAULT_CHECKLISTS: &[(&str, &[&str], &[&str])] = &[
+    (
+        "Engineering manager",
+        &["engineering-manager"],
+        &[
+            "Post the team's capacity in this issue by the 10th",
+            "Propose maintenance issues",
+            "Assign the ~Deliverable issues",
+        ],
+    ),
+    (
+        "Product manager",
+        &["product-manager"],
+        &[
+            "Add the feature issues for the milestone, in priority order",
+            "Apply ~Deliverable to the issues committed to",
+        ],
+    ),
+    (
+        "Engineers",
+        &[
+            "backend-engineer",
+            "frontend-engineer",
+            "fullstack-engineer",
+            "engineer",
+        ],
+        &[
+            "Review the planned issues and weigh the ones without a weight",
+            "Check your row in the capacity table and add any time off missing from it",
+        ],
+    ),
+    (
+        "Quality",
+        &["quality-engineer", "software-engineer-in-test"],
+        &["Bring the bugs to prioritise into the milestone"],
+    ),
+];
 const DEFAULT_PTO_LABELS: &[&str] = &["PTO Coverage"];
 const DEFAULT_PTO_DAYS_BEFORE: u32 = 14;
 const DEFAULT_ONBOARDING_LABELS: &[&str] = &["onboarding"];
@@ -479,7 +574,9 @@ impl Validator<'_> {
             .and_then(|g| g.url)
             .and_then(|url| self.gitlab_url(url));
         let holidays = self.holidays(&raw.holidays);
-        let milestones = self.milestones(raw.milestones);
+        let milestones = self
+            .milestones(raw.milestones, "milestones")
+            .unwrap_or_else(|| Milestones::Release(ReleaseCalendar::default()));
         let top_templates = self.templates(raw.templates.unwrap_or_default(), "templates", None);
 
         // Every username on any team, so that managers and backups may sit on another team.
@@ -622,33 +719,47 @@ impl Validator<'_> {
         calendars
     }
 
-    fn milestones(&mut self, raw: Option<RawMilestones>) -> Milestones {
-        let Some(raw) = raw else {
-            return Milestones::Release(ReleaseCalendar::default());
-        };
-        match raw.source.value.as_str() {
+    /// The milestone source at `field` (`milestones`, or a team's `teams[x].milestones`);
+    /// `None` when not given.
+    fn milestones(&mut self, raw: Option<RawMilestones>, field: &str) -> Option<Milestones> {
+        let raw = raw?;
+        let source = raw.source.value.as_str();
+        let at = raw.source.referenced;
+        let misplaced: [(&str, bool, &[&str]); 4] = [
+            ("anchor", raw.anchor.is_some(), &["gitlab-release"]),
+            ("list", raw.list.is_some(), &["list"]),
+            ("group", raw.group.is_some(), &["gitlab", "iterations"]),
+            ("project", raw.project.is_some(), &["gitlab"]),
+        ];
+        for (key, given, sources) in misplaced {
+            if given && !sources.contains(&source) {
+                self.problem(
+                    Some(at),
+                    format!("{field}.{key}"),
+                    format!(
+                        "`{key}` is only read with `source: {}`",
+                        sources.join("` or `source: ")
+                    ),
+                    &format!("remove `{key}`, or change `source`"),
+                );
+            }
+        }
+        let fallback = || Some(Milestones::Release(ReleaseCalendar::default()));
+        match source {
             "gitlab-release" => {
-                if raw.list.is_some() {
-                    self.problem(
-                        Some(raw.source.referenced),
-                        "milestones.list".to_owned(),
-                        "`list` is only read with `source: list`".to_owned(),
-                        "remove `list`, or set `source: list`",
-                    );
-                }
                 let Some(anchor) = raw.anchor else {
-                    return Milestones::Release(ReleaseCalendar::default());
+                    return fallback();
                 };
                 match ReleaseCalendar::new(&anchor.value.version, anchor.value.released.0) {
-                    Ok(calendar) => Milestones::Release(calendar),
+                    Ok(calendar) => Some(Milestones::Release(calendar)),
                     Err(e) => {
                         self.problem(
                             Some(anchor.referenced),
-                            "milestones.anchor".to_owned(),
+                            format!("{field}.anchor"),
                             e.to_string(),
                             "name a real release, for example `{ version: \"17.0\", released: 2024-05-16 }`",
                         );
-                        Milestones::Release(ReleaseCalendar::default())
+                        fallback()
                     }
                 }
             }
@@ -657,15 +768,15 @@ impl Validator<'_> {
                 let entries = raw.list.unwrap_or_default();
                 if entries.is_empty() {
                     self.problem(
-                        Some(raw.source.referenced),
-                        "milestones.list".to_owned(),
+                        Some(at),
+                        format!("{field}.list"),
                         "`source: list` needs a non-empty `list` of milestones".to_owned(),
                         "add `list: [{ title: \"19.8\", start: 2027-01-16, end: 2027-02-12 }]`",
                     );
                 }
                 for entry in entries {
                     let m = entry.value;
-                    let field = format!("milestones.list[{}]", m.title);
+                    let entry_field = format!("{field}.list[{}]", m.title);
                     match Milestone::new(&m.title, m.start.0, m.end.0, m.release.map(|d| d.0)) {
                         Ok(milestone) => milestones.push(match m.url {
                             Some(url) => milestone.with_web_url(url),
@@ -673,33 +784,59 @@ impl Validator<'_> {
                         }),
                         Err(e) => self.problem(
                             Some(entry.referenced),
-                            field,
+                            entry_field,
                             e.to_string(),
                             "check the milestone's dates: `end` is on or after `start`",
                         ),
                     }
                 }
                 match MilestoneList::new(milestones) {
-                    Ok(list) => Milestones::List(list),
+                    Ok(list) => Some(Milestones::List(list)),
                     Err(e) => {
                         self.problem(
-                            Some(raw.source.referenced),
-                            "milestones.list".to_owned(),
+                            Some(at),
+                            format!("{field}.list"),
                             e.to_string(),
                             "each milestone needs its own title and dates that do not overlap another's",
                         );
-                        Milestones::Release(ReleaseCalendar::default())
+                        fallback()
                     }
                 }
             }
+            "gitlab" => {
+                if let (Some(_), Some(project)) = (&raw.group, &raw.project) {
+                    self.problem(
+                        Some(project.referenced),
+                        format!("{field}.project"),
+                        "give `group` or `project`, not both".to_owned(),
+                        "a project's milestones include those of its groups; keep the one the team plans with",
+                    );
+                }
+                let scope = match (raw.group, raw.project) {
+                    (Some(group), _) => Some(MilestoneScope::Group(
+                        self.group(&group, format!("{field}.group")),
+                    )),
+                    (None, Some(project)) => Some(MilestoneScope::Project(
+                        self.project(&project, format!("{field}.project")),
+                    )),
+                    (None, None) => None,
+                };
+                Some(Milestones::Gitlab(scope))
+            }
+            "iterations" => Some(Milestones::Iterations(
+                raw.group
+                    .map(|group| self.group(&group, format!("{field}.group"))),
+            )),
             other => {
                 self.problem(
-                    Some(raw.source.referenced),
-                    "milestones.source".to_owned(),
+                    Some(at),
+                    format!("{field}.source"),
                     format!("unknown milestone source `{other}`"),
-                    "use `gitlab-release` (GitLab's monthly release calendar) or `list` (milestones listed here)",
+                    "use `gitlab-release` (GitLab's monthly release calendar), `gitlab` (the \
+                     group's or project's GitLab milestones), `iterations` (a group's \
+                     iteration cadence) or `list` (milestones listed here)",
                 );
-                Milestones::Release(ReleaseCalendar::default())
+                fallback()
             }
         }
     }
@@ -768,6 +905,22 @@ impl Validator<'_> {
                 field,
                 format!("`{}` is not a GitLab project path", raw.value),
                 "write the project's full path, for example gitlab-org/create-stage",
+            );
+        }
+        value.to_owned()
+    }
+
+    fn group(&mut self, raw: &Spanned<String>, field: String) -> String {
+        let value = raw.value.trim().trim_matches('/');
+        if value.is_empty()
+            || value.split('/').any(str::is_empty)
+            || value.contains(char::is_whitespace)
+        {
+            self.problem(
+                Some(raw.referenced),
+                field,
+                format!("`{}` is not a GitLab group path", raw.value),
+                "write the group's full path, for example gitlab-org or gitlab-org/create",
             );
         }
         value.to_owned()
@@ -924,25 +1077,8 @@ impl Validator<'_> {
             });
         }
 
-        let planning = match t.planning {
-            Some(p) => PlanningSettings {
-                labels: match p.labels {
-                    Some(l) => self.labels(&l, &format!("{at}.planning.labels")),
-                    None => strings(DEFAULT_PLANNING_LABELS),
-                },
-                assign_roles: p.assign.unwrap_or_else(|| strings(DEFAULT_PLANNING_ASSIGN)),
-                create_days_before_start: p
-                    .create_days_before_start
-                    .unwrap_or(DEFAULT_PLANNING_DAYS_BEFORE),
-                confidential: p.confidential.unwrap_or(false),
-            },
-            None => PlanningSettings {
-                labels: strings(DEFAULT_PLANNING_LABELS),
-                assign_roles: strings(DEFAULT_PLANNING_ASSIGN),
-                create_days_before_start: DEFAULT_PLANNING_DAYS_BEFORE,
-                confidential: false,
-            },
-        };
+        let planning = self.planning(t.planning.unwrap_or_default(), &at, &project, &labels);
+        let milestones = self.milestones(t.milestones, &format!("{at}.milestones"));
 
         let pto = match t.pto {
             Some(p) => PtoSettings {
@@ -1029,10 +1165,120 @@ impl Validator<'_> {
                 })
                 .collect(),
             responsibilities,
+            milestones,
             planning,
             pto,
             onboarding,
             templates,
+        }
+    }
+
+    fn planning(
+        &mut self,
+        p: RawPlanning,
+        at: &str,
+        project: &str,
+        team_labels: &[String],
+    ) -> PlanningSettings {
+        let checklists = match p.checklists {
+            Some(lists) => lists
+                .into_iter()
+                .map(|c| Checklist {
+                    title: c.title,
+                    roles: c.roles,
+                    items: c.items,
+                })
+                .collect(),
+            None => DEFAULT_CHECKLISTS
+                .iter()
+                .map(|(title, roles, items)| Checklist {
+                    title: (*title).to_owned(),
+                    roles: strings(roles),
+                    items: strings(items),
+                })
+                .collect(),
+        };
+        let mut titles = BTreeSet::new();
+        let mut threads = Vec::new();
+        for thread in p.threads {
+            if !titles.insert(thread.value.title.trim().to_lowercase()) {
+                self.problem(
+                    Some(thread.referenced),
+                    format!("{at}.planning.threads[{}]", thread.value.title),
+                    format!("thread `{}` is listed twice", thread.value.title),
+                    "give each starter thread its own title",
+                );
+            }
+            threads.push(Thread {
+                title: thread.value.title,
+                body: thread.value.body,
+            });
+        }
+        let velocity = match p.velocity {
+            None => VelocitySettings {
+                scope: IssueScope::Project(project.to_owned()),
+                labels: team_labels.to_vec(),
+                milestones: DEFAULT_VELOCITY_MILESTONES,
+            },
+            Some(raw) => {
+                let field = format!("{at}.planning.velocity");
+                let v = raw.value;
+                let scope = match (v.group, v.project) {
+                    (Some(_), Some(extra)) => {
+                        self.problem(
+                            Some(extra.referenced),
+                            format!("{field}.project"),
+                            "give `group` or `project`, not both".to_owned(),
+                            "`group` counts the issues of all the group's projects",
+                        );
+                        IssueScope::Project(project.to_owned())
+                    }
+                    (Some(group), None) => {
+                        IssueScope::Group(self.group(&group, format!("{field}.group")))
+                    }
+                    (None, Some(other)) => {
+                        IssueScope::Project(self.project(&other, format!("{field}.project")))
+                    }
+                    (None, None) => IssueScope::Project(project.to_owned()),
+                };
+                let milestones = match v.milestones {
+                    Some(n) if n.value == 0 => {
+                        self.problem(
+                            Some(n.referenced),
+                            format!("{field}.milestones"),
+                            "`milestones` must be at least 1".to_owned(),
+                            "the default, 3, averages over the last three milestones",
+                        );
+                        DEFAULT_VELOCITY_MILESTONES
+                    }
+                    Some(n) => n.value,
+                    None => DEFAULT_VELOCITY_MILESTONES,
+                };
+                VelocitySettings {
+                    scope,
+                    labels: match v.labels {
+                        Some(l) => self.labels(&l, &format!("{field}.labels")),
+                        None => team_labels.to_vec(),
+                    },
+                    milestones,
+                }
+            }
+        };
+        PlanningSettings {
+            labels: match p.labels {
+                Some(l) => self.labels(&l, &format!("{at}.planning.labels")),
+                None => strings(DEFAULT_PLANNING_LABELS),
+            },
+            assign_roles: p.assign.unwrap_or_else(|| strings(DEFAULT_PLANNING_ASSIGN)),
+            create_days_before_start: p
+                .create_days_before_start
+                .unwrap_or(DEFAULT_PLANNING_DAYS_BEFORE),
+            confidential: p.confidential.unwrap_or(false),
+            link_previous: p.link_previous.unwrap_or(true),
+            close_previous: p.close_previous.unwrap_or(false),
+            checklists,
+            threads,
+            velocity,
         }
     }
 

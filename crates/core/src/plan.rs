@@ -64,6 +64,48 @@ pub struct IssuePlan {
     pub web_url: Option<String>,
     /// Why applying this plan failed, if it did; a re-run tries again.
     pub error: Option<String>,
+    /// What else to do once the issue exists, in order. Each is done once, however often a
+    /// run is repeated.
+    pub follow_ups: Vec<FollowUp>,
+    /// What applying did (or, in a dry run, would do) about the follow-ups, one phrase each.
+    pub done: Vec<String>,
+}
+
+/// Something done around an issue once it exists. Each one is checked before it is done, so
+/// that a re-run after an interruption finishes the rest without repeating any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FollowUp {
+    /// Link the issue to the issue of this job with `key` in the same project, if there is one.
+    LinkTo {
+        /// Key of the other issue.
+        key: String,
+    },
+    /// Close the issue of this job with `key` in the same project, if it is open, after
+    /// posting `note` on it.
+    Close {
+        /// Key of the issue to close.
+        key: String,
+        /// The comment that says why it is closed.
+        note: String,
+    },
+    /// Post a comment on the issue, once: `id` names it among the issue's comments.
+    Note {
+        /// Stable name of the comment, unique within the issue.
+        id: String,
+        /// Markdown body.
+        body: String,
+    },
+}
+
+impl FollowUp {
+    /// What this follow-up does, for output.
+    pub fn describe(&self) -> String {
+        match self {
+            FollowUp::LinkTo { key } => format!("link to {key}"),
+            FollowUp::Close { key, .. } => format!("close {key}"),
+            FollowUp::Note { id, .. } => format!("post the note {id:?}"),
+        }
+    }
 }
 
 /// Everything one run of a job decided: its plans and the warnings worth a person's attention.

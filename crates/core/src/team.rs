@@ -24,6 +24,8 @@ pub struct Team {
     pub boards: Vec<Board>,
     /// Duties that need a backup while their owner is away.
     pub responsibilities: Vec<Responsibility>,
+    /// Where this team's milestones come from, when not from the config's `milestones`.
+    pub milestones: Option<crate::config::Milestones>,
     /// How the planning issue is made.
     pub planning: PlanningSettings,
     /// How PTO coverage issues are made.
@@ -136,6 +138,56 @@ pub struct PlanningSettings {
     pub create_days_before_start: u32,
     /// Whether the planning issue is confidential.
     pub confidential: bool,
+    /// Whether the issue is linked to the previous milestone's planning issue.
+    pub link_previous: bool,
+    /// Whether the previous milestone's planning issue is closed, with a note.
+    pub close_previous: bool,
+    /// Per-role checklists, in order.
+    pub checklists: Vec<Checklist>,
+    /// Starter discussion threads, posted once each as comments on the new issue.
+    pub threads: Vec<Thread>,
+    /// How the team's velocity is measured.
+    pub velocity: VelocitySettings,
+}
+
+/// A checklist for the people in some roles; each item gets one checkbox per person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checklist {
+    /// Heading, for example "Engineering manager".
+    pub title: String,
+    /// Roles whose members the items are for.
+    pub roles: Vec<String>,
+    /// The tasks.
+    pub items: Vec<String>,
+}
+
+/// A starter discussion thread on the planning issue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Thread {
+    /// Its name: the thread's heading, and what makes it unique on the issue.
+    pub title: String,
+    /// Its text, a handlebars template rendered with the planning issue's data.
+    pub body: String,
+}
+
+/// Where a team's finished work is counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssueScope {
+    /// The issues of one project (full path).
+    Project(String),
+    /// The issues of a group's projects, subgroups included (full path).
+    Group(String),
+}
+
+/// How a team's velocity is measured: closed weight per working day in past milestones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VelocitySettings {
+    /// Where the team's issues are.
+    pub scope: IssueScope,
+    /// Labels the team's issues carry (all of them); by default the team's labels.
+    pub labels: Vec<String>,
+    /// How many past milestones are counted; fewer than this is too short a history.
+    pub milestones: u32,
 }
 
 /// Settings of the PTO coverage job for one team.

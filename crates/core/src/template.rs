@@ -181,6 +181,19 @@ impl Renderer {
         })
     }
 
+    /// Renders all of `template` as Markdown, without front matter: for short texts such as
+    /// comments.
+    pub fn render_text(
+        &self,
+        template: &Template,
+        context: &Value,
+    ) -> Result<String, TemplateError> {
+        self.body
+            .render_template(template.text(), context)
+            .map(|text| text.trim().to_owned())
+            .map_err(|e| handlebars_error(template, e, Origin::Body(0)))
+    }
+
     fn render_front_matter(
         &self,
         template: &Template,

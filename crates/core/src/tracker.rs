@@ -306,3 +306,73 @@ pub trait IssueTracker {
     /// The user's status, if the user exists.
     async fn user_status(&self, username: &str) -> Result<Option<UserStatus>, TrackerError>;
 }
+
+/// No tracker at all: a run that does not read GitLab passes `None::<&Offline>` where a
+/// tracker is optional. It has no values, so none of its methods can ever be called.
+#[derive(Debug, Clone, Copy)]
+pub enum Offline {}
+
+impl IssueTracker for Offline {
+    async fn list_issues(
+        &self,
+        _: &str,
+        _: &IssueQuery,
+    ) -> Result<Vec<TrackedIssue>, TrackerError> {
+        match *self {}
+    }
+    async fn create_issue(&self, _: &NewIssue) -> Result<CreatedIssue, TrackerError> {
+        match *self {}
+    }
+    async fn edit_issue(
+        &self,
+        _: &str,
+        _: u64,
+        _: &IssueEdit,
+    ) -> Result<TrackedIssue, TrackerError> {
+        match *self {}
+    }
+    async fn list_group_issues(
+        &self,
+        _: &str,
+        _: &IssueQuery,
+    ) -> Result<Vec<TrackedIssue>, TrackerError> {
+        match *self {}
+    }
+    async fn list_notes(&self, _: &str, _: u64) -> Result<Vec<TrackedNote>, TrackerError> {
+        match *self {}
+    }
+    async fn list_links(&self, _: &str, _: u64) -> Result<Vec<LinkedIssue>, TrackerError> {
+        match *self {}
+    }
+    async fn add_note(&self, _: &str, _: u64, _: &str) -> Result<(), TrackerError> {
+        match *self {}
+    }
+    async fn link_issues(
+        &self,
+        _: &str,
+        _: u64,
+        _: &str,
+        _: u64,
+        _: LinkType,
+    ) -> Result<(), TrackerError> {
+        match *self {}
+    }
+    async fn read_file(&self, _: &str, _: &str, _: &str) -> Result<String, TrackerError> {
+        match *self {}
+    }
+    async fn list_milestones(
+        &self,
+        _: &MilestoneScope,
+    ) -> Result<Vec<TrackedMilestone>, TrackerError> {
+        match *self {}
+    }
+    async fn list_iterations(&self, _: &str) -> Result<Vec<TrackedIteration>, TrackerError> {
+        match *self {}
+    }
+    async fn find_user(&self, _: &str) -> Result<Option<TrackedUser>, TrackerError> {
+        match *self {}
+    }
+    async fn user_status(&self, _: &str) -> Result<Option<UserStatus>, TrackerError> {
+        match *self {}
+    }
+}

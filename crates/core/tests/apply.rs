@@ -5,12 +5,12 @@
 use std::cell::{Cell, RefCell};
 
 use chrono::{DateTime, TimeZone, Utc};
-use teamcadence_core::apply::{ApplyOptions, apply, key_in, marker};
-use teamcadence_core::plan::{Action, IssuePlan, JobReport};
+use teamcadence_core::apply::{ApplyOptions, apply, key_in, marker, note_id_in};
+use teamcadence_core::plan::{Action, FollowUp, IssuePlan, JobReport};
 use teamcadence_core::tracker::{
-    CreatedIssue, IssueEdit, IssueQuery, IssueState, IssueTracker, LinkType, MilestoneScope,
-    NewIssue, TrackedIssue, TrackedIteration, TrackedMilestone, TrackedUser, TrackerError,
-    UserStatus,
+    CreatedIssue, IssueEdit, IssueQuery, IssueState, IssueTracker, LinkType, LinkedIssue,
+    MilestoneScope, NewIssue, TrackedIssue, TrackedIteration, TrackedMilestone, TrackedNote,
+    TrackedUser, TrackerError, UserStatus,
 };
 
 /// An issue tracker in memory, with knobs for the failures a real network has.
@@ -18,6 +18,11 @@ use teamcadence_core::tracker::{
 struct Memory {
     issues: RefCell<Vec<TrackedIssue>>,
     notes: RefCell<Vec<(u64, String)>>,
+    /// Links as (from iid, to iid), within one project.
+    links: RefCell<Vec<(u64, u64)>>,
+    /// Comments that fail before they are stored.
+    failing_notes: Cell<u32>,
+    writes: Cell<u32>,
     clock: Cell<i64>,
     /// Creates that store the issue but lose the answer.
     lose_answers: Cell<u32>,
@@ -101,6 +106,8 @@ impl IssueTracker for Memory {
             confidential: issue.confidential,
             web_url: format!("https://gitlab.example/{}/-/issues/{iid}", issue.project),
             created_at: self.now(),
+            closed_at: None,
+            weight: None,
         };
         self.issues.borrow_mut().push(stored.clone());
         self.pause().await;
@@ -130,25 +137,75 @@ impl IssueTracker for Memory {
             .find(|i| i.project == project && i.iid == iid)
             .ok_or_else(|| TrackerError::NotFound(format!("#{iid}")))?;
         if let Some(state) = edit.state {
+            self.writes.set(self.writes.get() + 1);
             issue.state = state;
         }
         Ok(issue.clone())
     }
 
     async fn add_note(&self, _project: &str, iid: u64, body: &str) -> Result<(), TrackerError> {
+        if self.failing_notes.get() > 0 {
+            self.failing_notes.set(self.failing_notes.get() - 1);
+            return Err(TrackerError::Unavailable("GitLab answered 500".into()));
+        }
+        self.writes.set(self.writes.get() + 1);
         self.notes.borrow_mut().push((iid, body.to_owned()));
         Ok(())
+    }
+
+    async fn list_group_issues(
+        &self,
+        _: &str,
+        _: &IssueQuery,
+    ) -> Result<Vec<TrackedIssue>, TrackerError> {
+        unimplemented!("not used by apply")
+    }
+
+    async fn list_notes(&self, _: &str, iid: u64) -> Result<Vec<TrackedNote>, TrackerError> {
+        Ok(self
+            .notes
+            .borrow()
+            .iter()
+            .enumerate()
+            .filter(|(_, (on, _))| *on == iid)
+            .map(|(id, (_, body))| TrackedNote {
+                id: id as u64,
+                body: body.clone(),
+                author: "teamcadence-bot".to_owned(),
+                system: false,
+                created_at: Utc.timestamp_opt(1_790_000_000, 0).unwrap(),
+            })
+            .collect())
+    }
+
+    async fn list_links(&self, project: &str, iid: u64) -> Result<Vec<LinkedIssue>, TrackerError> {
+        Ok(self
+            .links
+            .borrow()
+            .iter()
+            .filter_map(|&(a, b)| match (a == iid, b == iid) {
+                (true, _) => Some(b),
+                (_, true) => Some(a),
+                _ => None,
+            })
+            .map(|other| LinkedIssue {
+                project: project.to_owned(),
+                iid: other,
+            })
+            .collect())
     }
 
     async fn link_issues(
         &self,
         _: &str,
-        _: u64,
+        iid: u64,
         _: &str,
-        _: u64,
+        target_iid: u64,
         _: LinkType,
     ) -> Result<(), TrackerError> {
-        unimplemented!("not used by apply")
+        self.writes.set(self.writes.get() + 1);
+        self.links.borrow_mut().push((iid, target_iid));
+        Ok(())
     }
 
     async fn read_file(&self, _: &str, _: &str, _: &str) -> Result<String, TrackerError> {
@@ -189,6 +246,8 @@ fn plan(key: &str, project: &str) -> IssuePlan {
         confidential: false,
         web_url: None,
         error: None,
+        follow_ups: Vec::new(),
+        done: Vec::new(),
     }
 }
 
@@ -458,4 +517,133 @@ fn skipped_plans_are_not_looked_up() {
     run(apply(&tracker, &mut plans, &options()));
     assert_eq!(tracker.lists.get(), 0);
     assert_eq!(tracker.creates.get(), 0);
+}
+
+/// A plan for 19.8 that links to, closes and comments around the 19.7 issue.
+fn with_follow_ups(key: &str, previous: &str) -> IssuePlan {
+    IssuePlan {
+        follow_ups: vec![
+            FollowUp::LinkTo {
+                key: previous.to_owned(),
+            },
+            FollowUp::Close {
+                key: previous.to_owned(),
+                note: "Closed: planning moved on.".to_owned(),
+            },
+            FollowUp::Note {
+                id: "thread:backend".to_owned(),
+                body: "**Backend**".to_owned(),
+            },
+            FollowUp::Note {
+                id: "thread:frontend".to_owned(),
+                body: "**Frontend**".to_owned(),
+            },
+        ],
+        ..plan(key, "g/a")
+    }
+}
+
+#[test]
+fn follow_ups_are_done_once_however_often_a_run_repeats() {
+    let tracker = Memory::default();
+    run(apply(
+        &tracker,
+        &mut report(vec![plan("planning/a/19.7", "g/a")]),
+        &options(),
+    ));
+    let mut first = report(vec![with_follow_ups("planning/a/19.8", "planning/a/19.7")]);
+    run(apply(&tracker, &mut first, &options()));
+    assert!(first.errors.is_empty(), "{:?}", first.errors);
+    assert_eq!(
+        first.issues[0].done,
+        [
+            "link to #1 (planning/a/19.7)",
+            "close #1 (planning/a/19.7)",
+            "post the note \"thread:backend\"",
+            "post the note \"thread:frontend\""
+        ]
+    );
+    assert_eq!(*tracker.links.borrow(), [(2, 1)]);
+    assert_eq!(tracker.issues.borrow()[0].state, IssueState::Closed);
+    let notes = tracker.notes.borrow().clone();
+    let on = |iid: u64| -> Vec<Option<String>> {
+        notes
+            .iter()
+            .filter(|(on, _)| *on == iid)
+            .map(|(_, body)| note_id_in(body).map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(on(1), [Some("closed-by:planning/a/19.8".to_owned())]);
+    assert_eq!(
+        on(2),
+        [
+            Some("thread:backend".to_owned()),
+            Some("thread:frontend".to_owned())
+        ]
+    );
+    assert!(notes[1].1.starts_with("**Backend**\n\n<!-- teamcadence:note="));
+
+    let writes = tracker.writes.get();
+    let mut again = report(vec![with_follow_ups("planning/a/19.8", "planning/a/19.7")]);
+    run(apply(&tracker, &mut again, &options()));
+    assert!(again.errors.is_empty(), "{:?}", again.errors);
+    assert_eq!(tracker.writes.get(), writes, "a re-run writes nothing");
+    assert_eq!(again.issues[0].action, Action::Exists);
+    assert_eq!(again.issues[0].done, ["linked to #1 (planning/a/19.7)"]);
+}
+
+#[test]
+fn an_interrupted_follow_up_is_finished_by_the_next_run() {
+    let tracker = Memory::default();
+    tracker.failing_notes.set(1);
+    let mut first = report(vec![with_follow_ups("planning/a/19.8", "planning/a/19.7")]);
+    run(apply(&tracker, &mut first, &options()));
+    assert_eq!(first.issues[0].done, ["no issue planning/a/19.7 to link to"]);
+    let error = first.issues[0].error.as_deref().expect("the failed comment is reported");
+    assert!(error.contains("commenting on #1 failed"), "{error}");
+    assert_eq!(
+        first.errors,
+        [format!("planning/a/19.8: the issue exists, but {error}; re-run to finish")]
+    );
+    assert!(tracker.notes.borrow().is_empty());
+
+    let mut second = report(vec![with_follow_ups("planning/a/19.8", "planning/a/19.7")]);
+    run(apply(&tracker, &mut second, &options()));
+    assert!(second.errors.is_empty(), "{:?}", second.errors);
+    assert_eq!(tracker.creates.get(), 1);
+    let ids: Vec<String> = tracker
+        .notes
+        .borrow()
+        .iter()
+        .filter_map(|(_, body)| note_id_in(body).map(str::to_owned))
+        .collect();
+    assert_eq!(ids, ["thread:backend", "thread:frontend"]);
+}
+
+#[test]
+fn a_dry_run_says_which_follow_ups_it_would_do() {
+    let tracker = Memory::default();
+    run(apply(
+        &tracker,
+        &mut report(vec![plan("planning/a/19.7", "g/a")]),
+        &options(),
+    ));
+    let writes = tracker.writes.get();
+    let mut dry = report(vec![with_follow_ups("planning/a/19.8", "planning/a/19.7")]);
+    let options = ApplyOptions {
+        dry_run: true,
+        ..options()
+    };
+    run(apply(&tracker, &mut dry, &options));
+    assert_eq!(tracker.creates.get(), 1);
+    assert_eq!(tracker.writes.get(), writes);
+    assert_eq!(
+        dry.issues[0].done,
+        [
+            "would link to planning/a/19.7",
+            "would close planning/a/19.7",
+            "would post the note \"thread:backend\"",
+            "would post the note \"thread:frontend\""
+        ]
+    );
 }

@@ -128,7 +128,7 @@ fn milestone_lists_are_checked() {
         error(&unknown, &Files::default()),
         "team.yml: 1 problem in the configuration; nothing was written
   team.yml:1:23: milestones.source: unknown milestone source `jira`
-    hint: use `gitlab-release` (GitLab's monthly release calendar) or `list` (milestones listed here)"
+    hint: use `gitlab-release` (GitLab's monthly release calendar), `gitlab` (the group's or project's GitLab milestones), `iterations` (a group's iteration cadence) or `list` (milestones listed here)"
     );
 
     let not_a_release = format!(
@@ -139,6 +139,49 @@ fn milestone_lists_are_checked() {
         text.contains("team.yml:1:47: milestones.anchor: "),
         "{text}"
     );
+}
+
+#[test]
+fn gitlab_milestone_and_planning_settings_are_checked() {
+    let text = "milestones: { source: gitlab, group: gitlab-org, project: gitlab-org/p, anchor: { version: \"17.0\", released: 2024-05-16 } }
+teams:
+  - id: a
+    name: A
+    project: g/p
+    members:
+      - { username: alice, name: Alice, role: engineering-manager }
+    milestones: { source: iterations, group: \"bad group\" }
+    planning:
+      threads:
+        - { title: Backend, body: hi }
+        - { title: backend, body: again }
+      velocity: { group: g, project: g/p, milestones: 0 }
+";
+    let message = error(text, &Files::default());
+    for expected in [
+        "team.yml:1:23: milestones.anchor: `anchor` is only read with `source: gitlab-release`\n    hint: remove `anchor`, or change `source`",
+        "team.yml:1:59: milestones.project: give `group` or `project`, not both",
+        "team.yml:8:46: teams[a].milestones.group: `bad group` is not a GitLab group path",
+        "team.yml:12:11: teams[a].planning.threads[backend]: thread `backend` is listed twice",
+        "team.yml:13:38: teams[a].planning.velocity.project: give `group` or `project`, not both",
+        "team.yml:13:55: teams[a].planning.velocity.milestones: `milestones` must be at least 1",
+    ] {
+        assert!(message.contains(expected), "missing {expected:?} in:\n{message}");
+    }
+    assert!(message.starts_with("team.yml: 6 problems"), "{message}");
+
+    let good = "milestones: { source: gitlab, group: gitlab-org }
+teams:
+  - id: a
+    name: A
+    project: g/p
+    members:
+      - { username: alice, name: Alice, role: engineering-manager }
+    milestones: { source: iterations }
+";
+    let config = Config::parse("team.yml", good, &Files::default()).expect("valid");
+    assert_eq!(config.milestones.name(), "gitlab");
+    assert_eq!(config.milestones_of(&config.teams[0]).name(), "iterations");
 }
 
 #[test]

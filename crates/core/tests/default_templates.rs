@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use teamcadence_core::config::{Config, SourceFiles};
 use teamcadence_core::jobs::{self, Scope};
-use teamcadence_core::plan::IssuePlan;
+use teamcadence_core::jobs::planning::{History, PastWork};
+use teamcadence_core::plan::{FollowUp, IssuePlan};
 
 /// Reads files relative to the repository's `examples/` folder.
 struct Examples(PathBuf);
@@ -53,8 +54,32 @@ fn find<'a>(plans: &'a [IssuePlan], key: &str) -> &'a IssuePlan {
 
 #[test]
 fn planning_issue() {
-    let report = jobs::planning::plan(&example(), date("2026-12-01")).expect("renders");
-    insta::assert_snapshot!(shown(find(&report.issues, "planning/code-creation/19.8")));
+    let config = example();
+    let today = date("2026-12-01");
+    let mut facts = jobs::planning::offline_facts(&config, today);
+    let team = facts[0].as_mut().expect("the example team plans");
+    // What GitLab would hold: closed issues of 19.7, 19.6 and 19.5.
+    let closed = |closed_issues, weight, unweighted| PastWork {
+        closed_issues,
+        weight,
+        unweighted,
+    };
+    team.history = History::Read(vec![closed(12, 31, 1), closed(10, 26, 0), closed(14, 35, 2)]);
+    let report = jobs::planning::plan(&config, today, &facts).expect("renders");
+    let plan = find(&report.issues, "planning/code-creation/19.8");
+    let follow_ups: Vec<String> = plan
+        .follow_ups
+        .iter()
+        .map(|f| match f {
+            FollowUp::Note { id, body } => format!("note {id}:\n{body}"),
+            other => other.describe(),
+        })
+        .collect();
+    insta::assert_snapshot!(format!(
+        "{}\n--- follow-ups ---\n{}",
+        shown(plan),
+        follow_ups.join("\n")
+    ));
 }
 
 #[test]
@@ -83,4 +108,58 @@ fn onboarding_issue() {
     let report = jobs::onboarding::plan(&example(), date("2026-11-30"), Scope::Upcoming, None)
         .expect("renders");
     insta::assert_snapshot!(shown(find(&report.issues, "onboarding/dave")));
+}
+
+#[test]
+fn velocity_says_when_the_history_is_too_short() {
+    let config = example();
+    let team = &config.teams[0];
+    let today = date("2026-12-01");
+    let facts = jobs::planning::offline_facts(&config, today);
+    let timeline = &facts[0].as_ref().expect("plans").timeline;
+    let work = |closed_issues, weight| PastWork {
+        closed_issues,
+        weight,
+        unweighted: 0,
+    };
+    let note = |previous: &[jobs::planning::Period], history: Vec<PastWork>| {
+        let v = jobs::planning::velocity(&config, team, previous, &History::Read(history));
+        assert_eq!(v.per_day.is_none(), v.note.is_some());
+        v.note
+    };
+    assert_eq!(
+        note(&timeline.previous[..2], vec![work(3, 5), work(4, 6)]).as_deref(),
+        Some(
+            "The history is too short to suggest a weight budget: 2 of the 3 milestones before \
+             this one are known."
+        )
+    );
+    assert_eq!(
+        note(&timeline.previous, vec![work(3, 5), work(0, 0), work(4, 6)]).as_deref(),
+        Some(
+            "The history is too short to suggest a weight budget: no issues with the team's \
+             labels were closed in 19.6."
+        )
+    );
+    assert_eq!(
+        note(&timeline.previous, vec![work(3, 0), work(2, 0), work(4, 0)]).as_deref(),
+        Some(
+            "No weight was closed in the last 3 milestones, so no weight budget is suggested: \
+             weigh the team's issues to get one."
+        )
+    );
+    assert_eq!(
+        note(&timeline.previous, vec![work(3, 5), work(2, 4), work(4, 6)]),
+        None
+    );
+    let offline =
+        jobs::planning::velocity(&config, team, &timeline.previous, &timeline_history(&facts));
+    assert_eq!(
+        offline.note.as_deref(),
+        Some("The velocity was not read: `teamcadence check` does not read GitLab.")
+    );
+}
+
+fn timeline_history(facts: &jobs::planning::TeamFacts) -> History {
+    facts[0].as_ref().expect("plans").history.clone()
 }

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 use crate::config::Config;
-use crate::plan::{Action, IssuePlan, JobReport, push_unique};
+use crate::plan::{Action, FollowUp, IssuePlan, JobReport, push_unique};
 use crate::team::{Member, Team};
 use crate::template::{RenderedIssue, Renderer, Template, TemplateError};
 
@@ -102,6 +102,9 @@ pub(crate) struct Draft<'a> {
     pub(crate) milestone: Option<String>,
     pub(crate) due_date: Option<NaiveDate>,
     pub(crate) confidential: bool,
+    pub(crate) follow_ups: Vec<FollowUp>,
+    /// Comments to post once the issue exists: (name, template rendered with `context`).
+    pub(crate) notes: Vec<(String, Template)>,
 }
 
 impl Draft<'_> {
@@ -116,6 +119,13 @@ impl Draft<'_> {
             confidential,
             description,
         } = renderer.render(self.template, &self.context)?;
+        let mut follow_ups = self.follow_ups;
+        for (id, template) in &self.notes {
+            follow_ups.push(FollowUp::Note {
+                id: id.clone(),
+                body: renderer.render_text(template, &self.context)?,
+            });
+        }
         let mut labels = Vec::new();
         for label in self
             .labels
@@ -143,6 +153,8 @@ impl Draft<'_> {
             confidential: confidential.unwrap_or(self.confidential),
             web_url: None,
             error: None,
+            follow_ups,
+            done: Vec::new(),
         })
     }
 }
@@ -216,7 +228,11 @@ pub fn check(config: &Config, today: NaiveDate) -> CheckReport {
             }
         }
     };
-    record(planning::plan(config, today));
+    record(planning::plan(
+        config,
+        today,
+        &planning::offline_facts(config, today),
+    ));
     record(pto::plan(config, today, Scope::Everything, None));
     record(onboarding::plan(config, today, Scope::Everything, None));
     for team in &config.teams {

@@ -186,6 +186,8 @@ pub fn plan(
             milestone: None,
             due_date: Some(due),
             confidential: team.onboarding.confidential,
+            follow_ups: Vec::new(),
+            notes: Vec::new(),
         };
         plans.add(draft);
     }

@@ -1,64 +1,575 @@
-//! The milestone planning issue: the next milestone's dates, boards, checklists and capacity.
+//! The milestone planning issue: the next milestone's dates, boards, checklists, capacity
+//! and velocity.
+//!
+//! The job runs in two steps. [`gather`] reads what only GitLab knows (milestones or
+//! iterations, the weight the team closed in past milestones), every team at once; [`plan`]
+//! then decides and renders without any I/O.
 
 use chrono::NaiveDate;
+use futures_util::future::join_all;
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{Draft, JobError, Plans, days_before, due_from, person_json, team_json, ymd};
-use crate::config::Config;
-use crate::milestone::Milestone;
-use crate::plan::JobReport;
-use crate::team::Team;
+use crate::config::{Config, Milestones};
+use crate::milestone::{Milestone, MilestoneSource};
+use crate::plan::{Action, FollowUp, JobReport};
+use crate::team::{IssueScope, Team};
+use crate::template::Template;
+use crate::tracker::{
+    IssueQuery, IssueState, IssueTracker, MilestoneScope, TrackedIteration, TrackedMilestone,
+};
 
 /// The label that marks this job's issues, so that later runs find them again.
 pub const KIND_LABEL: &str = "teamcadence::planning";
-/// Plans each team's issue for the milestone after `today`.
-///
-/// It is due from `create_days_before_start` days before the milestone starts until it
-/// starts; before that the plan is shown with `skip` and the date it becomes due.
-pub fn plan(config: &Config, today: NaiveDate) -> Result<JobReport, JobError> {
-    let source = config.milestones.source();
-    let mut plans = Plans::new(config);
-    for team in &config.teams {
-        let Some(milestone) = source.next_after(today) else {
-            plans.report.errors.push(format!(
-                "{}: no milestone starts after {}: add the next one to `milestones.list` in {}",
-                team.id,
-                ymd(today),
-                config.file
-            ));
-            continue;
-        };
-        let previous = source.previous_before(milestone.start());
-        let window_start = days_before(milestone.start(), team.planning.create_days_before_start);
-        let action = due_from(today, window_start);
-        let assignees = team
-            .members
+
+/// A milestone or iteration, with how GitLab finds the issues in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Period {
+    /// Its dates and title.
+    pub milestone: Milestone,
+    /// The last part of its planning issue's key: the milestone's title, or an iteration's
+    /// start date (iterations are often untitled, and a title may be added later).
+    pub key: String,
+    /// The title of the GitLab milestone to set on the planning issue, if any.
+    pub gitlab_milestone: Option<String>,
+    /// How the issues in it are found.
+    pub filter: PeriodFilter,
+}
+
+/// How the issues of a period are found in GitLab.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeriodFilter {
+    /// By milestone title.
+    Milestone(String),
+    /// By iteration id.
+    Iteration(u64),
+}
+
+impl Period {
+    /// A milestone of the release calendar, a configured list or GitLab.
+    pub fn milestone(milestone: Milestone) -> Self {
+        let title = milestone.title().to_owned();
+        Period {
+            milestone,
+            key: title.clone(),
+            gitlab_milestone: Some(title.clone()),
+            filter: PeriodFilter::Milestone(title),
+        }
+    }
+}
+
+/// The periods around the one being planned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timeline {
+    /// The period to plan: the first to start after today.
+    pub next: Period,
+    /// The period under way today, if any.
+    pub current: Option<Period>,
+    /// Earlier periods that ended before `next` starts, most recent first.
+    pub previous: Vec<Period>,
+}
+
+/// What GitLab holds about the team's work in one past period.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PastWork {
+    /// Closed issues with the team's labels.
+    pub closed_issues: u32,
+    /// Their total weight.
+    pub weight: u32,
+    /// How many of them have no weight.
+    pub unweighted: u32,
+}
+
+/// The team's past work, if it was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum History {
+    /// One entry per period of [`Timeline::previous`], in the same order.
+    Read(Vec<PastWork>),
+    /// Not read, for this reason.
+    NotRead(String),
+}
+
+/// What the planning job learned for one team before planning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    /// The team's periods.
+    pub timeline: Timeline,
+    /// Its past work.
+    pub history: History,
+    /// Things a person should know (an undated milestone), one sentence each.
+    pub warnings: Vec<String>,
+}
+
+/// Each team's facts, in config order; `Err` says why that team cannot be planned.
+pub type TeamFacts = Vec<Result<Facts, String>>;
+
+/// Reads what each team's plan needs from GitLab, every team at once. Without a tracker
+/// (a dry run that does not read GitLab) the configured milestone sources still work and
+/// the velocity is left out.
+pub async fn gather<T: IssueTracker>(
+    tracker: Option<&T>,
+    config: &Config,
+    today: NaiveDate,
+) -> TeamFacts {
+    join_all(
+        config
+            .teams
             .iter()
-            .filter(|m| team.planning.assign_roles.contains(&m.role))
-            .map(|m| m.username.clone())
-            .collect();
-        let draft = Draft {
-            key: key(team, &milestone),
-            action,
-            project: &team.project,
-            template: &team.templates.planning,
-            context: context(config, team, &milestone, previous.as_ref()),
-            labels: vec![&team.planning.labels, &team.labels],
-            kind: KIND_LABEL,
-            assignees,
-            milestone: Some(milestone.title().to_owned()),
-            due_date: Some(milestone.planning_lock()),
-            confidential: team.planning.confidential,
+            .map(|team| gather_team(tracker, config, team, today)),
+    )
+    .await
+}
+
+async fn gather_team<T: IssueTracker>(
+    tracker: Option<&T>,
+    config: &Config,
+    team: &Team,
+    today: NaiveDate,
+) -> Result<Facts, String> {
+    let wanted = team.planning.velocity.milestones as usize;
+    let mut warnings = Vec::new();
+    let source = config.milestones_of(team);
+    let timeline = match (source, tracker) {
+        (Milestones::Release(_) | Milestones::List(_), _) => {
+            let Some(source) = source.source() else {
+                return Err(format!("{}: no milestone source", team.id));
+            };
+            let mut timeline = configured_timeline(source, today, wanted).ok_or_else(|| {
+                format!(
+                    "{}: no milestone starts after {}: add the next one to `milestones.list` in {}",
+                    team.id,
+                    ymd(today),
+                    config.file
+                )
+            })?;
+            if let Some(tracker) = tracker
+                && timeline.next.milestone.web_url().is_none()
+            {
+                // The link to the milestone, when GitLab has one of that title.
+                let scope = MilestoneScope::Project(team.project.clone());
+                match tracker.list_milestones(&scope).await {
+                    Ok(list) => {
+                        if let Some(url) = list
+                            .iter()
+                            .find(|m| m.title == timeline.next.milestone.title())
+                            .and_then(|m| m.web_url.clone())
+                        {
+                            timeline.next.milestone =
+                                timeline.next.milestone.clone().with_web_url(url);
+                        }
+                    }
+                    Err(e) => warnings.push(format!(
+                        "{}: could not read the milestones of {} for the milestone's link ({e})",
+                        team.id, team.project
+                    )),
+                }
+            }
+            timeline
+        }
+        (Milestones::Gitlab(_) | Milestones::Iterations(_), None) => {
+            return Err(format!(
+                "{}: its milestones come from GitLab (`source: {}`), which this run does not \
+                 read: give --gitlab-url and a GITLAB_TOKEN to plan or preview it",
+                team.id,
+                source.name()
+            ));
+        }
+        (Milestones::Gitlab(scope), Some(tracker)) => {
+            let scope = scope
+                .clone()
+                .unwrap_or_else(|| MilestoneScope::Project(team.project.clone()));
+            let place = match &scope {
+                MilestoneScope::Group(path) => format!("group {path}"),
+                MilestoneScope::Project(path) => format!("project {path}"),
+            };
+            let list = tracker.list_milestones(&scope).await.map_err(|e| {
+                format!("{}: could not read the milestones of {place}: {e}", team.id)
+            })?;
+            let (timeline, undated) = timeline_from_milestones(&list, today, wanted)
+                .map_err(|e| format!("{}: {e} in {place}", team.id))?;
+            warnings.extend(undated.into_iter().map(|w| format!("{}: {w}", team.id)));
+            timeline
+        }
+        (Milestones::Iterations(group), Some(tracker)) => {
+            let group = group.clone().unwrap_or_else(|| parent_group(&team.project));
+            let list = tracker.list_iterations(&group).await.map_err(|e| {
+                format!(
+                    "{}: could not read the iterations of group {group}: {e}",
+                    team.id
+                )
+            })?;
+            timeline_from_iterations(&list, today, wanted)
+                .map_err(|e| format!("{}: {e} in group {group}", team.id))?
+        }
+    };
+    let history = match tracker {
+        None => History::NotRead("this dry run does not read GitLab".to_owned()),
+        Some(tracker) => History::Read(read_history(tracker, team, &timeline.previous).await?),
+    };
+    Ok(Facts {
+        timeline,
+        history,
+        warnings,
+    })
+}
+
+/// Facts for rendering every team's planning template without GitLab, as `teamcadence
+/// check` does: the configured milestones, or for teams whose milestones live in GitLab a
+/// sample from the release calendar.
+pub fn offline_facts(config: &Config, today: NaiveDate) -> TeamFacts {
+    let sample = crate::milestone::ReleaseCalendar::default();
+    config
+        .teams
+        .iter()
+        .map(|team| {
+            let wanted = team.planning.velocity.milestones as usize;
+            let source = config.milestones_of(team).source().unwrap_or(&sample);
+            let timeline = configured_timeline(source, today, wanted)
+                .ok_or_else(|| format!("{}: no milestone starts after {}", team.id, ymd(today)))?;
+            Ok(Facts {
+                timeline,
+                history: History::NotRead("`teamcadence check` does not read GitLab".to_owned()),
+                warnings: Vec::new(),
+            })
+        })
+        .collect()
+}
+
+/// The group a project belongs to: its path without the last part.
+fn parent_group(project: &str) -> String {
+    project
+        .rsplit_once('/')
+        .map_or(project, |(group, _)| group)
+        .to_owned()
+}
+
+/// The periods around `today` from a source the config describes.
+fn configured_timeline(
+    source: &dyn MilestoneSource,
+    today: NaiveDate,
+    wanted: usize,
+) -> Option<Timeline> {
+    let next = source.next_after(today)?;
+    let mut previous = Vec::new();
+    let mut before = next.start();
+    while previous.len() < wanted.max(1) {
+        let Some(earlier) = source.previous_before(before) else {
+            break;
         };
-        plans.add(draft);
+        before = earlier.start();
+        previous.push(Period::milestone(earlier));
+    }
+    Some(Timeline {
+        next: Period::milestone(next),
+        current: source.containing(today).map(Period::milestone),
+        previous,
+    })
+}
+
+/// The periods around `today` among a group's or project's GitLab milestones: the next is
+/// the first active milestone to start after today. A milestone without dates is reported,
+/// never guessed at. Returns the timeline and a warning per undated active milestone.
+pub fn timeline_from_milestones(
+    list: &[TrackedMilestone],
+    today: NaiveDate,
+    wanted: usize,
+) -> Result<(Timeline, Vec<String>), String> {
+    if list.is_empty() {
+        return Err("there are no GitLab milestones: create the next milestone, with a start date and a due date,".to_owned());
+    }
+    let mut undated = Vec::new();
+    let mut dated: Vec<(&TrackedMilestone, Milestone)> = Vec::new();
+    for m in list {
+        let milestone = match (m.start_date, m.due_date) {
+            (Some(start), Some(due)) => Milestone::new(&m.title, start, due, None).ok(),
+            _ => None,
+        };
+        match milestone {
+            Some(milestone) => dated.push((
+                m,
+                match &m.web_url {
+                    Some(url) => milestone.with_web_url(url.clone()),
+                    None => milestone,
+                },
+            )),
+            None if m.active => undated.push(m.title.clone()),
+            None => {}
+        }
+    }
+    dated.sort_by(|a, b| {
+        (a.1.start(), &a.1.title().to_owned()).cmp(&(b.1.start(), &b.1.title().to_owned()))
+    });
+    let undated_note = |titles: &[String]| {
+        format!(
+            "GitLab milestone{} {} {} no start date or due date (or a due date before the start): \
+             set both in GitLab so that teamcadence can plan {}",
+            if titles.len() == 1 { "" } else { "s" },
+            titles.join(", "),
+            if titles.len() == 1 { "has" } else { "have" },
+            if titles.len() == 1 { "it" } else { "them" },
+        )
+    };
+    let Some((_, next)) = dated
+        .iter()
+        .find(|(m, milestone)| m.active && milestone.start() > today)
+    else {
+        let mut message = format!(
+            "no active GitLab milestone starts after {}: create the next milestone, with a start date and a due date,",
+            ymd(today)
+        );
+        if !undated.is_empty() {
+            message = format!(
+                "{} ({})",
+                message.trim_end_matches(','),
+                undated_note(&undated)
+            );
+            message.push(',');
+        }
+        return Err(message);
+    };
+    let next = next.clone();
+    let current = dated
+        .iter()
+        .filter(|(_, m)| m.contains(today))
+        .max_by_key(|(tracked, m)| (tracked.active, m.start()))
+        .map(|(_, m)| Period::milestone(m.clone()));
+    let previous = dated
+        .iter()
+        .rev()
+        .filter(|(_, m)| m.end() < next.start())
+        .take(wanted.max(1))
+        .map(|(_, m)| Period::milestone(m.clone()))
+        .collect();
+    let warnings = if undated.is_empty() {
+        Vec::new()
+    } else {
+        vec![undated_note(&undated)]
+    };
+    Ok((
+        Timeline {
+            next: Period::milestone(next),
+            current,
+            previous,
+        },
+        warnings,
+    ))
+}
+
+/// The periods around `today` in a group's iteration cadence: the next is the first
+/// iteration to start after today.
+pub fn timeline_from_iterations(
+    list: &[TrackedIteration],
+    today: NaiveDate,
+    wanted: usize,
+) -> Result<Timeline, String> {
+    let mut periods: Vec<Period> = list
+        .iter()
+        .filter_map(|it| {
+            let title = it.title.clone().unwrap_or_else(|| {
+                format!("Iteration {} to {}", ymd(it.start_date), ymd(it.due_date))
+            });
+            let milestone = Milestone::new(&title, it.start_date, it.due_date, None).ok()?;
+            Some(Period {
+                milestone: match &it.web_url {
+                    Some(url) => milestone.with_web_url(url.clone()),
+                    None => milestone,
+                },
+                key: format!("iteration-{}", ymd(it.start_date)),
+                gitlab_milestone: None,
+                filter: PeriodFilter::Iteration(it.id),
+            })
+        })
+        .collect();
+    periods.sort_by_key(|p| p.milestone.start());
+    let next = periods
+        .iter()
+        .find(|p| p.milestone.start() > today)
+        .cloned()
+        .ok_or_else(|| {
+            format!(
+                "no iteration starts after {}: add upcoming iterations to the cadence (or let it schedule them automatically)",
+                ymd(today)
+            )
+        })?;
+    Ok(Timeline {
+        current: periods
+            .iter()
+            .find(|p| p.milestone.contains(today))
+            .cloned(),
+        previous: periods
+            .iter()
+            .rev()
+            .filter(|p| p.milestone.end() < next.milestone.start())
+            .take(wanted.max(1))
+            .cloned()
+            .collect(),
+        next,
+    })
+}
+
+/// The closed issues of the team in each past period.
+async fn read_history<T: IssueTracker>(
+    tracker: &T,
+    team: &Team,
+    previous: &[Period],
+) -> Result<Vec<PastWork>, String> {
+    let velocity = &team.planning.velocity;
+    let counted = previous.iter().take(velocity.milestones as usize);
+    let reads = counted.map(|period| async move {
+        let mut query = IssueQuery {
+            labels: velocity.labels.clone(),
+            state: Some(IssueState::Closed),
+            ..IssueQuery::default()
+        };
+        match &period.filter {
+            PeriodFilter::Milestone(title) => query.milestone = Some(title.clone()),
+            PeriodFilter::Iteration(id) => query.iteration_id = Some(*id),
+        }
+        let issues = match &velocity.scope {
+            IssueScope::Project(path) => tracker.list_issues(path, &query).await,
+            IssueScope::Group(path) => tracker.list_group_issues(path, &query).await,
+        }
+        .map_err(|e| {
+            format!(
+                "{}: could not read the issues closed in {} for the velocity: {e}",
+                team.id,
+                period.milestone.title()
+            )
+        })?;
+        Ok::<PastWork, String>(PastWork {
+            closed_issues: u32::try_from(issues.len()).unwrap_or(u32::MAX),
+            weight: issues.iter().filter_map(|i| i.weight).sum(),
+            unweighted: u32::try_from(issues.iter().filter(|i| i.weight.is_none()).count())
+                .unwrap_or(u32::MAX),
+        })
+    });
+    join_all(reads).await.into_iter().collect()
+}
+
+/// Plans each team's issue for the period after `today`, from the facts [`gather`] read.
+///
+/// It is due from `create_days_before_start` days before the period starts until it starts;
+/// before that the plan is shown with `skip` and the date it becomes due. The period under
+/// way is shown with `skip` too, saying that it started: its issue is never created late.
+pub fn plan(config: &Config, today: NaiveDate, facts: &TeamFacts) -> Result<JobReport, JobError> {
+    let mut plans = Plans::new(config);
+    for (team, facts) in config.teams.iter().zip(facts) {
+        let facts = match facts {
+            Ok(facts) => facts,
+            Err(message) => {
+                plans.report.errors.push(message.clone());
+                continue;
+            }
+        };
+        plans.report.warnings.extend(facts.warnings.iter().cloned());
+        let timeline = &facts.timeline;
+        if let Some(current) = &timeline.current {
+            let reason = format!(
+                "{} started on {}: planning issues are created before a milestone starts, so \
+                 this run does not create it",
+                current.milestone.title(),
+                ymd(current.milestone.start())
+            );
+            let started = History::NotRead("the milestone has started".to_owned());
+            plans.add(draft(
+                config,
+                team,
+                current,
+                &[],
+                &started,
+                Action::Skip(reason),
+            ));
+        }
+        let window_start = days_before(
+            timeline.next.milestone.start(),
+            team.planning.create_days_before_start,
+        );
+        let action = due_from(today, window_start);
+        plans.add(draft(
+            config,
+            team,
+            &timeline.next,
+            &timeline.previous,
+            &facts.history,
+            action,
+        ));
     }
     plans.finish()
 }
 
-/// The stable key of a team's planning issue for a milestone.
-pub fn key(team: &Team, milestone: &Milestone) -> String {
-    format!("planning/{}/{}", team.id, milestone.title())
+/// The planning issue of `team` for `period`.
+fn draft<'a>(
+    config: &'a Config,
+    team: &'a Team,
+    period: &Period,
+    previous: &[Period],
+    history: &History,
+    action: Action,
+) -> Draft<'a> {
+    let assignees = team
+        .members
+        .iter()
+        .filter(|m| team.planning.assign_roles.contains(&m.role))
+        .map(|m| m.username.clone())
+        .collect();
+    let mut follow_ups = Vec::new();
+    if let Some(last) = previous.first() {
+        let previous_key = key(team, last);
+        if team.planning.link_previous {
+            follow_ups.push(FollowUp::LinkTo {
+                key: previous_key.clone(),
+            });
+        }
+        if team.planning.close_previous {
+            follow_ups.push(FollowUp::Close {
+                key: previous_key,
+                note: format!(
+                    "Closed by teamcadence: the planning of {} has moved to its own issue, linked here.",
+                    crate::neutralise::markdown(period.milestone.title())
+                ),
+            });
+        }
+    }
+    let notes = team
+        .planning
+        .threads
+        .iter()
+        .map(|thread| {
+            let text = format!(
+                "**{}**\n\n{}",
+                crate::neutralise::markdown(&thread.title),
+                thread.body
+            );
+            (
+                format!("thread:{}", thread.title.trim().to_lowercase()),
+                Template::new(
+                    format!("{}.planning.threads[{}]", team.id, thread.title),
+                    text,
+                ),
+            )
+        })
+        .collect();
+    Draft {
+        key: key(team, period),
+        action,
+        project: &team.project,
+        template: &team.templates.planning,
+        context: context(config, team, period, previous, history),
+        labels: vec![&team.planning.labels, &team.labels],
+        kind: KIND_LABEL,
+        assignees,
+        milestone: period.gitlab_milestone.clone(),
+        due_date: Some(period.milestone.planning_lock()),
+        confidential: team.planning.confidential,
+        follow_ups,
+        notes,
+    }
+}
+
+/// The stable key of a team's planning issue for a period.
+pub fn key(team: &Team, period: &Period) -> String {
+    format!("planning/{}/{}", team.id, period.key)
 }
 
 /// One row of the capacity table.
@@ -201,15 +712,115 @@ pub(crate) fn milestone_json(milestone: &Milestone) -> Value {
     })
 }
 
+/// One past period's share of the velocity.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PeriodVelocity {
+    /// The period's title.
+    pub title: String,
+    /// What the team closed in it.
+    pub work: PastWork,
+    /// The team's available working days in it, from the configured people and time off.
+    pub available_days: u32,
+}
+
+/// The team's velocity over past periods and the weight budget it suggests.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Velocity {
+    /// Each counted period, most recent first.
+    pub periods: Vec<PeriodVelocity>,
+    /// Weight closed per available working day over all counted periods, when there is a
+    /// history to go by.
+    pub per_day: Option<f64>,
+    /// Why there is no suggestion, when there is none.
+    pub note: Option<String>,
+}
+
+impl Velocity {
+    /// The weight budget for `available_days`, when there is a velocity to go by.
+    pub fn budget(&self, available_days: u32) -> Option<u32> {
+        self.per_day
+            .map(|per_day| (per_day * f64::from(available_days)).round() as u32)
+    }
+}
+
+/// The team's velocity over the counted past periods. There is no suggestion unless each of
+/// the `velocity.milestones` periods before this one is known and had closed issues, and
+/// some of them had weight.
+pub fn velocity(config: &Config, team: &Team, previous: &[Period], history: &History) -> Velocity {
+    let wanted = team.planning.velocity.milestones as usize;
+    let work = match history {
+        History::NotRead(reason) => {
+            return Velocity {
+                periods: Vec::new(),
+                per_day: None,
+                note: Some(format!("The velocity was not read: {reason}.")),
+            };
+        }
+        History::Read(work) => work,
+    };
+    let periods: Vec<PeriodVelocity> = previous
+        .iter()
+        .zip(work)
+        .map(|(period, work)| PeriodVelocity {
+            title: period.milestone.title().to_owned(),
+            work: *work,
+            available_days: capacity_table(config, team, &period.milestone)
+                .iter()
+                .map(|row| row.available_days)
+                .sum(),
+        })
+        .collect();
+    let empty: Vec<&str> = periods
+        .iter()
+        .filter(|p| p.work.closed_issues == 0)
+        .map(|p| p.title.as_str())
+        .collect();
+    let weight: u32 = periods.iter().map(|p| p.work.weight).sum();
+    let days: u32 = periods.iter().map(|p| p.available_days).sum();
+    let note = if periods.len() < wanted {
+        Some(format!(
+            "The history is too short to suggest a weight budget: {} of the {wanted} milestones \
+             before this one {} known.",
+            periods.len(),
+            if periods.len() == 1 { "is" } else { "are" }
+        ))
+    } else if !empty.is_empty() {
+        Some(format!(
+            "The history is too short to suggest a weight budget: no issues with the team's \
+             labels were closed in {}.",
+            empty.join(", ")
+        ))
+    } else if weight == 0 {
+        Some(format!(
+            "No weight was closed in the last {wanted} milestones, so no weight budget is \
+             suggested: weigh the team's issues to get one."
+        ))
+    } else if days == 0 {
+        Some("The team had no available working days in the last milestones.".to_owned())
+    } else {
+        None
+    };
+    Velocity {
+        per_day: note.is_none().then(|| f64::from(weight) / f64::from(days)),
+        periods,
+        note,
+    }
+}
+
 fn context(
     config: &Config,
     team: &Team,
-    milestone: &Milestone,
-    previous: Option<&Milestone>,
+    period: &Period,
+    previous: &[Period],
+    history: &History,
 ) -> Value {
+    let milestone = &period.milestone;
     let rows = capacity_table(config, team, milestone);
+    let velocity = velocity(config, team, previous, history);
     let total_working: u32 = rows.iter().map(|r| r.working_days).sum();
     let total_available: u32 = rows.iter().map(|r| r.available_days).sum();
+    let dash = || "-".to_owned();
+    let budget = |days: u32| velocity.budget(days).map_or_else(dash, |b| b.to_string());
     let capacity: Vec<Value> = rows
         .iter()
         .map(|r| {
@@ -217,25 +828,195 @@ fn context(
                 "username": r.username,
                 "name": if r.new_hire { format!("{} (new hire)", r.name) } else { r.name.clone() },
                 "role": r.role,
-                "first_day": r.first_day.map(ymd).unwrap_or_else(|| "-".to_owned()),
-                "last_day": r.last_day.map(ymd).unwrap_or_else(|| "-".to_owned()),
+                "first_day": r.first_day.map(ymd).unwrap_or_else(dash),
+                "last_day": r.last_day.map(ymd).unwrap_or_else(dash),
                 "working_days": r.working_days,
                 "time_off_days": r.time_off_days,
                 "available_days": r.available_days,
-                "absences": if r.absences.is_empty() { "-".to_owned() } else { r.absences.join("; ") },
+                "weight_budget": budget(r.available_days),
+                "absences": if r.absences.is_empty() { dash() } else { r.absences.join("; ") },
             })
         })
         .collect();
+    let checklists: Vec<Value> = team
+        .planning
+        .checklists
+        .iter()
+        .map(|list| {
+            let people: Vec<&str> = team
+                .members
+                .iter()
+                .filter(|m| list.roles.contains(&m.role))
+                .map(|m| m.username.as_str())
+                .collect();
+            let lines: Vec<Value> = list
+                .items
+                .iter()
+                .flat_map(|item| {
+                    if people.is_empty() {
+                        vec![json!({ "username": null, "text": item })]
+                    } else {
+                        people
+                            .iter()
+                            .map(|who| json!({ "username": who, "text": item }))
+                            .collect()
+                    }
+                })
+                .collect();
+            json!({ "title": list.title, "roles": list.roles, "lines": lines })
+        })
+        .collect();
+    let two_places = |x: f64| format!("{x:.2}");
     json!({
         "team": team_json(team),
         "milestone": milestone_json(milestone),
-        "previous_milestone": previous.map(milestone_json),
+        "previous_milestone": previous.first().map(|p| milestone_json(&p.milestone)),
         "members": team.members.iter().map(person_json).collect::<Vec<_>>(),
         "capacity": capacity,
         "total": {
             "working_days": total_working,
             "time_off_days": total_working - total_available,
             "available_days": total_available,
+            "weight_budget": velocity.budget(total_available),
+        },
+        "checklists": checklists,
+        "velocity": {
+            "milestones": velocity.periods.iter().map(|p| json!({
+                "title": p.title,
+                "closed_issues": p.work.closed_issues,
+                "weight": p.work.weight,
+                "unweighted": p.work.unweighted,
+                "available_days": p.available_days,
+                "per_day": if p.available_days == 0 { dash() } else {
+                    two_places(f64::from(p.work.weight) / f64::from(p.available_days))
+                },
+            })).collect::<Vec<_>>(),
+            "counted": velocity.periods.len(),
+            "per_day": velocity.per_day.map(two_places),
+            "suggested": velocity.budget(total_available),
+            "note": velocity.note,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("date")
+    }
+
+    fn milestone(title: &str, dates: Option<(&str, &str)>, active: bool) -> TrackedMilestone {
+        TrackedMilestone {
+            id: 1,
+            title: title.to_owned(),
+            start_date: dates.map(|(s, _)| d(s)),
+            due_date: dates.map(|(_, e)| d(e)),
+            active,
+            web_url: Some(format!("https://gitlab.example/-/milestones/{title}")),
+        }
+    }
+
+    fn titles(periods: &[Period]) -> Vec<&str> {
+        periods.iter().map(|p| p.milestone.title()).collect()
+    }
+
+    #[test]
+    fn the_next_gitlab_milestone_is_the_first_active_one_to_start_after_today() {
+        let list = [
+            milestone("Sprint 4", Some(("2026-12-14", "2026-12-25")), true),
+            milestone("Sprint 1", Some(("2026-11-02", "2026-11-13")), false),
+            milestone("Sprint 3", Some(("2026-11-30", "2026-12-11")), true),
+            milestone("Cancelled", Some(("2026-12-01", "2026-12-05")), false),
+            milestone("Sprint 2", Some(("2026-11-16", "2026-11-27")), false),
+            milestone("Someday", None, true),
+        ];
+        let (timeline, warnings) =
+            timeline_from_milestones(&list, d("2026-11-20"), 3).expect("a next milestone");
+        assert_eq!(timeline.next.milestone.title(), "Sprint 3");
+        assert_eq!(timeline.next.key, "Sprint 3");
+        assert_eq!(timeline.next.gitlab_milestone.as_deref(), Some("Sprint 3"));
+        assert_eq!(
+            timeline.next.milestone.web_url(),
+            Some("https://gitlab.example/-/milestones/Sprint 3")
+        );
+        assert_eq!(
+            timeline.current.as_ref().map(|p| p.milestone.title()),
+            Some("Sprint 2")
+        );
+        assert_eq!(titles(&timeline.previous), ["Sprint 2", "Sprint 1"]);
+        assert_eq!(
+            warnings,
+            ["GitLab milestone Someday has no start date or due date (or a due date before the \
+              start): set both in GitLab so that teamcadence can plan it"]
+        );
+    }
+
+    #[test]
+    fn missing_or_undated_gitlab_milestones_are_reported_not_guessed() {
+        assert_eq!(
+            timeline_from_milestones(&[], d("2026-11-20"), 3).unwrap_err(),
+            "there are no GitLab milestones: create the next milestone, with a start date and \
+             a due date,"
+        );
+        let undated = [
+            milestone("19.8", None, true),
+            milestone("19.9", None, true),
+            milestone("19.7", Some(("2026-11-14", "2026-12-11")), true),
+        ];
+        assert_eq!(
+            timeline_from_milestones(&undated, d("2026-11-20"), 3).unwrap_err(),
+            "no active GitLab milestone starts after 2026-11-20: create the next milestone, \
+             with a start date and a due date (GitLab milestones 19.8, 19.9 have no start date \
+             or due date (or a due date before the start): set both in GitLab so that \
+             teamcadence can plan them),"
+        );
+    }
+
+    #[test]
+    fn the_next_iteration_is_keyed_by_its_start_date() {
+        let iteration = |id, title: Option<&str>, start: &str, due: &str| TrackedIteration {
+            id,
+            title: title.map(str::to_owned),
+            start_date: d(start),
+            due_date: d(due),
+            web_url: None,
+        };
+        let list = [
+            iteration(13, None, "2026-11-30", "2026-12-13"),
+            iteration(12, Some("Week 46-47"), "2026-11-16", "2026-11-29"),
+            iteration(11, None, "2026-11-02", "2026-11-15"),
+        ];
+        let timeline = timeline_from_iterations(&list, d("2026-11-20"), 3).expect("next");
+        assert_eq!(timeline.next.key, "iteration-2026-11-30");
+        assert_eq!(
+            timeline.next.milestone.title(),
+            "Iteration 2026-11-30 to 2026-12-13"
+        );
+        assert_eq!(timeline.next.gitlab_milestone, None);
+        assert_eq!(timeline.next.filter, PeriodFilter::Iteration(13));
+        assert_eq!(
+            titles(&timeline.previous),
+            ["Week 46-47", "Iteration 2026-11-02 to 2026-11-15"]
+        );
+        assert_eq!(
+            timeline_from_iterations(&list, d("2026-12-01"), 3).unwrap_err(),
+            "no iteration starts after 2026-12-01: add upcoming iterations to the cadence (or \
+             let it schedule them automatically)"
+        );
+    }
+
+    #[test]
+    fn the_release_calendar_gives_the_milestones_before_the_next() {
+        let calendar = crate::milestone::ReleaseCalendar::default();
+        let timeline = configured_timeline(&calendar, d("2026-12-01"), 3).expect("next");
+        assert_eq!(timeline.next.milestone.title(), "19.8");
+        assert_eq!(
+            timeline.current.map(|p| p.milestone.title().to_owned()),
+            Some("19.7".to_owned())
+        );
+        assert_eq!(titles(&timeline.previous), ["19.7", "19.6", "19.5"]);
+        assert_eq!(parent_group("gitlab-org/create/stage"), "gitlab-org/create");
+    }
 }

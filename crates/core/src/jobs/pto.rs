@@ -114,7 +114,12 @@ pub fn plan(
             }
         }
 
-        let milestone = config.milestones.source().containing(time_off.first());
+        // Milestones read from GitLab are not known here yet: the lock rule uses the
+        // configured calendar or list.
+        let milestone = config
+            .milestones_of(team)
+            .source()
+            .and_then(|source| source.containing(time_off.first()));
         let lock_exception = milestone
             .as_ref()
             .filter(|m| time_off.needs_lock_exception(calendar, m, today))
@@ -155,6 +160,8 @@ pub fn plan(
             milestone: None,
             due_date: Some(time_off.first()),
             confidential: team.pto.confidential,
+            follow_ups: Vec::new(),
+            notes: Vec::new(),
         };
         plans.add(draft);
     }
