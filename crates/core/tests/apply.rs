@@ -581,7 +581,11 @@ fn follow_ups_are_done_once_however_often_a_run_repeats() {
             Some("thread:frontend".to_owned())
         ]
     );
-    assert!(notes[1].1.starts_with("**Backend**\n\n<!-- teamcadence:note="));
+    assert!(
+        notes[1]
+            .1
+            .starts_with("**Backend**\n\n<!-- teamcadence:note=")
+    );
 
     let writes = tracker.writes.get();
     let mut again = report(vec![with_follow_ups("planning/a/19.8", "planning/a/19.7")]);
@@ -598,12 +602,20 @@ fn an_interrupted_follow_up_is_finished_by_the_next_run() {
     tracker.failing_notes.set(1);
     let mut first = report(vec![with_follow_ups("planning/a/19.8", "planning/a/19.7")]);
     run(apply(&tracker, &mut first, &options()));
-    assert_eq!(first.issues[0].done, ["no issue planning/a/19.7 to link to"]);
-    let error = first.issues[0].error.as_deref().expect("the failed comment is reported");
+    assert_eq!(
+        first.issues[0].done,
+        ["no issue planning/a/19.7 to link to"]
+    );
+    let error = first.issues[0]
+        .error
+        .as_deref()
+        .expect("the failed comment is reported");
     assert!(error.contains("commenting on #1 failed"), "{error}");
     assert_eq!(
         first.errors,
-        [format!("planning/a/19.8: the issue exists, but {error}; re-run to finish")]
+        [format!(
+            "planning/a/19.8: the issue exists, but {error}; re-run to finish"
+        )]
     );
     assert!(tracker.notes.borrow().is_empty());
 

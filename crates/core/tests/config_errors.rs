@@ -166,7 +166,10 @@ teams:
         "team.yml:13:38: teams[a].planning.velocity.project: give `group` or `project`, not both",
         "team.yml:13:55: teams[a].planning.velocity.milestones: `milestones` must be at least 1",
     ] {
-        assert!(message.contains(expected), "missing {expected:?} in:\n{message}");
+        assert!(
+            message.contains(expected),
+            "missing {expected:?} in:\n{message}"
+        );
     }
     assert!(message.starts_with("team.yml: 6 problems"), "{message}");
 

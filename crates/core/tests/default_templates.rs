@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use teamcadence_core::config::{Config, SourceFiles};
-use teamcadence_core::jobs::{self, Scope};
 use teamcadence_core::jobs::planning::{History, PastWork};
+use teamcadence_core::jobs::{self, Scope};
 use teamcadence_core::plan::{FollowUp, IssuePlan};
 
 /// Reads files relative to the repository's `examples/` folder.
@@ -58,13 +58,17 @@ fn planning_issue() {
     let today = date("2026-12-01");
     let mut facts = jobs::planning::offline_facts(&config, today);
     let team = facts[0].as_mut().expect("the example team plans");
-    // What GitLab would hold: closed issues of 19.7, 19.6 and 19.5.
+    // What GitLab would hold: closed issues of 19.6, 19.5 and 19.4, the last finished.
     let closed = |closed_issues, weight, unweighted| PastWork {
         closed_issues,
         weight,
         unweighted,
     };
-    team.history = History::Read(vec![closed(12, 31, 1), closed(10, 26, 0), closed(14, 35, 2)]);
+    team.history = History::Read(vec![
+        closed(12, 31, 1),
+        closed(10, 26, 0),
+        closed(14, 35, 2),
+    ]);
     let report = jobs::planning::plan(&config, today, &facts).expect("renders");
     let plan = find(&report.issues, "planning/code-creation/19.8");
     let follow_ups: Vec<String> = plan
@@ -128,32 +132,32 @@ fn velocity_says_when_the_history_is_too_short() {
         v.note
     };
     assert_eq!(
-        note(&timeline.previous[..2], vec![work(3, 5), work(4, 6)]).as_deref(),
+        note(&timeline.finished[..2], vec![work(3, 5), work(4, 6)]).as_deref(),
         Some(
             "The history is too short to suggest a weight budget: 2 of the 3 milestones before \
              this one are known."
         )
     );
     assert_eq!(
-        note(&timeline.previous, vec![work(3, 5), work(0, 0), work(4, 6)]).as_deref(),
+        note(&timeline.finished, vec![work(3, 5), work(0, 0), work(4, 6)]).as_deref(),
         Some(
             "The history is too short to suggest a weight budget: no issues with the team's \
-             labels were closed in 19.6."
+             labels were closed in 19.5."
         )
     );
     assert_eq!(
-        note(&timeline.previous, vec![work(3, 0), work(2, 0), work(4, 0)]).as_deref(),
+        note(&timeline.finished, vec![work(3, 0), work(2, 0), work(4, 0)]).as_deref(),
         Some(
             "No weight was closed in the last 3 milestones, so no weight budget is suggested: \
              weigh the team's issues to get one."
         )
     );
     assert_eq!(
-        note(&timeline.previous, vec![work(3, 5), work(2, 4), work(4, 6)]),
+        note(&timeline.finished, vec![work(3, 5), work(2, 4), work(4, 6)]),
         None
     );
     let offline =
-        jobs::planning::velocity(&config, team, &timeline.previous, &timeline_history(&facts));
+        jobs::planning::velocity(&config, team, &timeline.finished, &timeline_history(&facts));
     assert_eq!(
         offline.note.as_deref(),
         Some("The velocity was not read: `teamcadence check` does not read GitLab.")

@@ -66,8 +66,11 @@ pub struct Timeline {
     pub next: Period,
     /// The period under way today, if any.
     pub current: Option<Period>,
-    /// Earlier periods that ended before `next` starts, most recent first.
-    pub previous: Vec<Period>,
+    /// The last period to end before `next` starts: whose planning issue this one follows.
+    pub previous: Option<Period>,
+    /// The periods that ended before today, most recent first, as many as the velocity
+    /// counts: finished work only.
+    pub finished: Vec<Period>,
 }
 
 /// What GitLab holds about the team's work in one past period.
@@ -84,7 +87,7 @@ pub struct PastWork {
 /// The team's past work, if it was read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum History {
-    /// One entry per period of [`Timeline::previous`], in the same order.
+    /// One entry per period of [`Timeline::finished`], in the same order.
     Read(Vec<PastWork>),
     /// Not read, for this reason.
     NotRead(String),
@@ -205,7 +208,7 @@ async fn gather_team<T: IssueTracker>(
     };
     let history = match tracker {
         None => History::NotRead("this dry run does not read GitLab".to_owned()),
-        Some(tracker) => History::Read(read_history(tracker, team, &timeline.previous).await?),
+        Some(tracker) => History::Read(read_history(tracker, team, &timeline.finished).await?),
     };
     Ok(Facts {
         timeline,
@@ -251,19 +254,20 @@ fn configured_timeline(
     wanted: usize,
 ) -> Option<Timeline> {
     let next = source.next_after(today)?;
-    let mut previous = Vec::new();
-    let mut before = next.start();
-    while previous.len() < wanted.max(1) {
+    let mut finished = Vec::new();
+    let mut before = today;
+    while finished.len() < wanted {
         let Some(earlier) = source.previous_before(before) else {
             break;
         };
         before = earlier.start();
-        previous.push(Period::milestone(earlier));
+        finished.push(Period::milestone(earlier));
     }
     Some(Timeline {
-        next: Period::milestone(next),
         current: source.containing(today).map(Period::milestone),
-        previous,
+        previous: source.previous_before(next.start()).map(Period::milestone),
+        finished,
+        next: Period::milestone(next),
     })
 }
 
@@ -334,12 +338,17 @@ pub fn timeline_from_milestones(
         .filter(|(_, m)| m.contains(today))
         .max_by_key(|(tracked, m)| (tracked.active, m.start()))
         .map(|(_, m)| Period::milestone(m.clone()));
-    let previous = dated
+    let mut by_end: Vec<&Milestone> = dated.iter().map(|(_, m)| m).collect();
+    by_end.sort_by_key(|m| std::cmp::Reverse((m.end(), m.start())));
+    let previous = by_end
         .iter()
-        .rev()
-        .filter(|(_, m)| m.end() < next.start())
-        .take(wanted.max(1))
-        .map(|(_, m)| Period::milestone(m.clone()))
+        .find(|m| m.end() < next.start())
+        .map(|m| Period::milestone((*m).clone()));
+    let finished = by_end
+        .iter()
+        .filter(|m| m.end() < today)
+        .take(wanted)
+        .map(|m| Period::milestone((*m).clone()))
         .collect();
     let warnings = if undated.is_empty() {
         Vec::new()
@@ -351,6 +360,7 @@ pub fn timeline_from_milestones(
             next: Period::milestone(next),
             current,
             previous,
+            finished,
         },
         warnings,
     ))
@@ -400,8 +410,13 @@ pub fn timeline_from_iterations(
         previous: periods
             .iter()
             .rev()
-            .filter(|p| p.milestone.end() < next.milestone.start())
-            .take(wanted.max(1))
+            .find(|p| p.milestone.end() < next.milestone.start())
+            .cloned(),
+        finished: periods
+            .iter()
+            .rev()
+            .filter(|p| p.milestone.end() < today)
+            .take(wanted)
             .cloned()
             .collect(),
         next,
@@ -412,10 +427,10 @@ pub fn timeline_from_iterations(
 async fn read_history<T: IssueTracker>(
     tracker: &T,
     team: &Team,
-    previous: &[Period],
+    finished: &[Period],
 ) -> Result<Vec<PastWork>, String> {
     let velocity = &team.planning.velocity;
-    let counted = previous.iter().take(velocity.milestones as usize);
+    let counted = finished.iter().take(velocity.milestones as usize);
     let reads = counted.map(|period| async move {
         let mut query = IssueQuery {
             labels: velocity.labels.clone(),
@@ -472,11 +487,16 @@ pub fn plan(config: &Config, today: NaiveDate, facts: &TeamFacts) -> Result<JobR
                 ymd(current.milestone.start())
             );
             let started = History::NotRead("the milestone has started".to_owned());
+            let timeline = Timeline {
+                next: current.clone(),
+                current: None,
+                previous: None,
+                finished: Vec::new(),
+            };
             plans.add(draft(
                 config,
                 team,
-                current,
-                &[],
+                &timeline,
                 &started,
                 Action::Skip(reason),
             ));
@@ -486,27 +506,20 @@ pub fn plan(config: &Config, today: NaiveDate, facts: &TeamFacts) -> Result<JobR
             team.planning.create_days_before_start,
         );
         let action = due_from(today, window_start);
-        plans.add(draft(
-            config,
-            team,
-            &timeline.next,
-            &timeline.previous,
-            &facts.history,
-            action,
-        ));
+        plans.add(draft(config, team, timeline, &facts.history, action));
     }
     plans.finish()
 }
 
-/// The planning issue of `team` for `period`.
+/// The planning issue of `team` for `timeline.next`.
 fn draft<'a>(
     config: &'a Config,
     team: &'a Team,
-    period: &Period,
-    previous: &[Period],
+    timeline: &Timeline,
     history: &History,
     action: Action,
 ) -> Draft<'a> {
+    let period = &timeline.next;
     let assignees = team
         .members
         .iter()
@@ -514,7 +527,7 @@ fn draft<'a>(
         .map(|m| m.username.clone())
         .collect();
     let mut follow_ups = Vec::new();
-    if let Some(last) = previous.first() {
+    if let Some(last) = &timeline.previous {
         let previous_key = key(team, last);
         if team.planning.link_previous {
             follow_ups.push(FollowUp::LinkTo {
@@ -555,7 +568,7 @@ fn draft<'a>(
         action,
         project: &team.project,
         template: &team.templates.planning,
-        context: context(config, team, period, previous, history),
+        context: context(config, team, timeline, history),
         labels: vec![&team.planning.labels, &team.labels],
         kind: KIND_LABEL,
         assignees,
@@ -746,7 +759,7 @@ impl Velocity {
 /// The team's velocity over the counted past periods. There is no suggestion unless each of
 /// the `velocity.milestones` periods before this one is known and had closed issues, and
 /// some of them had weight.
-pub fn velocity(config: &Config, team: &Team, previous: &[Period], history: &History) -> Velocity {
+pub fn velocity(config: &Config, team: &Team, finished: &[Period], history: &History) -> Velocity {
     let wanted = team.planning.velocity.milestones as usize;
     let work = match history {
         History::NotRead(reason) => {
@@ -758,7 +771,7 @@ pub fn velocity(config: &Config, team: &Team, previous: &[Period], history: &His
         }
         History::Read(work) => work,
     };
-    let periods: Vec<PeriodVelocity> = previous
+    let periods: Vec<PeriodVelocity> = finished
         .iter()
         .zip(work)
         .map(|(period, work)| PeriodVelocity {
@@ -807,16 +820,10 @@ pub fn velocity(config: &Config, team: &Team, previous: &[Period], history: &His
     }
 }
 
-fn context(
-    config: &Config,
-    team: &Team,
-    period: &Period,
-    previous: &[Period],
-    history: &History,
-) -> Value {
-    let milestone = &period.milestone;
+fn context(config: &Config, team: &Team, timeline: &Timeline, history: &History) -> Value {
+    let milestone = &timeline.next.milestone;
     let rows = capacity_table(config, team, milestone);
-    let velocity = velocity(config, team, previous, history);
+    let velocity = velocity(config, team, &timeline.finished, history);
     let total_working: u32 = rows.iter().map(|r| r.working_days).sum();
     let total_available: u32 = rows.iter().map(|r| r.available_days).sum();
     let dash = || "-".to_owned();
@@ -870,7 +877,7 @@ fn context(
     json!({
         "team": team_json(team),
         "milestone": milestone_json(milestone),
-        "previous_milestone": previous.first().map(|p| milestone_json(&p.milestone)),
+        "previous_milestone": timeline.previous.as_ref().map(|p| milestone_json(&p.milestone)),
         "members": team.members.iter().map(person_json).collect::<Vec<_>>(),
         "capacity": capacity,
         "total": {
@@ -945,11 +952,17 @@ mod tests {
             timeline.current.as_ref().map(|p| p.milestone.title()),
             Some("Sprint 2")
         );
-        assert_eq!(titles(&timeline.previous), ["Sprint 2", "Sprint 1"]);
+        assert_eq!(
+            timeline.previous.as_ref().map(|p| p.milestone.title()),
+            Some("Sprint 2")
+        );
+        assert_eq!(titles(&timeline.finished), ["Sprint 1"]);
         assert_eq!(
             warnings,
-            ["GitLab milestone Someday has no start date or due date (or a due date before the \
-              start): set both in GitLab so that teamcadence can plan it"]
+            [
+                "GitLab milestone Someday has no start date or due date (or a due date before the \
+              start): set both in GitLab so that teamcadence can plan it"
+            ]
         );
     }
 
@@ -997,8 +1010,12 @@ mod tests {
         assert_eq!(timeline.next.gitlab_milestone, None);
         assert_eq!(timeline.next.filter, PeriodFilter::Iteration(13));
         assert_eq!(
-            titles(&timeline.previous),
-            ["Week 46-47", "Iteration 2026-11-02 to 2026-11-15"]
+            timeline.previous.as_ref().map(|p| p.milestone.title()),
+            Some("Week 46-47")
+        );
+        assert_eq!(
+            titles(&timeline.finished),
+            ["Iteration 2026-11-02 to 2026-11-15"]
         );
         assert_eq!(
             timeline_from_iterations(&list, d("2026-12-01"), 3).unwrap_err(),
@@ -1016,7 +1033,11 @@ mod tests {
             timeline.current.map(|p| p.milestone.title().to_owned()),
             Some("19.7".to_owned())
         );
-        assert_eq!(titles(&timeline.previous), ["19.7", "19.6", "19.5"]);
+        assert_eq!(
+            timeline.previous.as_ref().map(|p| p.milestone.title()),
+            Some("19.7")
+        );
+        assert_eq!(titles(&timeline.finished), ["19.6", "19.5", "19.4"]);
         assert_eq!(parent_group("gitlab-org/create/stage"), "gitlab-org/create");
     }
 }
