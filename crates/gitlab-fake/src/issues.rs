@@ -1,18 +1,23 @@
 //! Issues: create (labels created on the fly, quick actions executed and stripped), show,
 //! edit (`state_event`, `labels`/`add_labels`/`remove_labels`, assignees, milestone, due
-//! date, confidential, weight; description edits run quick actions) and list with GitLab's
-//! filters, ordering and pagination. Metadata (labels, assignees, milestone, due date,
-//! weight) set by a user below Planner is silently dropped, as GitLab does.
+//! date, confidential, weight; description edits run quick actions), and the project and
+//! group lists with GitLab's filters, ordering and pagination (one implementation for both).
+//! Metadata (labels, assignees, milestone, due date, weight) set by a user below Planner is
+//! silently dropped, as GitLab does.
 
 use axum::extract::{Path, State};
+use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Value, json};
 
 use crate::app::{ApiRequest, App, created, ok, opt_date, opt_timestamp, path_number, timestamp};
 use crate::error::{ApiError, ApiResult};
+use crate::groups::visible_group;
+use crate::iterations::iteration_json;
 use crate::labels;
 use crate::milestones::milestone_json;
 use crate::pagination::{self, LinkBase, PageRequest};
+use crate::params::Params;
 use crate::projects::visible_project;
 use crate::quick_actions::{self, Target, Updates};
 use crate::store::{Issue, IssueState, LinkType, Store, access};
@@ -43,6 +48,11 @@ pub(crate) fn issue_json(store: &Store, issue: &Issue) -> Value {
         .milestone_id
         .and_then(|id| store.milestones.get(&id))
         .map(|milestone| milestone_json(store, milestone))
+        .unwrap_or(Value::Null);
+    let iteration = issue
+        .iteration_id
+        .and_then(|id| store.iterations.get(&id))
+        .map(|iteration| iteration_json(store, iteration))
         .unwrap_or(Value::Null);
     let user_notes_count = store
         .notes
@@ -119,7 +129,7 @@ pub(crate) fn issue_json(store: &Store, issue: &Issue) -> Value {
         "service_desk_reply_to": null,
         "epic_iid": null,
         "epic": null,
-        "iteration": null,
+        "iteration": iteration,
         "health_status": null,
     });
     if let (Value::Object(object), Value::Object(rest)) = (&mut value, rest) {
@@ -288,6 +298,7 @@ pub(crate) async fn create(
         due_date: if can_admin { due_date } else { None },
         confidential,
         weight: if can_admin { weight } else { None },
+        iteration_id: None,
         issue_type: issue_type.unwrap_or_else(|| "issue".to_owned()),
         discussion_locked: None,
         created_at,
@@ -600,7 +611,7 @@ fn long_date(date: NaiveDate) -> String {
     date.format("%B %-d, %Y").to_string()
 }
 
-/// How `GET /projects/:id/issues` orders.
+/// How an issue list orders.
 #[derive(Debug, Clone, Copy)]
 enum OrderBy {
     CreatedAt,
@@ -610,6 +621,306 @@ enum OrderBy {
     Weight,
 }
 
+/// The `iteration_id` / `iteration_title` filter of an issue list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum IterationFilter {
+    /// `iteration_id=None`: issues in no iteration.
+    None,
+    /// `iteration_id=Any`: issues in some iteration.
+    Any,
+    /// `iteration_id=Current`: issues in an iteration running today.
+    Current,
+    /// Issues in the iteration with this id.
+    Id(u64),
+    /// Issues in an iteration with this title.
+    Title(String),
+}
+
+/// The filters, order and page of an issue list: what `GET /projects/:id/issues` and
+/// `GET /groups/:id/issues` share. Only the set of issues they start from differs.
+#[derive(Debug)]
+struct IssueListQuery {
+    state: String,
+    labels: Option<Vec<String>>,
+    milestone: Option<String>,
+    timebox: Option<String>,
+    iteration: Option<IterationFilter>,
+    words: Vec<String>,
+    search_in: Vec<String>,
+    created_after: Option<DateTime<Utc>>,
+    created_before: Option<DateTime<Utc>>,
+    updated_after: Option<DateTime<Utc>>,
+    updated_before: Option<DateTime<Utc>>,
+    assignee_id: Option<String>,
+    assignee_username: Option<Vec<String>>,
+    author_id: Option<u64>,
+    author_username: Option<String>,
+    confidential: Option<bool>,
+    iids: Option<Vec<u64>>,
+    issue_type: Option<String>,
+    with_label_details: bool,
+    order_by: OrderBy,
+    ascending: bool,
+    page: PageRequest,
+}
+
+impl IssueListQuery {
+    /// Reads the list parameters; problems are recorded in `params` for `finish`.
+    fn read(params: &mut Params) -> Self {
+        let state = params
+            .choice("state", &["opened", "closed", "all"])
+            .unwrap_or_else(|| "all".to_owned());
+        let labels = params.list("labels");
+        let milestone = params.string("milestone");
+        let timebox = params
+            .choice(
+                "milestone_id",
+                &[
+                    "None", "Any", "Upcoming", "Started", "none", "any", "upcoming", "started",
+                ],
+            )
+            .map(|value| value.to_lowercase());
+        let iteration = read_iteration(params);
+        let search = params.string("search").filter(|search| !search.is_empty());
+        let search_in = params
+            .list("in")
+            .unwrap_or_else(|| vec!["title".to_owned(), "description".to_owned()]);
+        if search_in
+            .iter()
+            .any(|field| field != "title" && field != "description")
+        {
+            params.push_error("in does not have a valid value".to_owned());
+        }
+        let words: Vec<String> = search
+            .as_deref()
+            .map(|search| search.split_whitespace().map(str::to_lowercase).collect())
+            .unwrap_or_default();
+        let created_after = params.datetime("created_after");
+        let created_before = params.datetime("created_before");
+        let updated_after = params.datetime("updated_after");
+        let updated_before = params.datetime("updated_before");
+        let assignee_id = params.string("assignee_id");
+        let assignee_username = params.list("assignee_username");
+        let author_id = params.u64("author_id");
+        let author_username = params.string("author_username");
+        let confidential = params.bool("confidential");
+        let iids = params.u64_list("iids");
+        let issue_type = params.choice("issue_type", &ISSUE_TYPES);
+        let with_label_details = params.bool("with_labels_details").unwrap_or(false);
+        let order_by = match params
+            .choice(
+                "order_by",
+                &[
+                    "created_at",
+                    "updated_at",
+                    "priority",
+                    "due_date",
+                    "relative_position",
+                    "label_priority",
+                    "milestone_due",
+                    "popularity",
+                    "weight",
+                    "title",
+                ],
+            )
+            .as_deref()
+        {
+            Some("updated_at") => OrderBy::UpdatedAt,
+            Some("due_date") => OrderBy::DueDate,
+            Some("title") => OrderBy::Title,
+            Some("weight") => OrderBy::Weight,
+            _ => OrderBy::CreatedAt,
+        };
+        let ascending = params.choice("sort", &["asc", "desc"]).as_deref() == Some("asc");
+        let page = PageRequest::read(params);
+        IssueListQuery {
+            state,
+            labels,
+            milestone,
+            timebox,
+            iteration,
+            words,
+            search_in,
+            created_after,
+            created_before,
+            updated_after,
+            updated_before,
+            assignee_id,
+            assignee_username,
+            author_id,
+            author_username,
+            confidential,
+            iids,
+            issue_type,
+            with_label_details,
+            order_by,
+            ascending,
+            page,
+        }
+    }
+
+    /// Whether an issue passes every filter (visibility is the caller's business).
+    fn matches(&self, store: &Store, issue: &Issue) -> bool {
+        let today = store.clock.today();
+        let in_range = |time: DateTime<Utc>,
+                        after: Option<DateTime<Utc>>,
+                        before: Option<DateTime<Utc>>| {
+            after.is_none_or(|after| time >= after) && before.is_none_or(|before| time <= before)
+        };
+        let milestone = issue.milestone_id.and_then(|id| store.milestones.get(&id));
+        let iteration = issue.iteration_id.and_then(|id| store.iterations.get(&id));
+        let state = self.state == "all" || issue.state.as_str() == self.state;
+        let labels = match self.labels.as_deref() {
+            None => true,
+            Some([only]) if only.eq_ignore_ascii_case("none") => issue.labels.is_empty(),
+            Some([only]) if only.eq_ignore_ascii_case("any") => !issue.labels.is_empty(),
+            Some(wanted) => wanted.iter().all(|label| issue.labels.contains(label)),
+        };
+        let milestone_title = match self.milestone.as_deref() {
+            None => true,
+            Some(value) if value.eq_ignore_ascii_case("none") => milestone.is_none(),
+            Some(value) if value.eq_ignore_ascii_case("any") => milestone.is_some(),
+            Some(title) => milestone.is_some_and(|milestone| milestone.title == title),
+        };
+        let timebox = match self.timebox.as_deref() {
+            None => true,
+            Some("none") => milestone.is_none(),
+            Some("any") => milestone.is_some(),
+            Some("upcoming") => {
+                milestone.is_some_and(|m| m.due_date.is_some_and(|due| due > today))
+            }
+            _ => milestone.is_some_and(|m| {
+                m.start_date.is_some_and(|start| start <= today)
+                    && m.due_date.is_none_or(|due| due >= today)
+            }),
+        };
+        let in_iteration = match &self.iteration {
+            None => true,
+            Some(IterationFilter::None) => iteration.is_none(),
+            Some(IterationFilter::Any) => iteration.is_some(),
+            Some(IterationFilter::Current) => {
+                iteration.is_some_and(|iteration| iteration.state_on(today) == 2)
+            }
+            Some(IterationFilter::Id(id)) => issue.iteration_id == Some(*id),
+            Some(IterationFilter::Title(title)) => {
+                iteration.is_some_and(|iteration| iteration.title.as_deref() == Some(title))
+            }
+        };
+        let search = self.words.iter().all(|word| {
+            let in_title = self.search_in.iter().any(|field| field == "title")
+                && issue.title.to_lowercase().contains(word);
+            let in_description = self.search_in.iter().any(|field| field == "description")
+                && issue
+                    .description
+                    .as_deref()
+                    .is_some_and(|text| text.to_lowercase().contains(word));
+            in_title || in_description
+        });
+        let assignee = match self.assignee_id.as_deref() {
+            None => true,
+            Some(value) if value.eq_ignore_ascii_case("none") => issue.assignee_ids.is_empty(),
+            Some(value) if value.eq_ignore_ascii_case("any") => !issue.assignee_ids.is_empty(),
+            Some(value) => value
+                .parse::<u64>()
+                .is_ok_and(|id| issue.assignee_ids.contains(&id)),
+        };
+        let assignee_names = self.assignee_username.as_ref().is_none_or(|names| {
+            names.iter().all(|name| {
+                store
+                    .user_by_username(name)
+                    .is_some_and(|user| issue.assignee_ids.contains(&user.id))
+            })
+        });
+        let author = self.author_id.is_none_or(|id| issue.author_id == id)
+            && self.author_username.as_deref().is_none_or(|name| {
+                store
+                    .user_by_username(name)
+                    .is_some_and(|user| user.id == issue.author_id)
+            });
+        state
+            && labels
+            && milestone_title
+            && timebox
+            && in_iteration
+            && search
+            && in_range(issue.created_at, self.created_after, self.created_before)
+            && in_range(issue.updated_at, self.updated_after, self.updated_before)
+            && assignee
+            && assignee_names
+            && author
+            && self
+                .confidential
+                .is_none_or(|flag| issue.confidential == flag)
+            && self
+                .iids
+                .as_ref()
+                .is_none_or(|iids| iids.contains(&issue.iid))
+            && self
+                .issue_type
+                .as_deref()
+                .is_none_or(|kind| issue.issue_type == kind)
+    }
+
+    /// Orders the issues that passed, and answers the requested page of them.
+    fn answer(&self, store: &Store, mut issues: Vec<&Issue>, link: &LinkBase) -> Response {
+        issues.sort_by(|a, b| {
+            let primary = match self.order_by {
+                OrderBy::CreatedAt => a.created_at.cmp(&b.created_at),
+                OrderBy::UpdatedAt => a.updated_at.cmp(&b.updated_at),
+                OrderBy::DueDate => a.due_date.cmp(&b.due_date),
+                OrderBy::Title => a.title.to_lowercase().cmp(&b.title.to_lowercase()),
+                OrderBy::Weight => a.weight.cmp(&b.weight),
+            };
+            primary.then(a.id.cmp(&b.id))
+        });
+        if !self.ascending {
+            issues.reverse();
+        }
+        let render = |issue: &&Issue| {
+            let mut value = issue_json(store, issue);
+            if self.with_label_details
+                && let (Value::Object(object), Some(project)) =
+                    (&mut value, store.projects.get(&issue.project_id))
+            {
+                let details: Vec<Value> = store
+                    .labels_for_project(project)
+                    .into_iter()
+                    .filter(|label| issue.labels.contains(&label.name))
+                    .map(labels::label_json)
+                    .collect();
+                object.insert("labels".to_owned(), Value::Array(details));
+            }
+            value
+        };
+        pagination::offset(&issues, self.page, link, render)
+    }
+}
+
+/// Reads `iteration_id` (an id, `None`, `Any` or `Current`) or `iteration_title`; GitLab
+/// refuses both at once.
+fn read_iteration(params: &mut Params) -> Option<IterationFilter> {
+    let id = params.string("iteration_id");
+    let title = params.string("iteration_title");
+    if id.is_some() && title.is_some() {
+        params.push_error("iteration_id, iteration_title are mutually exclusive".to_owned());
+        return None;
+    }
+    if let Some(title) = title {
+        return Some(IterationFilter::Title(title));
+    }
+    let id = id?;
+    let filter = match id.trim().to_ascii_lowercase().as_str() {
+        "none" => Some(IterationFilter::None),
+        "any" => Some(IterationFilter::Any),
+        "current" => Some(IterationFilter::Current),
+        number => number.parse::<u64>().ok().map(IterationFilter::Id),
+    };
+    if filter.is_none() {
+        params.push_error("iteration_id is invalid".to_owned());
+    }
+    filter
+}
+
 /// `GET /projects/:id/issues`.
 pub(crate) async fn list(
     State(app): State<App>,
@@ -617,199 +928,55 @@ pub(crate) async fn list(
     mut request: ApiRequest,
 ) -> ApiResult {
     let user = request.caller.not_job()?;
-    let params = &mut request.params;
-    let state = params
-        .choice("state", &["opened", "closed", "all"])
-        .unwrap_or_else(|| "all".to_owned());
-    let wanted_labels = params.list("labels");
-    let milestone = params.string("milestone");
-    let timebox = params
-        .choice(
-            "milestone_id",
-            &[
-                "None", "Any", "Upcoming", "Started", "none", "any", "upcoming", "started",
-            ],
-        )
-        .map(|value| value.to_lowercase());
-    let search = params.string("search").filter(|search| !search.is_empty());
-    let search_in = params
-        .list("in")
-        .unwrap_or_else(|| vec!["title".to_owned(), "description".to_owned()]);
-    if search_in
-        .iter()
-        .any(|field| field != "title" && field != "description")
-    {
-        params.push_error("in does not have a valid value".to_owned());
-    }
-    let created_after = params.datetime("created_after");
-    let created_before = params.datetime("created_before");
-    let updated_after = params.datetime("updated_after");
-    let updated_before = params.datetime("updated_before");
-    let assignee_id = params.string("assignee_id");
-    let assignee_username = params.list("assignee_username");
-    let author_id = params.u64("author_id");
-    let author_username = params.string("author_username");
-    let confidential = params.bool("confidential");
-    let iids = params.u64_list("iids");
-    let issue_type = params.choice("issue_type", &ISSUE_TYPES);
-    let with_label_details = params.bool("with_labels_details").unwrap_or(false);
-    let order_by = match params
-        .choice(
-            "order_by",
-            &[
-                "created_at",
-                "updated_at",
-                "priority",
-                "due_date",
-                "relative_position",
-                "label_priority",
-                "milestone_due",
-                "popularity",
-                "weight",
-                "title",
-            ],
-        )
-        .as_deref()
-    {
-        Some("updated_at") => OrderBy::UpdatedAt,
-        Some("due_date") => OrderBy::DueDate,
-        Some("title") => OrderBy::Title,
-        Some("weight") => OrderBy::Weight,
-        _ => OrderBy::CreatedAt,
-    };
-    let ascending = params.choice("sort", &["asc", "desc"]).as_deref() == Some("asc");
-    let page = PageRequest::read(params);
-    params.finish()?;
-
+    let query = IssueListQuery::read(&mut request.params);
+    request.params.finish()?;
     let store = app.store();
-    let project = visible_project(&store, &id, user)?;
-    let project_id = project.id;
-    let today = store.clock.today();
-    let words: Vec<String> = search
-        .as_deref()
-        .map(|search| search.split_whitespace().map(str::to_lowercase).collect())
-        .unwrap_or_default();
-    let in_range =
-        |time: DateTime<Utc>, after: Option<DateTime<Utc>>, before: Option<DateTime<Utc>>| {
-            after.is_none_or(|after| time >= after) && before.is_none_or(|before| time <= before)
-        };
-    let mut issues: Vec<&Issue> = store
+    let project_id = visible_project(&store, &id, user)?.id;
+    let issues: Vec<&Issue> = store
         .issues
         .values()
         .filter(|issue| issue.project_id == project_id)
         .filter(|issue| store.can_read_issue(user, issue))
-        .filter(|issue| state == "all" || issue.state.as_str() == state)
-        .filter(|issue| match wanted_labels.as_deref() {
-            None => true,
-            Some([only]) if only.eq_ignore_ascii_case("none") => issue.labels.is_empty(),
-            Some([only]) if only.eq_ignore_ascii_case("any") => !issue.labels.is_empty(),
-            Some(wanted) => wanted.iter().all(|label| issue.labels.contains(label)),
-        })
-        .filter(|issue| match milestone.as_deref() {
-            None => true,
-            Some(value) if value.eq_ignore_ascii_case("none") => issue.milestone_id.is_none(),
-            Some(value) if value.eq_ignore_ascii_case("any") => issue.milestone_id.is_some(),
-            Some(title) => issue
-                .milestone_id
-                .and_then(|id| store.milestones.get(&id))
-                .is_some_and(|milestone| milestone.title == title),
-        })
-        .filter(|issue| {
-            let milestone = issue.milestone_id.and_then(|id| store.milestones.get(&id));
-            match timebox.as_deref() {
-                None => true,
-                Some("none") => milestone.is_none(),
-                Some("any") => milestone.is_some(),
-                Some("upcoming") => {
-                    milestone.is_some_and(|m| m.due_date.is_some_and(|due| due > today))
-                }
-                _ => milestone.is_some_and(|m| {
-                    m.start_date.is_some_and(|start| start <= today)
-                        && m.due_date.is_none_or(|due| due >= today)
-                }),
-            }
-        })
-        .filter(|issue| {
-            words.iter().all(|word| {
-                let in_title = search_in.iter().any(|field| field == "title")
-                    && issue.title.to_lowercase().contains(word);
-                let in_description = search_in.iter().any(|field| field == "description")
-                    && issue
-                        .description
-                        .as_deref()
-                        .is_some_and(|text| text.to_lowercase().contains(word));
-                in_title || in_description
-            })
-        })
-        .filter(|issue| in_range(issue.created_at, created_after, created_before))
-        .filter(|issue| in_range(issue.updated_at, updated_after, updated_before))
-        .filter(|issue| match assignee_id.as_deref() {
-            None => true,
-            Some(value) if value.eq_ignore_ascii_case("none") => issue.assignee_ids.is_empty(),
-            Some(value) if value.eq_ignore_ascii_case("any") => !issue.assignee_ids.is_empty(),
-            Some(value) => value
-                .parse::<u64>()
-                .is_ok_and(|id| issue.assignee_ids.contains(&id)),
-        })
-        .filter(|issue| {
-            assignee_username.as_ref().is_none_or(|names| {
-                names.iter().all(|name| {
-                    store
-                        .user_by_username(name)
-                        .is_some_and(|user| issue.assignee_ids.contains(&user.id))
-                })
-            })
-        })
-        .filter(|issue| author_id.is_none_or(|id| issue.author_id == id))
-        .filter(|issue| {
-            author_username.as_deref().is_none_or(|name| {
-                store
-                    .user_by_username(name)
-                    .is_some_and(|user| user.id == issue.author_id)
-            })
-        })
-        .filter(|issue| confidential.is_none_or(|flag| issue.confidential == flag))
-        .filter(|issue| iids.as_ref().is_none_or(|iids| iids.contains(&issue.iid)))
-        .filter(|issue| {
-            issue_type
-                .as_deref()
-                .is_none_or(|kind| issue.issue_type == kind)
-        })
+        .filter(|issue| query.matches(&store, issue))
         .collect();
-    issues.sort_by(|a, b| {
-        let primary = match order_by {
-            OrderBy::CreatedAt => a.created_at.cmp(&b.created_at),
-            OrderBy::UpdatedAt => a.updated_at.cmp(&b.updated_at),
-            OrderBy::DueDate => a.due_date.cmp(&b.due_date),
-            OrderBy::Title => a.title.to_lowercase().cmp(&b.title.to_lowercase()),
-            OrderBy::Weight => a.weight.cmp(&b.weight),
-        };
-        primary.then(a.id.cmp(&b.id))
-    });
-    if !ascending {
-        issues.reverse();
-    }
-    let render = |issue: &&Issue| {
-        let mut value = issue_json(&store, issue);
-        if with_label_details
-            && let (Value::Object(object), Some(project)) =
-                (&mut value, store.projects.get(&issue.project_id))
-        {
-            let details: Vec<Value> = store
-                .labels_for_project(project)
-                .into_iter()
-                .filter(|label| issue.labels.contains(&label.name))
-                .map(labels::label_json)
-                .collect();
-            object.insert("labels".to_owned(), Value::Array(details));
-        }
-        value
-    };
     let link = LinkBase::new(
         &store.base_url,
         &request.path,
         &request.params,
         &[("id", id.clone())],
     );
-    Ok(pagination::offset(&issues, page, &link, render))
+    Ok(query.answer(&store, issues, &link))
+}
+
+/// `GET /groups/:id/issues`: the issues of the group's projects and of its subgroups'
+/// projects, as far as the caller can read them.
+pub(crate) async fn list_group(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    mut request: ApiRequest,
+) -> ApiResult {
+    let user = request.caller.not_job()?;
+    let query = IssueListQuery::read(&mut request.params);
+    request.params.finish()?;
+    let store = app.store();
+    let group_id = visible_group(&store, &id, user)?.id;
+    let issues: Vec<&Issue> = store
+        .issues
+        .values()
+        .filter(|issue| {
+            store
+                .projects
+                .get(&issue.project_id)
+                .is_some_and(|project| store.project_groups(project).contains(&group_id))
+        })
+        .filter(|issue| store.can_read_issue(user, issue))
+        .filter(|issue| query.matches(&store, issue))
+        .collect();
+    let link = LinkBase::new(
+        &store.base_url,
+        &request.path,
+        &request.params,
+        &[("id", id.clone())],
+    );
+    Ok(query.answer(&store, issues, &link))
 }

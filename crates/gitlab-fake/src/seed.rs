@@ -281,6 +281,10 @@ pub struct SeedIssue {
     /// Weight.
     #[serde(default)]
     pub weight: Option<u64>,
+    /// Iteration of a group above the project: its title, or its start date
+    /// (`YYYY-MM-DD`) when it has no title.
+    #[serde(default)]
+    pub iteration: Option<String>,
     /// Issue type (default `issue`).
     #[serde(default)]
     pub issue_type: Option<String>,
@@ -728,6 +732,16 @@ fn apply_issue(store: &mut Store, issue: &SeedIssue) -> Result<(), SeedError> {
         }
         None => None,
     };
+    let iteration_id = match &issue.iteration {
+        Some(name) => Some(find_iteration(
+            store,
+            project_id,
+            name,
+            &context,
+            &issue.project,
+        )?),
+        None => None,
+    };
     let state = match issue.state.as_deref() {
         None | Some("opened") => IssueState::Opened,
         Some("closed") => IssueState::Closed,
@@ -768,6 +782,7 @@ fn apply_issue(store: &mut Store, issue: &SeedIssue) -> Result<(), SeedError> {
         due_date: issue.due_date,
         confidential: issue.confidential,
         weight: issue.weight,
+        iteration_id,
         issue_type: issue
             .issue_type
             .clone()
@@ -779,6 +794,48 @@ fn apply_issue(store: &mut Store, issue: &SeedIssue) -> Result<(), SeedError> {
         closed_by_id: closed_at.map(|_| author_id),
     });
     Ok(())
+}
+
+/// The iteration `name` of the nearest group above a project that has one: by title, or by
+/// start date (`YYYY-MM-DD`) among iterations without a title.
+fn find_iteration(
+    store: &Store,
+    project_id: u64,
+    name: &str,
+    context: &str,
+    project_path: &str,
+) -> Result<u64, SeedError> {
+    let groups = store
+        .projects
+        .get(&project_id)
+        .map(|project| store.project_groups(project))
+        .unwrap_or_default();
+    let start = NaiveDate::parse_from_str(name, "%Y-%m-%d").ok();
+    for group in groups {
+        let found: Vec<u64> = store
+            .iterations
+            .values()
+            .filter(|iteration| iteration.group_id == group)
+            .filter(|iteration| match &iteration.title {
+                Some(title) => title == name,
+                None => Some(iteration.start_date) == start,
+            })
+            .map(|iteration| iteration.id)
+            .collect();
+        match found.as_slice() {
+            [] => continue,
+            [id] => return Ok(*id),
+            _ => {
+                return Err(invalid(format!(
+                    "{context} uses iteration `{name}`, which names {} iterations of the same group: give them distinct titles",
+                    found.len()
+                )));
+            }
+        }
+    }
+    Err(invalid(format!(
+        "{context} uses iteration `{name}`, which is not an iteration of a group above `{project_path}`: name a seeded iteration by its title, or by its start date (YYYY-MM-DD) when it has no title"
+    )))
 }
 
 fn collect_files(
@@ -860,6 +917,94 @@ job_tokens:
         assert_eq!(store.clock.now().to_rfc3339(), "2026-11-20T10:00:00+00:00");
     }
 
+    const ITERATIONS: &str = r#"
+users:
+  - username: alice
+groups:
+  - path: acme
+  - path: acme/platform
+  - path: other
+projects:
+  - path: acme/platform/infra
+  - path: alice/notes
+iterations:
+  - group: acme
+    title: Sprint 1
+    start_date: 2026-11-09
+    due_date: 2026-11-22
+  - group: acme
+    start_date: 2026-11-23
+    due_date: 2026-12-06
+  - group: other
+    title: Elsewhere
+    start_date: 2026-11-09
+    due_date: 2026-11-22
+issues:
+  - project: acme/platform/infra
+    title: By title
+    iteration: Sprint 1
+  - project: acme/platform/infra
+    title: By start date
+    iteration: "2026-11-23"
+  - project: acme/platform/infra
+    title: In none
+"#;
+
+    fn apply(yaml: &str) -> Result<Store, SeedError> {
+        let seed = Seed::from_yaml_str(yaml).unwrap();
+        let mut store = Store::new(String::new());
+        store.create_user("root", "Administrator", "admin@example.com", true);
+        seed.apply(&mut store)?;
+        Ok(store)
+    }
+
+    #[test]
+    fn issues_name_an_iteration_of_a_group_above_by_title_or_start_date() {
+        let store = apply(ITERATIONS).unwrap();
+        let iteration = |iid: u64| {
+            let id = store
+                .issue("acme/platform/infra", iid)
+                .unwrap()
+                .iteration_id?;
+            store.iterations().find(|iteration| iteration.id == id)
+        };
+        let by_title = iteration(1).unwrap();
+        assert_eq!(by_title.title.as_deref(), Some("Sprint 1"));
+        let by_date = iteration(2).unwrap();
+        assert_eq!(
+            (
+                by_date.title.as_deref(),
+                by_date.start_date.to_string().as_str()
+            ),
+            (None, "2026-11-23")
+        );
+        assert!(iteration(3).is_none());
+    }
+
+    #[test]
+    fn an_iteration_outside_the_projects_groups_is_refused() {
+        for (project, name) in [
+            ("acme/platform/infra", "Elsewhere"),
+            ("acme/platform/infra", "Sprint 9"),
+            // A titled iteration is named by its title, not its start date.
+            ("acme/platform/infra", "2026-11-09"),
+            ("alice/notes", "Sprint 1"),
+        ] {
+            let yaml = format!(
+                "{ITERATIONS}  - project: {project}\n    title: Stray\n    iteration: \"{name}\"\n"
+            );
+            let error = apply(&yaml).unwrap_err().to_string();
+            assert_eq!(
+                error,
+                format!(
+                    "seed: issue `Stray` uses iteration `{name}`, which is not an iteration of a \
+                     group above `{project}`: name a seeded iteration by its title, or by its \
+                     start date (YYYY-MM-DD) when it has no title"
+                )
+            );
+        }
+    }
+
     #[test]
     fn unknown_member_is_named() {
         let seed =
@@ -891,6 +1036,7 @@ job_tokens:
         seed.apply(&mut store).unwrap();
         let issue = store.issue("acme/app", 1).unwrap();
         assert_eq!(issue.state, IssueState::Closed);
+        assert!(issue.iteration_id.is_some());
         assert!(
             store
                 .labels()

@@ -324,6 +324,7 @@ fn router(app: App) -> Router {
             "/api/v4/groups/{id}/milestones/{milestone_id}",
             get(milestones::show_group).put(milestones::update_group),
         )
+        .route("/api/v4/groups/{id}/issues", get(issues::list_group))
         .route(
             "/api/v4/groups/{id}/iterations",
             get(iterations::list).post(iterations::create),

@@ -352,6 +352,8 @@ pub struct Issue {
     pub confidential: bool,
     /// Weight.
     pub weight: Option<u64>,
+    /// Iteration (of a group above the project).
+    pub iteration_id: Option<u64>,
     /// `issue`, `incident`, `test_case` or `task`.
     pub issue_type: String,
     /// Whether discussion is locked.

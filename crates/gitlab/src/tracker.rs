@@ -13,8 +13,10 @@ use std::sync::Mutex;
 use futures_util::future::join_all;
 use gitlab::GitlabBuilder;
 use gitlab::api::common::SortOrder;
-use gitlab::api::projects::issues::links::{CreateIssueLink, IssueLinkType};
-use gitlab::api::projects::issues::notes::CreateIssueNote;
+use gitlab::api::groups::issues::Issues as GroupIssues;
+use gitlab::api::issues::{IssueIteration, IssueMilestone};
+use gitlab::api::projects::issues::links::{CreateIssueLink, IssueLinkType, IssueLinks};
+use gitlab::api::projects::issues::notes::{CreateIssueNote, IssueNotes, NoteOrderBy};
 use gitlab::api::projects::issues::{
     CreateIssue, EditIssue, Issue as GetIssue, IssueOrderBy, IssueState as WireStateFilter,
     IssueStateEvent, Issues,
@@ -25,9 +27,9 @@ use gitlab::api::{self, ApiError, AsyncQuery, Pagination};
 use gitlab::{GitlabError, RestError};
 use http::StatusCode;
 use teamcadence_core::tracker::{
-    CreatedIssue, IssueEdit, IssueQuery, IssueState, IssueTracker, LinkType, MilestoneScope,
-    NewIssue, TrackedIssue, TrackedIteration, TrackedMilestone, TrackedUser, TrackerError,
-    UserStatus,
+    CreatedIssue, IssueEdit, IssueQuery, IssueState, IssueTracker, LinkType, LinkedIssue,
+    MilestoneScope, NewIssue, TrackedIssue, TrackedIteration, TrackedMilestone, TrackedNote,
+    TrackedUser, TrackerError, UserStatus,
 };
 
 use crate::connection::{ConnectError, ServerUrl, Token, TokenKind};
@@ -40,6 +42,38 @@ use crate::wire;
 
 /// The user agent GitLab sees in its logs.
 const USER_AGENT: &str = concat!("teamcadence/", env!("CARGO_PKG_VERSION"));
+
+/// Sets an [`IssueQuery`]'s filters, and the oldest-first order, on a project or group
+/// issues builder: the `gitlab` crate's two builders have the same setters but no common
+/// trait.
+macro_rules! filter_issues {
+    ($builder:expr, $query:expr) => {{
+        let (builder, query): (_, &IssueQuery) = (&mut $builder, $query);
+        if !query.labels.is_empty() {
+            builder.labels(query.labels.iter().map(String::as_str));
+        }
+        if let Some(state) = query.state {
+            builder.state(match state {
+                IssueState::Opened => WireStateFilter::Opened,
+                IssueState::Closed => WireStateFilter::Closed,
+            });
+        }
+        if let Some(after) = query.created_after {
+            builder.created_after(after);
+        }
+        if let Some(title) = &query.milestone {
+            builder.milestone_id(IssueMilestone::named(title.as_str()));
+        }
+        if let Some(id) = query.iteration_id {
+            builder.iteration(IssueIteration::Id(id));
+        }
+        // Oldest first: issues created while the pages are read land on the last page
+        // instead of shifting the others' offsets.
+        builder
+            .order_by(IssueOrderBy::CreatedAt)
+            .sort(SortOrder::Ascending);
+    }};
+}
 
 /// A connection to one GitLab instance with one token: the adapter behind the core's
 /// [`IssueTracker`] port.
@@ -248,35 +282,13 @@ impl IssueTracker for GitLab {
         );
         let mut builder = Issues::builder();
         builder.project(project);
-        if !query.labels.is_empty() {
-            builder.labels(query.labels.iter().map(String::as_str));
-        }
-        if let Some(state) = query.state {
-            builder.state(match state {
-                IssueState::Opened => WireStateFilter::Opened,
-                IssueState::Closed => WireStateFilter::Closed,
-            });
-        }
-        if let Some(after) = query.created_after {
-            builder.created_after(after);
-        }
-        // Oldest first: issues created while the pages are read land on the last page
-        // instead of shifting the others' offsets.
-        builder
-            .order_by(IssueOrderBy::CreatedAt)
-            .sort(SortOrder::Ascending);
+        filter_issues!(builder, query);
         let endpoint = builder.build().map_err(|e| doing.unbuildable(e))?;
         let issues: Vec<wire::Issue> = api::paged(endpoint, Pagination::All)
             .query_async(&self.transport)
             .await
             .map_err(|e| doing.fail(e))?;
-        let mut seen = HashSet::new();
-        issues
-            .into_iter()
-            // An issue deleted meanwhile shifts the offsets back: skip what came twice.
-            .filter(|issue| seen.insert(issue.iid))
-            .map(|issue| TrackedIssue::try_from(issue).map_err(|e| doing.unreadable(e)))
-            .collect()
+        tracked_issues(issues, &doing)
     }
 
     async fn create_issue(&self, issue: &NewIssue) -> Result<CreatedIssue, TrackerError> {
@@ -371,6 +383,76 @@ impl IssueTracker for GitLab {
             .await
             .map_err(|e| doing.fail(e))?;
         TrackedIssue::try_from(edited).map_err(|e| doing.unreadable(e))
+    }
+
+    async fn list_group_issues(
+        &self,
+        group: &str,
+        query: &IssueQuery,
+    ) -> Result<Vec<TrackedIssue>, TrackerError> {
+        let doing = Doing::read(
+            format!("listing the issues of the group {group} and its subgroups"),
+            Place::Group(group),
+        );
+        let mut builder = GroupIssues::builder();
+        builder.group(group);
+        filter_issues!(builder, query);
+        let endpoint = builder.build().map_err(|e| doing.unbuildable(e))?;
+        let issues: Vec<wire::Issue> = api::paged(endpoint, Pagination::All)
+            .query_async(&self.transport)
+            .await
+            .map_err(|e| doing.fail(e))?;
+        tracked_issues(issues, &doing)
+    }
+
+    async fn list_notes(&self, project: &str, iid: u64) -> Result<Vec<TrackedNote>, TrackerError> {
+        let doing = Doing::read(
+            format!("reading the comments on {project}#{iid}"),
+            Place::Project(project),
+        )
+        .about(format!("issue #{iid}"));
+        // Oldest first, so that a comment posted while the pages are read lands on the last
+        // page instead of shifting the others' offsets.
+        let endpoint = IssueNotes::builder()
+            .project(project)
+            .issue(iid)
+            .order_by(NoteOrderBy::CreatedAt)
+            .sort(SortOrder::Ascending)
+            .build()
+            .map_err(|e| doing.unbuildable(e))?;
+        let notes: Vec<wire::Note> = api::paged(endpoint, Pagination::All)
+            .query_async(&self.transport)
+            .await
+            .map_err(|e| doing.fail(e))?;
+        let mut seen = HashSet::new();
+        Ok(notes
+            .into_iter()
+            // A comment deleted meanwhile shifts the offsets back: skip what came twice.
+            .filter(|note| seen.insert(note.id))
+            .map(TrackedNote::from)
+            .collect())
+    }
+
+    async fn list_links(&self, project: &str, iid: u64) -> Result<Vec<LinkedIssue>, TrackerError> {
+        let doing = Doing::read(
+            format!("reading the issues linked to {project}#{iid}"),
+            Place::Project(project),
+        )
+        .about(format!("issue #{iid}"));
+        let endpoint = IssueLinks::builder()
+            .project(project)
+            .issue(iid)
+            .build()
+            .map_err(|e| doing.unbuildable(e))?;
+        // GitLab answers every link at once: this list is not paginated.
+        let links: Vec<wire::LinkedIssueRef> = endpoint
+            .query_async(&self.transport)
+            .await
+            .map_err(|e| doing.fail(e))?;
+        links
+            .into_iter()
+            .map(|link| LinkedIssue::try_from(link).map_err(|e| doing.unreadable(e)))
+            .collect()
     }
 
     async fn add_note(&self, project: &str, iid: u64, body: &str) -> Result<(), TrackerError> {
@@ -535,6 +617,24 @@ impl IssueTracker for GitLab {
     }
 }
 
+/// Issues read from a list, as domain types. An issue deleted while the pages are read
+/// shifts the offsets back, so the same issue may come twice: it is kept once.
+fn tracked_issues(
+    issues: Vec<wire::Issue>,
+    doing: &Doing<'_>,
+) -> Result<Vec<TrackedIssue>, TrackerError> {
+    let mut seen = HashSet::new();
+    let mut tracked = Vec::with_capacity(issues.len());
+    for issue in issues {
+        let issue = TrackedIssue::try_from(issue).map_err(|e| doing.unreadable(e))?;
+        // Group lists span projects: an iid is only unique within its project.
+        if seen.insert((issue.project.clone(), issue.iid)) {
+            tracked.push(issue);
+        }
+    }
+    Ok(tracked)
+}
+
 /// Sorts out why building the client failed: `Ok` with the cause when trying again may
 /// help (unreachable, 5xx, 429), the error to report otherwise.
 fn connect_failure(
@@ -659,6 +759,9 @@ mod tests {
             confidential: false,
         }));
         assert_send(gitlab.edit_issue("p", 1, &IssueEdit::default()));
+        assert_send(gitlab.list_group_issues("g", &IssueQuery::default()));
+        assert_send(gitlab.list_notes("p", 1));
+        assert_send(gitlab.list_links("p", 1));
         assert_send(gitlab.add_note("p", 1, "b"));
         assert_send(gitlab.link_issues("p", 1, "q", 2, LinkType::Blocks));
         assert_send(gitlab.read_file("p", "f", "main"));

@@ -7,7 +7,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use teamcadence_core::tracker::{
-    IssueState, TrackedIssue, TrackedIteration, TrackedMilestone, TrackedUser, UserStatus,
+    IssueState, LinkedIssue, TrackedIssue, TrackedIteration, TrackedMilestone, TrackedNote,
+    TrackedUser, UserStatus,
 };
 
 /// An issue, as the issue endpoints return it.
@@ -33,6 +34,11 @@ pub(crate) struct Issue {
     pub(crate) web_url: String,
     pub(crate) created_at: DateTime<Utc>,
     #[serde(default)]
+    pub(crate) closed_at: Option<DateTime<Utc>>,
+    /// `null` when unset; GitLab Free leaves the field out.
+    #[serde(default)]
+    pub(crate) weight: Option<u32>,
+    #[serde(default)]
     pub(crate) references: Option<IssueReferences>,
 }
 
@@ -56,7 +62,7 @@ pub(crate) struct IssueReferences {
     pub(crate) full: String,
 }
 
-/// A user as embedded in another object (an issue's assignees).
+/// A user as embedded in another object (an issue's assignees, a note's author).
 ///
 /// <https://docs.gitlab.com/api/issues/#list-project-issues>
 #[derive(Debug, Deserialize)]
@@ -85,16 +91,7 @@ impl TryFrom<Issue> for TrackedIssue {
     type Error = NoProjectPath;
 
     fn try_from(issue: Issue) -> Result<Self, Self::Error> {
-        let project = issue
-            .references
-            .as_ref()
-            .and_then(|r| r.full.rsplit_once('#'))
-            .map(|(project, _iid)| project.to_owned())
-            .filter(|project| !project.is_empty())
-            .or_else(|| project_from_web_url(&issue.web_url))
-            .ok_or_else(|| NoProjectPath {
-                web_url: issue.web_url.clone(),
-            })?;
+        let project = project_path(issue.references.as_ref(), &issue.web_url)?;
         Ok(Self {
             project,
             iid: issue.iid,
@@ -108,8 +105,26 @@ impl TryFrom<Issue> for TrackedIssue {
             confidential: issue.confidential,
             web_url: issue.web_url,
             created_at: issue.created_at,
+            closed_at: issue.closed_at,
+            weight: issue.weight,
         })
     }
+}
+
+/// The full path of an issue's project: from `references.full` (`group/project#12`), else
+/// from its web URL.
+fn project_path(
+    references: Option<&IssueReferences>,
+    web_url: &str,
+) -> Result<String, NoProjectPath> {
+    references
+        .and_then(|r| r.full.rsplit_once('#'))
+        .map(|(project, _iid)| project.to_owned())
+        .filter(|project| !project.is_empty())
+        .or_else(|| project_from_web_url(web_url))
+        .ok_or_else(|| NoProjectPath {
+            web_url: web_url.to_owned(),
+        })
 }
 
 /// `group/project` from `https://host/group/project/-/issues/12` (older GitLab omits
@@ -130,6 +145,54 @@ impl From<WireIssueState> for IssueState {
         match state {
             WireIssueState::Opened => IssueState::Opened,
             WireIssueState::Closed => IssueState::Closed,
+        }
+    }
+}
+
+/// An issue linked to another, as `GET /projects/:id/issues/:iid/links` lists them: the
+/// linked issue itself plus the link's fields. Only what names the issue is read.
+///
+/// <https://docs.gitlab.com/api/issue_links/#list-issue-relations>
+#[derive(Debug, Deserialize)]
+pub(crate) struct LinkedIssueRef {
+    pub(crate) iid: u64,
+    pub(crate) web_url: String,
+    #[serde(default)]
+    pub(crate) references: Option<IssueReferences>,
+}
+
+impl TryFrom<LinkedIssueRef> for LinkedIssue {
+    type Error = NoProjectPath;
+
+    fn try_from(linked: LinkedIssueRef) -> Result<Self, Self::Error> {
+        Ok(Self {
+            project: project_path(linked.references.as_ref(), &linked.web_url)?,
+            iid: linked.iid,
+        })
+    }
+}
+
+/// A comment on an issue (or a system note GitLab wrote).
+///
+/// <https://docs.gitlab.com/api/notes/#list-project-issue-notes>
+#[derive(Debug, Deserialize)]
+pub(crate) struct Note {
+    pub(crate) id: u64,
+    pub(crate) body: String,
+    pub(crate) author: UserRef,
+    #[serde(default)]
+    pub(crate) system: bool,
+    pub(crate) created_at: DateTime<Utc>,
+}
+
+impl From<Note> for TrackedNote {
+    fn from(note: Note) -> Self {
+        Self {
+            id: note.id,
+            body: note.body,
+            author: note.author.username,
+            system: note.system,
+            created_at: note.created_at,
         }
     }
 }
@@ -333,8 +396,32 @@ mod tests {
                     .unwrap()
                     .checked_add_signed(chrono::Duration::milliseconds(176))
                     .unwrap(),
+                closed_at: Utc
+                    .with_ymd_and_hms(2016, 1, 5, 15, 31, 46)
+                    .unwrap()
+                    .checked_add_signed(chrono::Duration::milliseconds(176)),
+                // The sample is GitLab Free's shape: no `weight` field at all.
+                weight: None,
             }
         );
+    }
+
+    #[test]
+    fn issue_weight_is_read_and_may_be_null() {
+        let with_weight = ISSUE.replacen(
+            r#""confidential": false,"#,
+            r#""confidential": false, "weight": 3,"#,
+            1,
+        );
+        let issue: Issue = serde_json::from_str(&with_weight).unwrap();
+        assert_eq!(TrackedIssue::try_from(issue).unwrap().weight, Some(3));
+        let null_weight = ISSUE.replacen(
+            r#""confidential": false,"#,
+            r#""confidential": false, "weight": null,"#,
+            1,
+        );
+        let issue: Issue = serde_json::from_str(&null_weight).unwrap();
+        assert_eq!(TrackedIssue::try_from(issue).unwrap().weight, None);
     }
 
     #[test]
@@ -352,6 +439,7 @@ mod tests {
         assert_eq!(tracked.description, "");
         assert_eq!(tracked.state, IssueState::Opened);
         assert!(tracked.confidential && tracked.milestone.is_none());
+        assert_eq!((tracked.closed_at, tracked.weight), (None, None));
         assert_eq!(
             tracked.created_at,
             Utc.with_ymd_and_hms(2024, 8, 1, 7, 0, 0).unwrap()
@@ -365,6 +453,91 @@ mod tests {
         let issue: Issue = serde_json::from_str(json).unwrap();
         let err = TrackedIssue::try_from(issue).unwrap_err();
         assert!(err.to_string().contains("names no project"), "{err}");
+    }
+
+    #[test]
+    fn notes_from_gitlab_docs_sample() {
+        let json = r#"[{
+            "id": 302, "body": "closed", "attachment": null,
+            "author": {"id": 1, "username": "pipin", "email": "admin@example.com", "name": "Pip",
+                "state": "active", "created_at": "2013-09-30T13:46:01Z"},
+            "created_at": "2013-10-02T09:22:45Z", "updated_at": "2013-10-02T10:22:45Z",
+            "system": true, "noteable_id": 377, "noteable_type": "Issue", "project_id": 5,
+            "noteable_iid": 377, "resolvable": false, "confidential": false, "internal": false,
+            "imported": false, "imported_from": "none"
+        }, {
+            "id": 305, "body": "Text of the comment\r\n", "attachment": null,
+            "author": {"id": 1, "username": "pipin", "email": "admin@example.com", "name": "Pip",
+                "state": "active", "created_at": "2013-09-30T13:46:01Z"},
+            "created_at": "2013-10-02T09:56:03Z", "updated_at": "2013-10-02T09:56:03Z",
+            "system": false, "noteable_id": 121, "noteable_type": "Issue", "project_id": 5,
+            "noteable_iid": 121, "resolvable": false, "confidential": true, "internal": true,
+            "imported": false, "imported_from": "none"
+        }]"#;
+        let notes: Vec<Note> = serde_json::from_str(json).unwrap();
+        let tracked: Vec<TrackedNote> = notes.into_iter().map(Into::into).collect();
+        assert_eq!(
+            tracked,
+            [
+                TrackedNote {
+                    id: 302,
+                    body: "closed".into(),
+                    author: "pipin".into(),
+                    system: true,
+                    created_at: Utc.with_ymd_and_hms(2013, 10, 2, 9, 22, 45).unwrap(),
+                },
+                TrackedNote {
+                    id: 305,
+                    body: "Text of the comment\r\n".into(),
+                    author: "pipin".into(),
+                    system: false,
+                    created_at: Utc.with_ymd_and_hms(2013, 10, 2, 9, 56, 3).unwrap(),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn linked_issues_name_their_project() {
+        // The sample in GitLab's "List issue relations" documentation has no `references`.
+        let json = r##"[{
+            "id": 84, "iid": 14, "issue_link_id": 1, "project_id": 4,
+            "created_at": "2016-01-07T12:44:33.959Z", "title": "Issues with auth",
+            "state": "opened", "assignees": [], "assignee": null, "labels": ["bug"],
+            "author": {"name": "Alexandra Bashirian", "avatar_url": null, "state": "active",
+                "web_url": "https://gitlab.example.com/eileen.lowe", "id": 18,
+                "username": "eileen.lowe"},
+            "description": null, "updated_at": "2016-01-07T12:44:33.959Z", "milestone": null,
+            "subscribed": true, "user_notes_count": 0, "due_date": null,
+            "web_url": "http://example.com/example/example/issues/14", "confidential": false,
+            "weight": null, "link_type": "relates_to",
+            "link_created_at": "2016-01-07T12:44:33.959Z",
+            "link_updated_at": "2016-01-07T12:44:33.959Z"
+        }, {
+            "id": 85, "iid": 3, "title": "In a subgroup", "state": "closed",
+            "web_url": "https://gitlab.example.com/team/sub/infra/-/issues/3",
+            "references": {"short": "#3", "relative": "team/sub/infra#3",
+                "full": "team/sub/infra#3"},
+            "link_type": "blocks"
+        }]"##;
+        let links: Vec<LinkedIssueRef> = serde_json::from_str(json).unwrap();
+        let linked: Vec<LinkedIssue> = links
+            .into_iter()
+            .map(|link| LinkedIssue::try_from(link).unwrap())
+            .collect();
+        assert_eq!(
+            linked,
+            [
+                LinkedIssue {
+                    project: "example/example".into(),
+                    iid: 14
+                },
+                LinkedIssue {
+                    project: "team/sub/infra".into(),
+                    iid: 3
+                },
+            ]
+        );
     }
 
     #[test]

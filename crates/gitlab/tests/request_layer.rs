@@ -402,6 +402,8 @@ async fn all_pages_are_read() {
         labels: vec!["planning".into(), "team::a".into()],
         state: Some(IssueState::Opened),
         created_after: None,
+        milestone: Some("17.4 & later".into()),
+        iteration_id: Some(7),
     };
     let issues = gitlab.list_issues("team/planning", &query).await.unwrap();
     assert_eq!(issues.len(), 101);
@@ -413,6 +415,8 @@ async fn all_pages_are_read() {
             page,
             "state=opened",
             "labels=planning%2Cteam%3A%3Aa",
+            "milestone=17.4+%26+later",
+            "iteration_id=7",
             "order_by=created_at",
             "sort=asc",
         ] {

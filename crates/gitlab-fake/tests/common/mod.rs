@@ -106,6 +106,7 @@ pub(crate) fn seed(extra_issues: usize) -> Seed {
             state: None,
             confidential: false,
             weight: None,
+            iteration: None,
             issue_type: None,
             created_at: Some(
                 chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
