@@ -3,10 +3,15 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use gitlab_fake::{Conditions, FakeGitlab, Options, Seed};
 use serde_json::Value;
+
+/// The fake's admin token, for setting up and reading back; never given to the jobs.
+pub const ADMIN_TOKEN: &str = "admin-token-not-for-jobs";
 
 pub const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/teamcadence.yml");
 
@@ -97,4 +102,118 @@ pub fn issue<'a>(document: &'a Value, key: &str) -> &'a Value {
         .iter()
         .find(|i| i["key"] == key)
         .unwrap_or_else(|| panic!("no issue {key} in {document:#}"))
+}
+
+/// A fake GitLab running on its own runtime for the length of a test.
+pub struct Gitlab {
+    pub runtime: tokio::runtime::Runtime,
+    pub fake: FakeGitlab,
+}
+
+impl Gitlab {
+    /// Starts the fake seeded from the YAML file at `world`.
+    pub fn start(world: &str) -> Gitlab {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let mut options = Options::new(ADMIN_TOKEN);
+        options.seed = Some(Seed::from_path(std::path::Path::new(world)).expect("seed"));
+        let fake = runtime
+            .block_on(FakeGitlab::start(options))
+            .expect("fake starts");
+        Gitlab { runtime, fake }
+    }
+
+    pub fn url(&self) -> String {
+        self.fake.base_url()
+    }
+
+    pub fn set(&self, conditions: Conditions) {
+        self.fake
+            .state()
+            .set_conditions(conditions)
+            .expect("conditions");
+    }
+
+    pub fn count(&self, route: &str) -> u64 {
+        self.fake
+            .state()
+            .request_counts()
+            .get(route)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Every issue of a project, read back through the REST API as any client would.
+    pub fn issues(&self, project: &str) -> Vec<Value> {
+        let url = format!(
+            "{}/api/v4/projects/{}/issues?per_page=100&scope=all",
+            self.url(),
+            project.replace('/', "%2F")
+        );
+        self.runtime.block_on(async {
+            let response = reqwest::Client::new()
+                .get(url)
+                .header("PRIVATE-TOKEN", ADMIN_TOKEN)
+                .send()
+                .await
+                .expect("GET issues");
+            assert_eq!(response.status(), 200);
+            response.json::<Vec<Value>>().await.expect("issues JSON")
+        })
+    }
+
+    /// Any API path (after `/api/v4`), read as the admin.
+    pub fn get(&self, path: &str) -> Value {
+        let url = format!("{}/api/v4{path}", self.url());
+        self.runtime.block_on(async {
+            let response = reqwest::Client::new()
+                .get(url)
+                .header("PRIVATE-TOKEN", ADMIN_TOKEN)
+                .send()
+                .await
+                .expect("GET");
+            assert_eq!(response.status(), 200, "GET {path}");
+            response.json::<Value>().await.expect("JSON")
+        })
+    }
+
+    /// Issues of a project by the key in their marker.
+    pub fn by_key(&self, project: &str) -> BTreeMap<String, Vec<Value>> {
+        let mut keys: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for issue in self.issues(project) {
+            let description = issue["description"].as_str().unwrap_or_default();
+            if let Some(key) = teamcadence_core::apply::key_in(description) {
+                keys.entry(key.to_owned()).or_default().push(issue);
+            }
+        }
+        keys
+    }
+}
+
+/// Runs a job binary against the fake with a token.
+pub fn job(
+    gitlab: &Gitlab,
+    name: &str,
+    config: &str,
+    args: &[&str],
+    token: Option<&str>,
+) -> Output {
+    let mut command = bin(name);
+    command
+        .args(["--config", config, "--format", "json", "--gitlab-url"])
+        .arg(gitlab.url())
+        .args(args)
+        .env("TEAMCADENCE_RETRY_BASE_MS", "5");
+    if let Some(token) = token {
+        command.env("GITLAB_TOKEN", token);
+    }
+    command.output().expect("job runs")
+}
+
+pub fn json(output: &Output) -> Value {
+    serde_json::from_str(&stdout(output))
+        .unwrap_or_else(|e| panic!("JSON on stdout ({e}); stderr: {}", stderr(output)))
 }
