@@ -367,7 +367,10 @@ fn a_project_the_token_cannot_see_fails_that_work_only() {
     let errors = document["errors"].to_string();
     assert!(errors.contains("code-creation: "), "{errors}");
     assert!(errors.contains("gitlab-org/create-stage"), "{errors}");
-    assert!(errors.contains("not visible to this token (404)"), "{errors}");
+    assert!(
+        errors.contains("not visible to this token (404)"),
+        "{errors}"
+    );
     assert!(
         stderr(&output).contains("error: code-creation: "),
         "{}",

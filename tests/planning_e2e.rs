@@ -149,6 +149,15 @@ fn plans_every_source_with_capacity_velocity_and_links_and_a_rerun_writes_nothin
     );
     let text = description(&release);
     assert!(text.contains("| **Planning lock: scope final** | **Mon 2026-12-07** |"));
+    assert!(
+        text.contains(&format!(
+            "| Milestone | [19.8]({}) |",
+            release["milestone"]["web_url"]
+                .as_str()
+                .expect("milestone url")
+        )),
+        "{text}"
+    );
     assert!(text.contains("| Kickoff | Mon 2026-12-14 |"), "{text}");
     assert!(text.contains("| Release | Thu 2027-01-21 |"), "{text}");
     assert!(text.contains("- [Workflow board](https://gitlab.example/groups/acme/-/boards/1)"));
