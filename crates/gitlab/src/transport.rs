@@ -7,7 +7,8 @@
 //! the token), and never resend a write whose answer was lost (it may have been stored).
 //!
 //! The policy: a 429 waits as `Retry-After` (or `RateLimit-Reset`) says, then retries
-//! whatever the method, since GitLab did nothing. A failure to connect retries whatever the
+//! whatever the method, since GitLab did nothing; such waits have their own bound and do not
+//! spend the failure retries. A failure to connect retries whatever the
 //! method, since nothing was sent. A 5xx, a lost connection or a timeout retries reads with
 //! jittered exponential backoff and turns a write into [`TransportError::Uncertain`]. Retries
 //! are bounded per request and per adapter; past either bound the request is unavailable.
@@ -27,6 +28,9 @@ use http::{HeaderMap, Method, Request, Response, StatusCode, Uri, Version};
 use rand::Rng;
 use tokio::sync::Semaphore;
 use url::Url;
+
+/// How many times one request waits for GitLab's rate limit before it is given up.
+const MAX_RATE_LIMIT_WAITS: u32 = 10;
 
 /// How the adapter talks to GitLab: timeouts, retries, pacing and concurrency.
 ///
@@ -418,6 +422,7 @@ impl Transport {
             })
         };
         let mut attempt = 1;
+        let mut rate_limit_waits = 0;
         loop {
             let (wait, cause) = match self.attempt(&parts, &body, attempt).await {
                 Outcome::Answer(answer) => return Ok(answer),
@@ -430,7 +435,24 @@ impl Transport {
                             self.options.max_rate_limit_wait.as_secs()
                         )));
                     }
-                    (Some(wait), cause)
+                    // GitLab did nothing and said when to come back: waiting is not a
+                    // failure, so it spends neither the request's attempts nor the run's
+                    // retry budget, only its own bound.
+                    rate_limit_waits += 1;
+                    if rate_limit_waits > MAX_RATE_LIMIT_WAITS {
+                        return Err(unavailable(format!(
+                            "{cause}, still after waiting {MAX_RATE_LIMIT_WAITS} times as GitLab asked"
+                        )));
+                    }
+                    tracing::warn!(
+                        method = %parts.method,
+                        path,
+                        cause,
+                        wait_ms = wait.as_millis() as u64,
+                        "waiting for GitLab's rate limit"
+                    );
+                    tokio::time::sleep(wait).await;
+                    continue;
                 }
                 Outcome::RateLimited(None, cause) | Outcome::NotSent(cause) => (None, cause),
                 Outcome::Lost(cause) if is_read(&parts.method) => (None, cause),

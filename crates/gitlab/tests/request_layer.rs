@@ -330,6 +330,49 @@ async fn a_429_waits_retry_after_then_succeeds_even_for_a_write() {
 }
 
 #[tokio::test]
+async fn rate_limit_waits_spend_neither_attempts_nor_the_retry_budget() {
+    // Six 429s, more than the 4 attempts a request has and the 2 retries the run has left:
+    // waiting as GitLab asks is not failing.
+    let server = Server::start(|_, n| {
+        if n < 6 {
+            Reply::Answer(429, vec![("retry-after", "0".into())], "Retry later".into())
+        } else {
+            json(200, "[]")
+        }
+    })
+    .await;
+    let options = ConnectOptions {
+        retry_budget: 2,
+        ..ConnectOptions::for_tests()
+    };
+    let gitlab = GitLab::connect(&server.url, token(), options)
+        .await
+        .unwrap();
+    let listed = gitlab
+        .list_issues("team/planning", &IssueQuery::default())
+        .await
+        .unwrap();
+    assert!(listed.is_empty());
+    // Six 429s, then the answer.
+    assert_eq!(server.calls().len(), 7);
+
+    // A GitLab that never stops asking to wait is given up after a bound.
+    let stubborn = Server::start(|_, _| {
+        Reply::Answer(429, vec![("retry-after", "0".into())], "Retry later".into())
+    })
+    .await;
+    let gitlab = connect(&stubborn).await;
+    let err = gitlab
+        .list_issues("team/planning", &IssueQuery::default())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("still after waiting 10 times"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn a_429_asking_too_long_a_wait_is_unavailable() {
     let server = Server::start(|_, _| {
         Reply::Answer(
