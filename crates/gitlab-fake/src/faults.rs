@@ -2,9 +2,11 @@
 //! responses after a write is stored (502 or a closed connection), and GitLab's
 //! per-token request throttle (429 `Retry later` with `RateLimit-*` headers).
 //!
-//! Every API request draws the same four numbers from one RNG seeded with `rng_seed`, so
-//! the n-th request meets the same fate in every run with the same seed and conditions,
-//! whatever the rates are. `/__fake/*` requests draw nothing and are never faulted.
+//! Every API request draws the same four numbers from its route's RNG, seeded with
+//! `rng_seed` and the route (`POST /api/v4/projects/:id/issues`), so the n-th request to a
+//! route meets the same fate in every run with the same seed and conditions, whatever the
+//! rates are and however requests to other routes interleave with it. `/__fake/*` requests
+//! draw nothing and are never faulted.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -108,8 +110,33 @@ pub(crate) struct Decision {
 
 #[derive(Debug)]
 struct Dice {
-    rng: fastrand::Rng,
+    seed: u64,
+    /// One RNG per route template, made on first use.
+    routes: HashMap<String, fastrand::Rng>,
+    /// Requests decided so far, over all routes, for the fault log.
     seq: u64,
+}
+
+impl Dice {
+    fn new(seed: u64) -> Self {
+        Dice {
+            seed,
+            routes: HashMap::new(),
+            seq: 0,
+        }
+    }
+
+    /// The RNG of `route`: seeded from the run's seed and the route's name (FNV-1a), so
+    /// that it does not depend on the process's hasher.
+    fn for_route(&mut self, route: &str) -> &mut fastrand::Rng {
+        let seed = self.seed;
+        self.routes.entry(route.to_owned()).or_insert_with(|| {
+            let hash = route.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+                (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+            });
+            fastrand::Rng::with_seed(seed ^ hash)
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -174,10 +201,7 @@ impl Faults {
     pub(crate) fn new(conditions: Conditions, rng_seed: u64) -> Self {
         Faults {
             conditions: Mutex::new(conditions),
-            dice: Mutex::new(Dice {
-                rng: fastrand::Rng::with_seed(rng_seed),
-                seq: 0,
-            }),
+            dice: Mutex::new(Dice::new(rng_seed)),
             windows: Mutex::new(HashMap::new()),
             log: Mutex::new(Vec::new()),
         }
@@ -223,10 +247,7 @@ impl Faults {
 
     /// Restarts the fault sequence from a seed and forgets the fault log.
     pub(crate) fn reseed(&self, seed: u64) {
-        *lock(&self.dice) = Dice {
-            rng: fastrand::Rng::with_seed(seed),
-            seq: 0,
-        };
+        *lock(&self.dice) = Dice::new(seed);
         lock(&self.log).clear();
     }
 
@@ -243,15 +264,18 @@ impl Faults {
         });
     }
 
-    /// Draws this request's fate: always four draws, so sequences do not depend on rates.
-    fn decide(&self) -> Decision {
+    /// Draws this request's fate from its route's RNG: always four draws, so sequences do
+    /// not depend on rates.
+    fn decide(&self, route: &str) -> Decision {
         let conditions = self.conditions();
         let mut dice = lock(&self.dice);
         dice.seq += 1;
-        let fail_roll = dice.rng.f64();
-        let fail_kind = dice.rng.usize(0..3);
-        let drop_roll = dice.rng.f64();
-        let drop_close = dice.rng.bool();
+        let seq = dice.seq;
+        let rng = dice.for_route(route);
+        let fail_roll = rng.f64();
+        let fail_kind = rng.usize(0..3);
+        let drop_roll = rng.f64();
+        let drop_close = rng.bool();
         let fail = (fail_roll < conditions.fail_rate).then(|| {
             [
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -264,11 +288,7 @@ impl Faults {
         } else {
             DropKind::BadGateway
         });
-        Decision {
-            seq: dice.seq,
-            fail,
-            drop,
-        }
+        Decision { seq, fail, drop }
     }
 
     /// Counts a request against its key's fixed window (as Rack::Attack does).
@@ -361,7 +381,7 @@ pub(crate) async fn guard(State(app): State<App>, request: Request, next: Next) 
     app.count(&route);
 
     let faults = &app.0.faults;
-    let decision = faults.decide();
+    let decision = faults.decide(&route);
     let latency = faults.conditions().latency_ms;
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
@@ -459,13 +479,35 @@ mod tests {
             let faults = Faults::new(conditions.clone(), seed);
             (0..50)
                 .map(|_| {
-                    let decision = faults.decide();
+                    let decision = faults.decide("POST /api/v4/projects/:id/issues");
                     (decision.fail, decision.drop)
                 })
                 .collect::<Vec<_>>()
         };
         assert_eq!(fates(7), fates(7));
         assert_ne!(fates(7), fates(8));
+    }
+
+    #[test]
+    fn a_routes_fates_do_not_depend_on_other_routes() {
+        let conditions = Conditions {
+            fail_rate: 0.3,
+            drop_rate: 0.3,
+            ..Conditions::default()
+        };
+        let posts = |reads_between: usize| {
+            let faults = Faults::new(conditions.clone(), 7);
+            (0..20)
+                .map(|_| {
+                    for _ in 0..reads_between {
+                        faults.decide("GET /api/v4/projects/:id/issues");
+                    }
+                    let decision = faults.decide("POST /api/v4/projects/:id/issues");
+                    (decision.fail, decision.drop)
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(posts(0), posts(3));
     }
 
     #[test]
