@@ -479,6 +479,13 @@ pub fn plan(config: &Config, today: NaiveDate, facts: &TeamFacts) -> Result<JobR
         };
         plans.report.warnings.extend(facts.warnings.iter().cloned());
         let timeline = &facts.timeline;
+        let window_start = days_before(
+            timeline.next.milestone.start(),
+            team.planning.create_days_before_start,
+        );
+        let action = due_from(today, window_start);
+        plans.add(draft(config, team, timeline, &facts.history, action));
+        // The period under way comes after the one to plan, which is what people look for.
         if let Some(current) = &timeline.current {
             let reason = format!(
                 "{} started on {}: planning issues are created before a milestone starts, so \
@@ -501,12 +508,6 @@ pub fn plan(config: &Config, today: NaiveDate, facts: &TeamFacts) -> Result<JobR
                 Action::Skip(reason),
             ));
         }
-        let window_start = days_before(
-            timeline.next.milestone.start(),
-            team.planning.create_days_before_start,
-        );
-        let action = due_from(today, window_start);
-        plans.add(draft(config, team, timeline, &facts.history, action));
     }
     plans.finish()
 }
