@@ -284,11 +284,7 @@ fn plan_and_apply(
             None => {
                 for plan in &mut report.issues {
                     if plan.action == Action::Create {
-                        plan.done = plan
-                            .follow_ups
-                            .iter()
-                            .map(|f| format!("would {}", f.describe()))
-                            .collect();
+                        plan.preview_follow_ups();
                     }
                 }
             }

@@ -109,19 +109,16 @@ async fn apply_project<T: IssueTracker>(
             close_newer(tracker, report, i, &open, &open[1..]).await;
         }
         if let Some(found) = find(&existing, &report.issues[i]) {
+            // Follow-ups go to the open issue of the key when there is one.
+            let iid = open.first().map_or(found.iid, |oldest| oldest.iid);
             let plan = &mut report.issues[i];
             plan.action = Action::Exists;
             plan.web_url = Some(found.web_url.clone());
-            standing.push((i, found.iid, false));
+            standing.push((i, iid, false));
             continue;
         }
         if options.dry_run {
-            let plan = &mut report.issues[i];
-            plan.done = plan
-                .follow_ups
-                .iter()
-                .map(|f| format!("would {}", f.describe()))
-                .collect();
+            report.issues[i].preview_follow_ups();
             continue;
         }
         match create_once(tracker, &report.issues[i], options).await {
@@ -135,16 +132,17 @@ async fn apply_project<T: IssueTracker>(
         }
     }
     if !created.is_empty() {
-        close_own_duplicates(tracker, report, &created, project, options).await;
+        // Where a concurrent run's older issue now stands for a plan, the follow-ups go there.
+        for (i, kept) in close_own_duplicates(tracker, report, &created, project, options).await {
+            for entry in standing.iter_mut().filter(|entry| entry.0 == i) {
+                *entry = (i, kept, false);
+            }
+        }
     }
     for (i, iid, fresh) in standing {
         if report.issues[i].follow_ups.is_empty() {
             continue;
         }
-        // A concurrent run's older issue may stand for the plan now.
-        let iid = open_with_key(&existing, &report.issues[i].key)
-            .first()
-            .map_or(iid, |oldest| oldest.iid);
         let follow = FollowUpRun {
             tracker,
             project,
@@ -350,21 +348,11 @@ async fn list_kind<T: IssueTracker>(
 /// The existing issue for a plan: the oldest with its key, else the oldest without any
 /// marker whose title is the plan's (a person may have edited the marker away).
 fn find<'a>(existing: &'a [TrackedIssue], plan: &IssuePlan) -> Option<&'a TrackedIssue> {
-    let oldest =
-        |issues: Vec<&'a TrackedIssue>| issues.into_iter().min_by_key(|i| (i.created_at, i.iid));
-    oldest(
+    oldest_with_key(existing, &plan.key).or_else(|| {
         existing
             .iter()
-            .filter(|i| key_in(&i.description) == Some(plan.key.as_str()))
-            .collect(),
-    )
-    .or_else(|| {
-        oldest(
-            existing
-                .iter()
-                .filter(|i| key_in(&i.description).is_none() && i.title == plan.title)
-                .collect(),
-        )
+            .filter(|i| key_in(&i.description).is_none() && i.title == plan.title)
+            .min_by_key(|i| (i.created_at, i.iid))
     })
 }
 
@@ -449,14 +437,15 @@ fn open_with_key<'a>(issues: &'a [TrackedIssue], key: &str) -> Vec<&'a TrackedIs
 /// Looks again after creating: when a concurrent run created the same key first, this run's
 /// issue is the newer one and is closed. Only a run's own issues are closed here, so two
 /// runs never both close the same one; leftovers of an interrupted run are closed by the
-/// next run that sees them.
+/// next run that sees them. Returns the plans whose issue was closed so, each with the iid
+/// of the older issue that stands for it now.
 async fn close_own_duplicates<T: IssueTracker>(
     tracker: &T,
     report: &mut JobReport,
     created: &[(usize, u64)],
     project: &str,
     options: &ApplyOptions,
-) {
+) -> Vec<(usize, u64)> {
     let open = match list_kind(
         tracker,
         project,
@@ -470,9 +459,10 @@ async fn close_own_duplicates<T: IssueTracker>(
             report.warnings.push(format!(
                 "{project}: could not check for duplicates made by a concurrent run ({e}); the next run checks again"
             ));
-            return;
+            return Vec::new();
         }
     };
+    let mut kept = Vec::new();
     for &(i, iid) in created {
         let same_key = open_with_key(&open, &report.issues[i].key);
         let newer_own: Vec<&TrackedIssue> = same_key
@@ -483,8 +473,10 @@ async fn close_own_duplicates<T: IssueTracker>(
             .collect();
         if !newer_own.is_empty() {
             close_newer(tracker, report, i, &same_key, &newer_own).await;
+            kept.push((i, same_key[0].iid));
         }
     }
+    kept
 }
 
 /// Closes `duplicates` with a note pointing at the oldest of `same_key`, and points the

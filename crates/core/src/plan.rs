@@ -71,6 +71,17 @@ pub struct IssuePlan {
     pub done: Vec<String>,
 }
 
+impl IssuePlan {
+    /// Records in `done` what a dry run would do about each follow-up.
+    pub fn preview_follow_ups(&mut self) {
+        self.done = self
+            .follow_ups
+            .iter()
+            .map(|f| format!("would {}", f.describe()))
+            .collect();
+    }
+}
+
 /// Something done around an issue once it exists. Each one is checked before it is done, so
 /// that a re-run after an interruption finishes the rest without repeating any.
 #[derive(Debug, Clone, PartialEq, Eq)]

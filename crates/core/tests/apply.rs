@@ -659,3 +659,39 @@ fn a_dry_run_says_which_follow_ups_it_would_do() {
         ]
     );
 }
+
+#[test]
+fn the_follow_ups_of_a_run_whose_duplicate_was_closed_go_to_the_kept_issue() {
+    let tracker = Memory {
+        interleave: true,
+        ..Memory::default()
+    };
+    let note = || IssuePlan {
+        follow_ups: vec![FollowUp::Note {
+            id: "thread:backend".to_owned(),
+            body: "**Backend**".to_owned(),
+        }],
+        ..plan("planning/a/19.8", "g/a")
+    };
+    let mut a = report(vec![note()]);
+    let mut b = report(vec![note()]);
+    let both = options();
+    run(async {
+        tokio::join!(
+            apply(&tracker, &mut a, &both),
+            apply(&tracker, &mut b, &both)
+        )
+    });
+    assert!(a.errors.is_empty() && b.errors.is_empty(), "{a:?} {b:?}");
+    let notes = tracker.notes.borrow();
+    let threads: Vec<u64> = notes
+        .iter()
+        .filter(|(_, body)| note_id_in(body) == Some("thread:backend"))
+        .map(|(iid, _)| *iid)
+        .collect();
+    assert!(!threads.is_empty(), "{notes:?}");
+    assert!(
+        threads.iter().all(|&iid| iid == 1),
+        "threads only on the kept issue #1: {notes:?}"
+    );
+}
