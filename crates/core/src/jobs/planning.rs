@@ -18,6 +18,7 @@ use crate::team::{IssueScope, Team};
 use crate::template::Template;
 use crate::tracker::{
     IssueQuery, IssueState, IssueTracker, MilestoneScope, TrackedIteration, TrackedMilestone,
+    TrackerError,
 };
 
 /// The label that marks this job's issues, so that later runs find them again.
@@ -115,20 +116,60 @@ pub async fn gather<T: IssueTracker>(
     config: &Config,
     today: NaiveDate,
 ) -> TeamFacts {
+    // Teams often share a project or group: each milestone list is read once per run.
+    let mut scopes: Vec<MilestoneScope> = Vec::new();
+    if tracker.is_some() {
+        for team in &config.teams {
+            if let Some(scope) = milestone_scope(config, team)
+                && !scopes.contains(&scope)
+            {
+                scopes.push(scope);
+            }
+        }
+    }
+    let lists = join_all(scopes.iter().map(|scope| async move {
+        match tracker {
+            Some(tracker) => tracker.list_milestones(scope).await,
+            None => Ok(Vec::new()),
+        }
+    }))
+    .await;
+    let milestones: Vec<(MilestoneScope, Result<Vec<TrackedMilestone>, TrackerError>)> =
+        scopes.into_iter().zip(lists).collect();
+    let listed = |team: &Team| {
+        let scope = milestone_scope(config, team)?;
+        milestones
+            .iter()
+            .find(|(listed, _)| *listed == scope)
+            .map(|(_, list)| list)
+    };
     join_all(
         config
             .teams
             .iter()
-            .map(|team| gather_team(tracker, config, team, today)),
+            .map(|team| gather_team(tracker, config, team, today, listed(team))),
     )
     .await
 }
 
+/// Whose GitLab milestones a team's plan reads: its source's, or for a configured source
+/// its project's (for the milestone's link); none for iterations.
+fn milestone_scope(config: &Config, team: &Team) -> Option<MilestoneScope> {
+    let project = || MilestoneScope::Project(team.project.clone());
+    match config.milestones_of(team) {
+        Milestones::Release(_) | Milestones::List(_) => Some(project()),
+        Milestones::Gitlab(scope) => Some(scope.clone().unwrap_or_else(project)),
+        Milestones::Iterations(_) => None,
+    }
+}
+
+/// `milestones` is the list of [`milestone_scope`], read by [`gather`] when connected.
 async fn gather_team<T: IssueTracker>(
     tracker: Option<&T>,
     config: &Config,
     team: &Team,
     today: NaiveDate,
+    milestones: Option<&Result<Vec<TrackedMilestone>, TrackerError>>,
 ) -> Result<Facts, String> {
     let wanted = team.planning.velocity.milestones as usize;
     let mut warnings = Vec::new();
@@ -146,12 +187,11 @@ async fn gather_team<T: IssueTracker>(
                     config.file
                 )
             })?;
-            if let Some(tracker) = tracker
+            if let Some(listed) = milestones
                 && timeline.next.milestone.web_url().is_none()
             {
                 // The link to the milestone, when GitLab has one of that title.
-                let scope = MilestoneScope::Project(team.project.clone());
-                match tracker.list_milestones(&scope).await {
+                match listed {
                     Ok(list) => {
                         if let Some(url) = list
                             .iter()
@@ -178,18 +218,23 @@ async fn gather_team<T: IssueTracker>(
                 source.name()
             ));
         }
-        (Milestones::Gitlab(scope), Some(tracker)) => {
-            let scope = scope
-                .clone()
-                .unwrap_or_else(|| MilestoneScope::Project(team.project.clone()));
-            let place = match &scope {
-                MilestoneScope::Group(path) => format!("group {path}"),
-                MilestoneScope::Project(path) => format!("project {path}"),
+        (Milestones::Gitlab(_), Some(_)) => {
+            let place = match milestone_scope(config, team) {
+                Some(MilestoneScope::Group(path)) => format!("group {path}"),
+                Some(MilestoneScope::Project(path)) => format!("project {path}"),
+                None => String::new(),
             };
-            let list = tracker.list_milestones(&scope).await.map_err(|e| {
-                format!("{}: could not read the milestones of {place}: {e}", team.id)
-            })?;
-            let (timeline, undated) = timeline_from_milestones(&list, today, wanted)
+            let list = match milestones {
+                Some(Ok(list)) => list.as_slice(),
+                Some(Err(e)) => {
+                    return Err(format!(
+                        "{}: could not read the milestones of {place}: {e}",
+                        team.id
+                    ));
+                }
+                None => &[],
+            };
+            let (timeline, undated) = timeline_from_milestones(list, today, wanted)
                 .map_err(|e| format!("{}: {e} in {place}", team.id))?;
             warnings.extend(undated.into_iter().map(|w| format!("{}: {w}", team.id)));
             timeline
@@ -301,9 +346,7 @@ pub fn timeline_from_milestones(
             None => {}
         }
     }
-    dated.sort_by(|a, b| {
-        (a.1.start(), &a.1.title().to_owned()).cmp(&(b.1.start(), &b.1.title().to_owned()))
-    });
+    dated.sort_by(|a, b| (a.1.start(), a.1.title()).cmp(&(b.1.start(), b.1.title())));
     let undated_note = |titles: &[String]| {
         format!(
             "GitLab milestone{} {} {} no start date or due date (or a due date before the start): \
