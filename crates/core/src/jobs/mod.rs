@@ -11,6 +11,7 @@ use crate::plan::{Action, FollowUp, IssuePlan, JobReport, push_unique};
 use crate::team::{Member, Team};
 use crate::template::{RenderedIssue, Renderer, Template, TemplateError};
 
+pub mod buddy;
 pub mod onboarding;
 pub mod planning;
 pub mod pto;

@@ -4,7 +4,8 @@ use chrono::NaiveDate;
 use serde_json::json;
 
 use super::{
-    Draft, JobError, Plans, Scope, days_after, due_from, person_by_username, team_json, ymd,
+    Draft, JobError, Plans, Scope, buddy, days_after, due_from, person_by_username, team_json,
+    ymd,
 };
 use crate::config::Config;
 use crate::neutralise::is_valid_username;
@@ -125,6 +126,12 @@ pub fn plan(
     hires.extend(manual.as_ref().map(|h| (h, true)));
 
     let mut plans = Plans::new(config);
+    // Buddies already given, then those suggested in this run, with their hire's start.
+    let mut assigned: Vec<(String, NaiveDate)> = config
+        .new_hires
+        .iter()
+        .filter_map(|h| h.buddy.clone().map(|b| (b, h.start)))
+        .collect();
     for (hire, is_manual) in hires {
         let Some(team) = config.team(&hire.team) else {
             continue; // validated: every hire names a team
@@ -154,6 +161,24 @@ pub fn plan(
                 hire.username, team.id
             ));
         }
+        let suggestion = match &hire.buddy {
+            Some(_) => None,
+            None => {
+                let suggestion = buddy::suggest(config, team, hire, &assigned);
+                match &suggestion.buddy {
+                    Some(chosen) => assigned.push((chosen.clone(), hire.start)),
+                    None => plans.report.warnings.push(format!(
+                        "onboarding/{}: {}",
+                        hire.username, suggestion.reason
+                    )),
+                }
+                Some(suggestion)
+            }
+        };
+        let buddy = hire
+            .buddy
+            .clone()
+            .or_else(|| suggestion.as_ref().and_then(|s| s.buddy.clone()));
         let context = json!({
             "hire": {
                 "username": hire.username,
@@ -164,12 +189,16 @@ pub fn plan(
             },
             "team": team_json(team),
             "manager": manager.map(|m| person_by_username(config, m)),
-            "buddy": hire.buddy.as_deref().map(|b| person_by_username(config, b)),
+            "buddy": buddy.as_deref().map(|b| person_by_username(config, b)),
+            "buddy_suggestion": suggestion.as_ref().map(|s| json!({
+                "reason": s.reason,
+                "passed_over": s.passed_over,
+            })),
             "first_day": ymd(calendar.first_working_day_on_or_after(hire.start)),
             "weeks": weeks,
             "due_date": ymd(due),
         });
-        let assignees = [Some(hire.username.as_str()), hire.buddy.as_deref(), manager]
+        let assignees = [Some(hire.username.as_str()), buddy.as_deref(), manager]
             .into_iter()
             .flatten()
             .map(str::to_owned)
