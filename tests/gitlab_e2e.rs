@@ -139,8 +139,34 @@ fn coverage_and_onboarding_issues_are_created_with_their_people() {
     let issues = gitlab.issues("gitlab-org/create-stage");
     assert_eq!(issues.len(), 1);
     assert_eq!(issues[0]["confidential"], true);
-    assert_eq!(names(&issues[0]["assignees"], "username"), ["alice"]);
+    // dave has no account yet: the manager and the suggested buddy are assigned, and the
+    // issue says so next to the welcome.
+    assert_eq!(names(&issues[0]["assignees"], "username"), ["alice", "bob"]);
     assert_eq!(issues[0]["due_date"], "2027-01-06");
+    let notes = gitlab.get(&format!(
+        "/projects/gitlab-org%2Fcreate-stage/issues/{}/notes?sort=asc",
+        issues[0]["iid"]
+    ));
+    let bodies: Vec<&str> = notes
+        .as_array()
+        .expect("notes")
+        .iter()
+        .filter_map(|n| n["body"].as_str())
+        .collect();
+    assert_eq!(bodies.len(), 2, "{bodies:?}");
+    assert!(
+        bodies.iter().any(|b| b.starts_with(
+            "Welcome to Code Creation, @dave! This issue is your guide to your first four weeks. \
+             Your buddy @bob and your manager @alice will help you along"
+        )),
+        "{bodies:?}"
+    );
+    assert!(
+        bodies.iter().any(|b| b.starts_with(
+            "teamcadence could not assign dave: there is no GitLab account with that username yet."
+        )),
+        "{bodies:?}"
+    );
 }
 
 #[test]

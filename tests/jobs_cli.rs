@@ -303,7 +303,10 @@ fn onboarding_roster_hire_is_due_five_working_days_before_start() {
         plan["title"],
         "Onboarding Dave New (backend-engineer), starting 2026-12-07"
     );
-    assert_eq!(plan["assignees"], serde_json::json!(["dave", "alice"]));
+    assert_eq!(
+        plan["assignees"],
+        serde_json::json!(["dave", "bob", "alice"])
+    );
     assert_eq!(
         plan["labels"],
         serde_json::json!([

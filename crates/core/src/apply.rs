@@ -122,10 +122,23 @@ async fn apply_project<T: IssueTracker>(
             continue;
         }
         match create_once(tracker, &report.issues[i], options).await {
-            Ok((issue, notes)) => {
+            Ok((issue, notes, unknown)) => {
                 created.push((i, issue.iid));
                 standing.push((i, issue.iid, true));
-                report.issues[i].web_url = Some(issue.web_url);
+                let plan = &mut report.issues[i];
+                plan.web_url = Some(issue.web_url);
+                if !unknown.is_empty() {
+                    // Say so on the issue too, where the people it concerns will see it.
+                    plan.follow_ups.push(FollowUp::Note {
+                        id: "unassigned".to_owned(),
+                        body: format!(
+                            "teamcadence could not assign {}: there is no GitLab account with \
+                             that username yet. Please assign {} here once the account exists.",
+                            unknown.join(", "),
+                            if unknown.len() == 1 { "it" } else { "them" }
+                        ),
+                    });
+                }
                 report.warnings.extend(notes);
             }
             Err(message) => fail(report, i, message),
@@ -357,12 +370,13 @@ fn find<'a>(existing: &'a [TrackedIssue], plan: &IssuePlan) -> Option<&'a Tracke
 }
 
 /// Creates the plan's issue; when an answer is lost, looks for the key before trying again.
-/// Returns the issue and warnings worth a person's attention.
+/// Returns the issue, warnings worth a person's attention, and the assignees without an
+/// account.
 async fn create_once<T: IssueTracker>(
     tracker: &T,
     plan: &IssuePlan,
     options: &ApplyOptions,
-) -> Result<(TrackedIssue, Vec<String>), String> {
+) -> Result<(TrackedIssue, Vec<String>, Vec<String>), String> {
     let mut labels = plan.labels.clone();
     crate::plan::push_unique(&mut labels, &options.kind_label);
     let issue = NewIssue {
@@ -394,7 +408,7 @@ async fn create_once<T: IssueTracker>(
                         plan.key, plan.project
                     ));
                 }
-                return Ok((created.issue, notes));
+                return Ok((created.issue, notes, created.unknown_assignees));
             }
             Err(TrackerError::Uncertain(message)) => {
                 last_error = message;
@@ -402,7 +416,7 @@ async fn create_once<T: IssueTracker>(
                 match list_kind(tracker, &plan.project, &options.kind_label, None).await {
                     Ok(existing) => {
                         if let Some(found) = find(&existing, plan) {
-                            return Ok((found.clone(), Vec::new()));
+                            return Ok((found.clone(), Vec::new(), Vec::new()));
                         }
                     }
                     Err(e) => {

@@ -465,6 +465,7 @@ struct RawPto {
 #[serde(deny_unknown_fields)]
 struct RawOnboarding {
     project: Option<Spanned<String>>,
+    welcome: Option<String>,
     labels: Option<Vec<Spanned<String>>>,
     create_days_before: Option<u32>,
     due_days_after_start: Option<u32>,
@@ -547,6 +548,10 @@ const DEFAULT_PTO_DAYS_BEFORE: u32 = 14;
 const DEFAULT_ONBOARDING_LABELS: &[&str] = &["onboarding"];
 const DEFAULT_ONBOARDING_DAYS_BEFORE: u32 = 5;
 const DEFAULT_ONBOARDING_DUE_DAYS: u32 = 30;
+const DEFAULT_WELCOME: &str = "Welcome to {{team.name}}, {{mention hire}}! This issue is your \
+guide to your first four weeks. {{#if buddy}}Your buddy {{mention buddy}}{{#if manager}} and \
+your manager {{mention manager}}{{/if}}{{else}}{{#if manager}}Your manager \
+{{mention manager}}{{/if}}{{/if}} will help you along: ask anything here in the comments.";
 
 struct Validator<'f> {
     problems: Vec<Problem>,
@@ -1133,6 +1138,7 @@ impl Validator<'_> {
                 due_days_after_start: o
                     .due_days_after_start
                     .unwrap_or(DEFAULT_ONBOARDING_DUE_DAYS),
+                welcome: o.welcome.unwrap_or_else(|| DEFAULT_WELCOME.to_owned()),
                 confidential: o.confidential.unwrap_or(true),
             },
             None => OnboardingSettings {
@@ -1140,6 +1146,7 @@ impl Validator<'_> {
                 labels: strings(DEFAULT_ONBOARDING_LABELS),
                 create_days_before: DEFAULT_ONBOARDING_DAYS_BEFORE,
                 due_days_after_start: DEFAULT_ONBOARDING_DUE_DAYS,
+                welcome: DEFAULT_WELCOME.to_owned(),
                 confidential: true,
             },
         };

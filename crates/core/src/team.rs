@@ -216,6 +216,8 @@ pub struct OnboardingSettings {
     pub create_days_before: u32,
     /// The issue's due date, in days after the start date.
     pub due_days_after_start: u32,
+    /// The welcome comment posted once on the issue (a template; empty for none).
+    pub welcome: String,
     /// Whether onboarding issues are confidential.
     pub confidential: bool,
 }

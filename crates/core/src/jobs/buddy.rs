@@ -48,7 +48,12 @@ pub fn suggest(
         .start
         .iter_days()
         .take(FIRST_WEEKS_DAYS as usize)
-        .filter(|day| config.calendars.for_person(&hire.username).is_working_day(*day))
+        .filter(|day| {
+            config
+                .calendars
+                .for_person(&hire.username)
+                .is_working_day(*day)
+        })
         .collect();
     let tenure_since = hire
         .start
@@ -172,7 +177,11 @@ fn away_on(config: &Config, username: &str, days: &[NaiveDate]) -> Option<(Naive
 /// The UTC offset of `zone` at noon on `date`, in minutes.
 fn offset_minutes(zone: Tz, date: NaiveDate) -> i32 {
     let noon = date.and_time(NaiveTime::from_hms_opt(12, 0, 0).unwrap_or_default());
-    zone.from_utc_datetime(&noon).offset().fix().local_minus_utc() / 60
+    zone.from_utc_datetime(&noon)
+        .offset()
+        .fix()
+        .local_minus_utc()
+        / 60
 }
 
 /// Minutes as "0 h", "6 h" or "5.5 h".
@@ -193,7 +202,10 @@ mod tests {
 
     impl SourceFiles for NoFiles {
         fn read_to_string(&self, path: &str) -> std::io::Result<String> {
-            Err(std::io::Error::new(std::io::ErrorKind::NotFound, path.to_owned()))
+            Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                path.to_owned(),
+            ))
         }
     }
 
@@ -277,7 +289,12 @@ teams:
         // Being buddy to a hire who started a week earlier counts against bob; nearness
         // of time zone still comes first.
         let start = NaiveDate::from_ymd_opt(2026, 12, 14).expect("date");
-        let busy = suggest(&config, team, &hire("2026-12-21"), &[("bob".to_owned(), start)]);
+        let busy = suggest(
+            &config,
+            team,
+            &hire("2026-12-21"),
+            &[("bob".to_owned(), start)],
+        );
         assert_eq!(busy.buddy.as_deref(), Some("bob"));
         let free = config_without_time_off();
         let start = NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
@@ -305,7 +322,11 @@ teams:
         );
         let s = suggest(&config, &config.teams[0], &hire("2026-12-07"), &[]);
         assert_eq!(s.buddy, None);
-        assert!(s.reason.starts_with("No buddy could be suggested"), "{}", s.reason);
+        assert!(
+            s.reason.starts_with("No buddy could be suggested"),
+            "{}",
+            s.reason
+        );
         assert_eq!(s.passed_over.len(), 5);
     }
 }

@@ -4,13 +4,13 @@ use chrono::NaiveDate;
 use serde_json::json;
 
 use super::{
-    Draft, JobError, Plans, Scope, buddy, days_after, due_from, person_by_username, team_json,
-    ymd,
+    Draft, JobError, Plans, Scope, buddy, days_after, due_from, person_by_username, team_json, ymd,
 };
 use crate::config::Config;
 use crate::neutralise::is_valid_username;
 use crate::plan::{Action, JobReport};
 use crate::team::NewHire;
+use crate::template::Template;
 
 /// The label that marks this job's issues, so that later runs find them again.
 pub const KIND_LABEL: &str = "teamcadence::onboarding";
@@ -216,7 +216,17 @@ pub fn plan(
             due_date: Some(due),
             confidential: team.onboarding.confidential,
             follow_ups: Vec::new(),
-            notes: Vec::new(),
+            notes: if team.onboarding.welcome.trim().is_empty() {
+                Vec::new()
+            } else {
+                vec![(
+                    "welcome".to_owned(),
+                    Template::new(
+                        format!("{}.onboarding.welcome", team.id),
+                        team.onboarding.welcome.clone(),
+                    ),
+                )]
+            },
         };
         plans.add(draft);
     }
