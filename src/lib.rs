@@ -157,7 +157,9 @@ impl Job {
                 let hire = manual
                     .map(|m| jobs::onboarding::manual_hire(config, m))
                     .transpose()?;
-                jobs::onboarding::plan(config, today, Scope::Upcoming, hire)
+                let facts =
+                    jobs::onboarding::gather(gitlab, config, today, hire.as_ref()).await;
+                jobs::onboarding::plan(config, today, Scope::Upcoming, hire.as_ref(), &facts)
             }
             Job::PtoCoverage(manual) => {
                 let time_off = manual
@@ -283,7 +285,7 @@ fn plan_and_apply(
             Some(gitlab) => apply(gitlab, &mut report, options).await,
             None => {
                 for plan in &mut report.issues {
-                    if plan.action == Action::Create {
+                    if matches!(plan.action, Action::Create | Action::Exists) {
                         plan.preview_follow_ups();
                     }
                 }

@@ -32,6 +32,9 @@ struct Args {
     /// The team they join (needed only when the config has several teams).
     #[arg(long, env = "TEAM")]
     team: Option<String>,
+    /// Where they work from, for example EMEA (default: the roster's); picks template parts.
+    #[arg(long, env = "LOCATION")]
+    location: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
             buddy: given(args.buddy),
             role: given(args.role),
             team: given(args.team),
+            location: given(args.location),
         }),
         None if args.start_date.is_some() => {
             return teamcadence::fail(

@@ -51,15 +51,13 @@ pub struct ApplyOptions {
 pub async fn apply<T: IssueTracker>(tracker: &T, report: &mut JobReport, options: &ApplyOptions) {
     let mut projects: Vec<String> = Vec::new();
     for plan in &report.issues {
-        if plan.action == Action::Create && !projects.contains(&plan.project) {
+        if to_apply(plan) && !projects.contains(&plan.project) {
             projects.push(plan.project.clone());
         }
     }
     let runs = projects.iter().map(|project| {
         let indices: Vec<usize> = (0..report.issues.len())
-            .filter(|&i| {
-                report.issues[i].project == *project && report.issues[i].action == Action::Create
-            })
+            .filter(|&i| report.issues[i].project == *project && to_apply(&report.issues[i]))
             .collect();
         let mut part = JobReport {
             issues: indices.iter().map(|&i| report.issues[i].clone()).collect(),
@@ -79,7 +77,17 @@ pub async fn apply<T: IssueTracker>(tracker: &T, report: &mut JobReport, options
     }
 }
 
-/// Applies the plans of one project, all of which are due.
+/// Whether applying has work for `plan`: an issue to create, or follow-ups on one a job found
+/// existing (a reminder on an overdue issue).
+fn to_apply(plan: &IssuePlan) -> bool {
+    match plan.action {
+        Action::Create => true,
+        Action::Exists => !plan.follow_ups.is_empty(),
+        Action::Update | Action::Skip(_) => false,
+    }
+}
+
+/// Applies the plans of one project, each of them due or with follow-ups on an existing issue.
 async fn apply_project<T: IssueTracker>(
     tracker: &T,
     project: &str,
@@ -103,6 +111,7 @@ async fn apply_project<T: IssueTracker>(
     // The issue that stands for each plan: (plan, iid, whether this run created it).
     let mut standing: Vec<(usize, u64, bool)> = Vec::new();
     for i in 0..report.issues.len() {
+        let known_to_exist = report.issues[i].action == Action::Exists;
         // Duplicates left by a run that was interrupted before it could close its own.
         let open = open_with_key(&existing, &report.issues[i].key);
         if open.len() > 1 && !options.dry_run {
@@ -114,7 +123,19 @@ async fn apply_project<T: IssueTracker>(
             let plan = &mut report.issues[i];
             plan.action = Action::Exists;
             plan.web_url = Some(found.web_url.clone());
+            if known_to_exist && open.is_empty() {
+                // Closed since the job looked: its follow-ups are moot.
+                plan.done.push(format!("{} was closed: nothing posted", plan.key));
+                continue;
+            }
             standing.push((i, iid, false));
+            continue;
+        }
+        if known_to_exist {
+            // Gone since the job looked (deleted, or its marker edited away): nothing to add to.
+            let plan = &mut report.issues[i];
+            let gone = format!("{} is no longer in {project}: nothing posted", plan.key);
+            plan.done.push(gone);
             continue;
         }
         if options.dry_run {

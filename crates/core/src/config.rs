@@ -20,7 +20,8 @@ use crate::milestone::{Milestone, MilestoneList, MilestoneSource, ReleaseCalenda
 use crate::neutralise::is_valid_username;
 use crate::team::{
     Board, Checklist, IssueScope, Member, NewHire, OnboardingSettings, PlanningSettings, Priority,
-    PtoSettings, Responsibility, Team, TeamTemplates, Thread, VelocitySettings,
+    PtoSettings, Responsibility, Team, TeamTemplates, TemplatePart, TemplateSource, Thread,
+    VelocitySettings,
 };
 use crate::template::Template;
 use crate::time_off::{CoverageRule, TimeOff};
@@ -125,6 +126,7 @@ impl Config {
         let mut v = Validator {
             problems: Vec::new(),
             files,
+            team_ids: BTreeSet::new(),
         };
         let config = v.config(file, raw);
         if v.problems.is_empty() {
@@ -470,6 +472,43 @@ struct RawOnboarding {
     create_days_before: Option<u32>,
     due_days_after_start: Option<u32>,
     confidential: Option<bool>,
+    issue_template: Option<Spanned<String>>,
+    #[serde(default)]
+    parts: Vec<Spanned<RawPart>>,
+    remind_overdue: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPart {
+    file: Option<Spanned<String>>,
+    issue_template: Option<Spanned<String>>,
+    #[serde(default)]
+    role: OneOrMany,
+    #[serde(default)]
+    location: OneOrMany,
+    #[serde(default)]
+    team: OneOrMany,
+}
+
+/// A string, or a list of them (`role: backend-engineer` or `role: [a, b]`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    #[default]
+    None,
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::None => Vec::new(),
+            OneOrMany::One(item) => vec![item],
+            OneOrMany::Many(items) => items,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -495,6 +534,7 @@ struct RawNewHire {
     buddy: Option<Spanned<String>>,
     timezone: Option<Spanned<String>>,
     holidays: Option<Spanned<String>>,
+    location: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -556,6 +596,8 @@ your manager {{mention manager}}{{/if}}{{else}}{{#if manager}}Your manager \
 struct Validator<'f> {
     problems: Vec<Problem>,
     files: &'f dyn SourceFiles,
+    /// The ids of every team in the file, for settings that name teams.
+    team_ids: BTreeSet<String>,
 }
 
 impl Validator<'_> {
@@ -594,6 +636,12 @@ impl Validator<'_> {
                     .iter()
                     .map(|m| m.value.username.value.clone())
             })
+            .collect();
+
+        self.team_ids = raw
+            .teams
+            .iter()
+            .map(|t| t.value.id.value.trim().to_owned())
             .collect();
 
         let mut calendars = Calendars::new(WorkingCalendar::new(
@@ -884,6 +932,84 @@ impl Validator<'_> {
         templates
     }
 
+    /// The name of a project issue template, as GitLab lists it (the file name without `.md`).
+    fn issue_template_name(&mut self, raw: &Spanned<String>, field: String) -> Option<String> {
+        let name = raw.value.trim();
+        let problem = if name.is_empty() {
+            Some("the issue template name is empty")
+        } else if name.ends_with(".md") {
+            Some("the issue template name ends with `.md`")
+        } else if name.contains('/') || name.contains('\\') || name.starts_with('.') {
+            Some("the issue template name is a path")
+        } else {
+            None
+        };
+        match problem {
+            None => Some(name.to_owned()),
+            Some(message) => {
+                self.problem(
+                    Some(raw.referenced),
+                    field,
+                    format!("{message}: `{}`", raw.value),
+                    "write the name GitLab shows in the issue template list: the file name in \
+                     .gitlab/issue_templates/ without `.md`, for example `Developer onboarding`",
+                );
+                None
+            }
+        }
+    }
+
+    /// One part of the onboarding template, with the hires it is for.
+    fn template_part(&mut self, raw: Spanned<RawPart>, field: &str) -> Option<TemplatePart> {
+        let part = raw.value;
+        let source = match (part.file, part.issue_template) {
+            (Some(path), None) => match self.files.read_to_string(&path.value) {
+                Ok(text) => TemplateSource::File(Template::new(path.value.clone(), text)),
+                Err(e) => {
+                    self.problem(
+                        Some(path.referenced),
+                        format!("{field}.file"),
+                        format!("cannot read template part `{}`: {e}", path.value),
+                        "template paths are relative to the config file's folder; check that \
+                         the file exists",
+                    );
+                    return None;
+                }
+            },
+            (None, Some(name)) => TemplateSource::IssueTemplate(
+                self.issue_template_name(&name, format!("{field}.issue_template"))?,
+            ),
+            _ => {
+                self.problem(
+                    Some(raw.referenced),
+                    field.to_owned(),
+                    "a template part needs exactly one of `file` and `issue_template`".to_owned(),
+                    "give the part's text as a file next to the config (`file:`) or as the \
+                     name of one of the project's issue templates (`issue_template:`)",
+                );
+                return None;
+            }
+        };
+        let teams = part.team.into_vec();
+        for team in &teams {
+            if !self.team_ids.contains(team) {
+                let known = self.team_ids.iter().cloned().collect::<Vec<_>>().join(", ");
+                self.problem(
+                    Some(raw.referenced),
+                    format!("{field}.team"),
+                    format!("unknown team `{team}`"),
+                    &format!("use the id of a team in this file: {known}"),
+                );
+            }
+        }
+        Some(TemplatePart {
+            source,
+            roles: part.role.into_vec(),
+            locations: part.location.into_vec(),
+            teams,
+        })
+    }
+
     fn labels(&mut self, raw: &[Spanned<String>], field: &str) -> Vec<String> {
         let mut labels = Vec::new();
         for label in raw {
@@ -1122,25 +1248,54 @@ impl Validator<'_> {
             },
         };
 
+        let own_onboarding_file = t.templates.as_ref().and_then(|t| t.onboarding.as_ref());
         let onboarding = match t.onboarding {
-            Some(o) => OnboardingSettings {
-                project: match &o.project {
-                    Some(path) => self.project(path, format!("{at}.onboarding.project")),
-                    None => project.clone(),
-                },
-                labels: match o.labels {
-                    Some(l) => self.labels(&l, &format!("{at}.onboarding.labels")),
-                    None => strings(DEFAULT_ONBOARDING_LABELS),
-                },
-                create_days_before: o
-                    .create_days_before
-                    .unwrap_or(DEFAULT_ONBOARDING_DAYS_BEFORE),
-                due_days_after_start: o
-                    .due_days_after_start
-                    .unwrap_or(DEFAULT_ONBOARDING_DUE_DAYS),
-                welcome: o.welcome.unwrap_or_else(|| DEFAULT_WELCOME.to_owned()),
-                confidential: o.confidential.unwrap_or(true),
-            },
+            Some(o) => {
+                let issue_template = o.issue_template.as_ref().and_then(|name| {
+                    if let Some(file) = own_onboarding_file {
+                        self.problem(
+                            Some(name.referenced),
+                            format!("{at}.onboarding.issue_template"),
+                            format!(
+                                "both `onboarding.issue_template` and `templates.onboarding` \
+                                 (`{}`) name the onboarding template",
+                                file.value
+                            ),
+                            "keep one: the project's issue template or the file",
+                        );
+                    }
+                    self.issue_template_name(name, format!("{at}.onboarding.issue_template"))
+                });
+                let parts = o
+                    .parts
+                    .into_iter()
+                    .enumerate()
+                    .filter_map(|(i, part)| {
+                        self.template_part(part, &format!("{at}.onboarding.parts[{i}]"))
+                    })
+                    .collect();
+                OnboardingSettings {
+                    project: match &o.project {
+                        Some(path) => self.project(path, format!("{at}.onboarding.project")),
+                        None => project.clone(),
+                    },
+                    labels: match o.labels {
+                        Some(l) => self.labels(&l, &format!("{at}.onboarding.labels")),
+                        None => strings(DEFAULT_ONBOARDING_LABELS),
+                    },
+                    create_days_before: o
+                        .create_days_before
+                        .unwrap_or(DEFAULT_ONBOARDING_DAYS_BEFORE),
+                    due_days_after_start: o
+                        .due_days_after_start
+                        .unwrap_or(DEFAULT_ONBOARDING_DUE_DAYS),
+                    welcome: o.welcome.unwrap_or_else(|| DEFAULT_WELCOME.to_owned()),
+                    confidential: o.confidential.unwrap_or(true),
+                    issue_template,
+                    parts,
+                    remind_overdue: o.remind_overdue.unwrap_or(true),
+                }
+            }
             None => OnboardingSettings {
                 project: project.clone(),
                 labels: strings(DEFAULT_ONBOARDING_LABELS),
@@ -1148,6 +1303,9 @@ impl Validator<'_> {
                 due_days_after_start: DEFAULT_ONBOARDING_DUE_DAYS,
                 welcome: DEFAULT_WELCOME.to_owned(),
                 confidential: true,
+                issue_template: None,
+                parts: Vec::new(),
+                remind_overdue: true,
             },
         };
 
@@ -1387,6 +1545,10 @@ impl Validator<'_> {
                 buddy: h.buddy.map(|s| s.value),
                 timezone: hire_tz,
                 holidays: h.holidays.map(|s| s.value),
+                location: h
+                    .location
+                    .map(|l| l.trim().to_owned())
+                    .filter(|l| !l.is_empty()),
             });
         }
         hires

@@ -220,6 +220,57 @@ pub struct OnboardingSettings {
     pub welcome: String,
     /// Whether onboarding issues are confidential.
     pub confidential: bool,
+    /// The project's own issue template to start from (a name in `.gitlab/issue_templates/`,
+    /// read from GitLab when the job runs) instead of `templates.onboarding`.
+    pub issue_template: Option<String>,
+    /// Parts appended to the base template for the hires they apply to, in config order.
+    pub parts: Vec<TemplatePart>,
+    /// Whether a scheduled run reminds, once, on onboarding issues still open after their
+    /// due date.
+    pub remind_overdue: bool,
+}
+
+/// Where an onboarding template comes from.
+#[derive(Debug, Clone)]
+pub enum TemplateSource {
+    /// A file next to the config, read when the config is.
+    File(Template),
+    /// `.gitlab/issue_templates/<name>.md` in the onboarding project, read from GitLab.
+    IssueTemplate(String),
+}
+
+impl TemplateSource {
+    /// The path of a project issue template called `name`.
+    pub fn issue_template_path(name: &str) -> String {
+        format!(".gitlab/issue_templates/{name}.md")
+    }
+}
+
+/// A piece of the onboarding issue for some hires only: those whose role, location and team
+/// are each among the listed ones (an empty list accepts anything).
+#[derive(Debug, Clone)]
+pub struct TemplatePart {
+    /// The part's text.
+    pub source: TemplateSource,
+    /// Roles it applies to.
+    pub roles: Vec<String>,
+    /// Locations it applies to.
+    pub locations: Vec<String>,
+    /// Team ids it applies to.
+    pub teams: Vec<String>,
+}
+
+impl TemplatePart {
+    /// Whether the part belongs in `hire`'s issue.
+    pub fn applies_to(&self, hire: &NewHire) -> bool {
+        let accepts = |list: &[String], value: Option<&str>| {
+            list.is_empty()
+                || value.is_some_and(|value| list.iter().any(|item| item.eq_ignore_ascii_case(value)))
+        };
+        accepts(&self.roles, Some(&hire.role))
+            && accepts(&self.locations, hire.location.as_deref())
+            && accepts(&self.teams, Some(&hire.team))
+    }
 }
 
 /// The templates one team's issues are rendered from (the defaults, or the team's own).
@@ -254,4 +305,6 @@ pub struct NewHire {
     pub timezone: Tz,
     /// Id of the holiday calendar they observe, if any.
     pub holidays: Option<String>,
+    /// Where they work from (for example `EMEA`), which picks onboarding template parts.
+    pub location: Option<String>,
 }

@@ -84,6 +84,53 @@ impl Template {
     pub fn text(&self) -> &str {
         &self.text
     }
+
+    /// The template with GitLab-style placeholders (`%{name}`, as in GitLab's own description
+    /// templates) turned into the handlebars expressions `known` maps them to, so that a
+    /// template written for people filling it in by hand works unchanged. Lines and columns
+    /// before a placeholder stay where they were, so errors still point into the file. A
+    /// placeholder not in `known` is an error naming it and the ones there are.
+    pub fn with_placeholders(&self, known: &[(&str, &str)]) -> Result<Template, TemplateError> {
+        let mut text = String::with_capacity(self.text.len());
+        for (index, line) in self.text.split_inclusive('\n').enumerate() {
+            let mut rest = line;
+            while let Some(at) = rest.find("%{") {
+                let Some(length) = rest[at + 2..].find('}') else {
+                    break;
+                };
+                let name = &rest[at + 2..at + 2 + length];
+                if name.is_empty()
+                    || !name
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                {
+                    // Not a placeholder (`%{` in prose or code): leave it as written.
+                    text.push_str(&rest[..at + 2]);
+                    rest = &rest[at + 2..];
+                    continue;
+                }
+                let Some((_, expression)) = known.iter().find(|(placeholder, _)| *placeholder == name)
+                else {
+                    let column = line.len() - rest.len() + at + 1;
+                    let names: Vec<String> = known.iter().map(|(p, _)| format!("%{{{p}}}")).collect();
+                    return Err(TemplateError::new(
+                        self,
+                        Some(index + 1),
+                        Some(column),
+                        format!(
+                            "unknown placeholder `%{{{name}}}`; the placeholders filled in are {}",
+                            names.join(", ")
+                        ),
+                    ));
+                };
+                text.push_str(&rest[..at]);
+                text.push_str(expression);
+                rest = &rest[at + 2 + length + 1..];
+            }
+            text.push_str(rest);
+        }
+        Ok(Template::new(self.name.clone(), text))
+    }
 }
 
 /// What a rendered template says about the issue.
@@ -127,7 +174,7 @@ fn place(template: &str, line: &Option<usize>, column: &Option<usize>) -> String
 }
 
 impl TemplateError {
-    fn new(
+    pub(crate) fn new(
         template: &Template,
         line: Option<usize>,
         column: Option<usize>,

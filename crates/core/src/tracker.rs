@@ -283,12 +283,13 @@ pub trait IssueTracker {
         link_type: LinkType,
     ) -> Result<(), TrackerError>;
 
-    /// The raw text of a repository file at a branch, tag or commit.
+    /// The raw text of a repository file at a branch, tag or commit (`None`: the project's
+    /// default branch).
     async fn read_file(
         &self,
         project: &str,
         path: &str,
-        git_ref: &str,
+        git_ref: Option<&str>,
     ) -> Result<String, TrackerError>;
 
     /// Milestones of a group or project (all states).
@@ -357,7 +358,7 @@ impl IssueTracker for Offline {
     ) -> Result<(), TrackerError> {
         match *self {}
     }
-    async fn read_file(&self, _: &str, _: &str, _: &str) -> Result<String, TrackerError> {
+    async fn read_file(&self, _: &str, _: &str, _: Option<&str>) -> Result<String, TrackerError> {
         match *self {}
     }
     async fn list_milestones(

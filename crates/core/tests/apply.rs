@@ -208,7 +208,7 @@ impl IssueTracker for Memory {
         Ok(())
     }
 
-    async fn read_file(&self, _: &str, _: &str, _: &str) -> Result<String, TrackerError> {
+    async fn read_file(&self, _: &str, _: &str, _: Option<&str>) -> Result<String, TrackerError> {
         unimplemented!("not used by apply")
     }
 

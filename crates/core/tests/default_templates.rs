@@ -109,7 +109,13 @@ fn pto_coverage_issue_recorded_after_the_planning_lock() {
 
 #[test]
 fn onboarding_issue() {
-    let report = jobs::onboarding::plan(&example(), date("2026-11-30"), Scope::Upcoming, None)
+    let report = jobs::onboarding::plan(
+        &example(),
+        date("2026-11-30"),
+        Scope::Upcoming,
+        None,
+        &jobs::onboarding::Facts::default(),
+    )
         .expect("renders");
     insta::assert_snapshot!(shown(find(&report.issues, "onboarding/dave")));
 }

@@ -528,26 +528,27 @@ impl IssueTracker for GitLab {
         &self,
         project: &str,
         path: &str,
-        git_ref: &str,
+        git_ref: Option<&str>,
     ) -> Result<String, TrackerError> {
+        let at = git_ref.unwrap_or("the default branch");
         let doing = Doing::read(
-            format!("reading {path} at {git_ref} in {project}"),
+            format!("reading {path} at {at} in {project}"),
             Place::Project(project),
         )
-        .about(format!("file {path} at ref {git_ref}"));
-        let endpoint = FileRaw::builder()
-            .project(project)
-            .file_path(path)
-            .ref_(git_ref)
-            .build()
-            .map_err(|e| doing.unbuildable(e))?;
+        .about(format!("file {path} at {at}"));
+        let mut builder = FileRaw::builder();
+        builder.project(project).file_path(path);
+        if let Some(git_ref) = git_ref {
+            builder.ref_(git_ref);
+        }
+        let endpoint = builder.build().map_err(|e| doing.unbuildable(e))?;
         let bytes = api::raw(endpoint)
             .query_async(&self.transport)
             .await
             .map_err(|e| doing.fail(e))?;
         String::from_utf8(bytes).map_err(|_| {
             TrackerError::Invalid(format!(
-                "reading {path} at {git_ref} in {project}: the file is not UTF-8 text"
+                "reading {path} at {at} in {project}: the file is not UTF-8 text"
             ))
         })
     }
@@ -764,7 +765,7 @@ mod tests {
         assert_send(gitlab.list_links("p", 1));
         assert_send(gitlab.add_note("p", 1, "b"));
         assert_send(gitlab.link_issues("p", 1, "q", 2, LinkType::Blocks));
-        assert_send(gitlab.read_file("p", "f", "main"));
+        assert_send(gitlab.read_file("p", "f", Some("main")));
         assert_send(gitlab.list_milestones(&MilestoneScope::Group("g".into())));
         assert_send(gitlab.list_iterations("g"));
         assert_send(gitlab.user_status("u"));

@@ -242,6 +242,7 @@ teams:
             buddy: None,
             timezone: "Europe/Amsterdam".parse().expect("zone"),
             holidays: None,
+            location: None,
         }
     }
 

@@ -95,6 +95,10 @@ pub(crate) struct Draft<'a> {
     pub(crate) action: Action,
     pub(crate) project: &'a str,
     pub(crate) template: &'a Template,
+    /// Templates whose text is appended to the description, in order (no front matter).
+    pub(crate) parts: Vec<Template>,
+    /// The title when the template gives none (a handlebars template).
+    pub(crate) default_title: Option<&'static str>,
     pub(crate) context: Value,
     pub(crate) labels: Vec<&'a [String]>,
     /// The job's kind label, always last.
@@ -120,6 +124,33 @@ impl Draft<'_> {
             confidential,
             description,
         } = renderer.render(self.template, &self.context)?;
+        let title = if title.trim().is_empty() {
+            let Some(default) = self.default_title else {
+                return Err(TemplateError::new(
+                    self.template,
+                    Some(1),
+                    None,
+                    "the template gives the issue no title: start it with front matter that \
+                     has one (`---`, `title: \"...\"`, `---`)"
+                        .to_owned(),
+                ));
+            };
+            let default = Template::new(
+                format!("the default title of {}", self.template.name()),
+                format!("---\ntitle: {default:?}\n---\n"),
+            );
+            renderer.render(&default, &self.context)?.title
+        } else {
+            title
+        };
+        let mut description = description;
+        for part in &self.parts {
+            let text = renderer.render_text(part, &self.context)?;
+            if !text.is_empty() {
+                description.push_str("\n\n");
+                description.push_str(&text);
+            }
+        }
         let mut follow_ups = self.follow_ups;
         for (id, template) in &self.notes {
             follow_ups.push(FollowUp::Note {
@@ -185,6 +216,11 @@ impl Plans {
         }
     }
 
+    /// Records a template problem found before rendering.
+    pub(crate) fn template_error(&mut self, error: TemplateError) {
+        self.template_errors.push(error);
+    }
+
     pub(crate) fn finish(self) -> Result<JobReport, JobError> {
         if self.template_errors.is_empty() {
             Ok(self.report)
@@ -235,7 +271,14 @@ pub fn check(config: &Config, today: NaiveDate) -> CheckReport {
         &planning::offline_facts(config, today),
     ));
     record(pto::plan(config, today, Scope::Everything, None));
-    record(onboarding::plan(config, today, Scope::Everything, None));
+    let no_facts = onboarding::Facts::default();
+    record(onboarding::plan(
+        config,
+        today,
+        Scope::Everything,
+        None,
+        &no_facts,
+    ));
     for team in &config.teams {
         let Some(member) = team.members.first() else {
             continue;
@@ -260,8 +303,9 @@ pub fn check(config: &Config, today: NaiveDate) -> CheckReport {
                 ..onboarding::ManualHire::default()
             };
             record(
-                onboarding::manual_hire(config, sample)
-                    .and_then(|hire| onboarding::plan(config, today, Scope::Upcoming, Some(hire))),
+                onboarding::manual_hire(config, sample).and_then(|hire| {
+                    onboarding::plan(config, today, Scope::Upcoming, Some(&hire), &no_facts)
+                }),
             );
         }
     }

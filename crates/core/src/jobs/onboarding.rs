@@ -1,16 +1,19 @@
 //! The onboarding issue: a new hire's first day and first four weeks, with buddy and manager.
 
 use chrono::NaiveDate;
+use futures_util::future::join_all;
 use serde_json::json;
 
 use super::{
     Draft, JobError, Plans, Scope, buddy, days_after, due_from, person_by_username, team_json, ymd,
 };
+use crate::apply::key_in;
 use crate::config::Config;
 use crate::neutralise::is_valid_username;
-use crate::plan::{Action, JobReport};
-use crate::team::NewHire;
+use crate::plan::{Action, FollowUp, IssuePlan, JobReport};
+use crate::team::{NewHire, Team, TemplateSource};
 use crate::template::Template;
+use crate::tracker::{IssueQuery, IssueState, IssueTracker, TrackedIssue, TrackerError};
 
 /// The label that marks this job's issues, so that later runs find them again.
 pub const KIND_LABEL: &str = "teamcadence::onboarding";
@@ -32,6 +35,8 @@ pub struct ManualHire {
     pub role: Option<String>,
     /// Team id (`TEAM`); needed only when the config has several teams.
     pub team: Option<String>,
+    /// Where they work from (`LOCATION`); default: the roster's.
+    pub location: Option<String>,
 }
 
 /// Turns a hire given by hand into a [`NewHire`], filling gaps from the roster and the team,
@@ -103,28 +108,195 @@ pub fn manual_hire(config: &Config, given: ManualHire) -> Result<NewHire, JobErr
         buddy: given.buddy.or_else(|| roster.and_then(|h| h.buddy.clone())),
         timezone: roster.map_or(config.timezone, |h| h.timezone),
         holidays: roster.and_then(|h| h.holidays.clone()),
+        location: given
+            .location
+            .or_else(|| roster.and_then(|h| h.location.clone())),
         username,
     })
 }
 
-/// Plans onboarding issues: for roster hires from `create_days_before` working days before
-/// their start until [`CATCH_UP_DAYS`] after it (every hire, with [`Scope::Everything`]), and
-/// for `manual`, which is due at once.
+/// The GitLab-style placeholders an onboarding template may use, as GitLab users write them
+/// in issue templates filled in by hand, with the handlebars expressions they stand for.
+pub const PLACEHOLDERS: &[(&str, &str)] = &[
+    ("new_team_member", "{{mention hire}}"),
+    ("new_team_member_name", "{{hire.name}}"),
+    ("buddy", "{{mention buddy}}"),
+    ("manager", "{{mention manager}}"),
+    ("start_date", "{{hire.start}}"),
+    ("due_date", "{{due_date}}"),
+    ("role", "{{hire.role}}"),
+    ("team", "{{team.name}}"),
+];
+
+/// The title of an onboarding issue whose template gives none (a project's issue template
+/// has no front matter).
+const DEFAULT_TITLE: &str = "Onboarding {{hire.name}} ({{hire.role}}), starting {{hire.start}}";
+
+/// What the job reads from GitLab before it plans.
+#[derive(Debug, Default)]
+pub struct Facts {
+    /// The project issue templates read, by (project, template name): the text, or why not.
+    pub issue_templates: Vec<((String, String), Result<String, String>)>,
+    /// This job's open issues of each project that reminds on overdue ones, or why they
+    /// could not be read.
+    pub open: Vec<(String, Result<Vec<TrackedIssue>, String>)>,
+}
+
+impl Facts {
+    fn issue_template(&self, project: &str, name: &str) -> Option<&Result<String, String>> {
+        self.issue_templates
+            .iter()
+            .find(|((p, n), _)| p == project && n == name)
+            .map(|(_, text)| text)
+    }
+}
+
+/// The hires a run considers, each with what is due: roster hires from `create_days_before`
+/// working days before their start until [`CATCH_UP_DAYS`] after it (every hire, with
+/// [`Scope::Everything`]), and `manual`, which is due at once.
+fn considered<'a>(
+    config: &'a Config,
+    today: NaiveDate,
+    scope: Scope,
+    manual: Option<&'a NewHire>,
+) -> Vec<(&'a NewHire, Action)> {
+    let mut hires: Vec<(&NewHire, Action)> = config
+        .new_hires
+        .iter()
+        .filter(|h| scope == Scope::Everything || today <= days_after(h.start, CATCH_UP_DAYS))
+        .filter(|h| manual.is_none_or(|m| m.username != h.username))
+        .filter_map(|hire| {
+            let team = config.team(&hire.team)?;
+            let window_start = config
+                .calendars
+                .for_person(&hire.username)
+                .sub_working_days(hire.start, team.onboarding.create_days_before);
+            Some((hire, due_from(today, window_start)))
+        })
+        .collect();
+    hires.extend(manual.map(|hire| (hire, Action::Create)));
+    hires
+}
+
+/// The names of the project issue templates `hire`'s issue is made of, base first.
+fn issue_templates_for<'a>(team: &'a Team, hire: &NewHire) -> Vec<&'a str> {
+    let parts = team
+        .onboarding
+        .parts
+        .iter()
+        .filter(|part| part.applies_to(hire))
+        .map(|part| &part.source);
+    team.onboarding
+        .issue_template
+        .as_deref()
+        .into_iter()
+        .chain(parts.filter_map(|source| match source {
+            TemplateSource::IssueTemplate(name) => Some(name.as_str()),
+            TemplateSource::File(_) => None,
+        }))
+        .collect()
+}
+
+/// Reads what planning needs from GitLab: the project issue templates of the hires due now,
+/// each once, and (on a scheduled run, without `manual`) the open onboarding issues to
+/// remind on. Without a tracker (an offline preview) nothing is read.
+pub async fn gather<T: IssueTracker>(
+    tracker: Option<&T>,
+    config: &Config,
+    today: NaiveDate,
+    manual: Option<&NewHire>,
+) -> Facts {
+    let Some(tracker) = tracker else {
+        return Facts::default();
+    };
+    let mut wanted: Vec<(String, String)> = Vec::new();
+    for (hire, action) in considered(config, today, Scope::Upcoming, manual) {
+        let Some(team) = config.team(&hire.team) else {
+            continue;
+        };
+        if action != Action::Create {
+            continue;
+        }
+        for name in issue_templates_for(team, hire) {
+            let entry = (team.onboarding.project.clone(), name.to_owned());
+            if !wanted.contains(&entry) {
+                wanted.push(entry);
+            }
+        }
+    }
+    let texts = join_all(wanted.iter().map(|(project, name)| async move {
+        let path = TemplateSource::issue_template_path(name);
+        tracker
+            .read_file(project, &path, None)
+            .await
+            .map_err(|e| match e {
+                TrackerError::NotFound(_) => format!(
+                    "{project} has no issue template `{path}` on its default branch"
+                ),
+                other => format!("cannot read the issue template `{path}` of {project}: {other}"),
+            })
+    }))
+    .await;
+
+    let mut projects: Vec<&str> = Vec::new();
+    if manual.is_none() {
+        for team in config.teams.iter().filter(|t| t.onboarding.remind_overdue) {
+            if !projects.contains(&team.onboarding.project.as_str()) {
+                projects.push(&team.onboarding.project);
+            }
+        }
+    }
+    let open = join_all(projects.iter().map(|project| async move {
+        let query = IssueQuery {
+            labels: vec![KIND_LABEL.to_owned()],
+            state: Some(IssueState::Opened),
+            ..IssueQuery::default()
+        };
+        let listed = tracker.list_issues(project, &query).await;
+        ((*project).to_owned(), listed.map_err(|e| e.to_string()))
+    }))
+    .await;
+    Facts {
+        issue_templates: wanted.into_iter().zip(texts).collect(),
+        open,
+    }
+}
+
+/// Where the text of a template comes from, in a form ready to render: a project issue
+/// template as read by [`gather`], or a stand-in when it was not read (an offline preview, or
+/// an issue not due yet).
+fn template_text(
+    source: &TemplateSource,
+    project: &str,
+    facts: &Facts,
+) -> Result<Template, String> {
+    match source {
+        TemplateSource::File(template) => Ok(template.clone()),
+        TemplateSource::IssueTemplate(name) => {
+            let path = TemplateSource::issue_template_path(name);
+            let label = format!("{project}:{path}");
+            match facts.issue_template(project, name) {
+                Some(Ok(text)) => Ok(Template::new(label, text.clone())),
+                Some(Err(why)) => Err(why.clone()),
+                None => Ok(Template::new(
+                    label,
+                    format!("_The issue template `{path}` of {project} is read from GitLab when the issue is created._"),
+                )),
+            }
+        }
+    }
+}
+
+/// Plans onboarding issues for the hires [`considered`] now, from the templates and issues
+/// `facts` holds, and (on a scheduled run) one reminder on each overdue onboarding issue.
 pub fn plan(
     config: &Config,
     today: NaiveDate,
     scope: Scope,
-    manual: Option<NewHire>,
+    manual: Option<&NewHire>,
+    facts: &Facts,
 ) -> Result<JobReport, JobError> {
-    let mut hires: Vec<(&NewHire, bool)> = config
-        .new_hires
-        .iter()
-        .filter(|h| scope == Scope::Everything || today <= days_after(h.start, CATCH_UP_DAYS))
-        .filter(|h| manual.as_ref().is_none_or(|m| m.username != h.username))
-        .map(|h| (h, false))
-        .collect();
-    hires.extend(manual.as_ref().map(|h| (h, true)));
-
+    let hires = considered(config, today, scope, manual);
     let mut plans = Plans::new(config);
     // Buddies already given, then those suggested in this run, with their hire's start.
     let mut assigned: Vec<(String, NaiveDate)> = config
@@ -132,18 +304,11 @@ pub fn plan(
         .iter()
         .filter_map(|h| h.buddy.clone().map(|b| (b, h.start)))
         .collect();
-    for (hire, is_manual) in hires {
+    for (hire, action) in hires {
         let Some(team) = config.team(&hire.team) else {
             continue; // validated: every hire names a team
         };
         let calendar = config.calendars.for_person(&hire.username);
-        let window_start =
-            calendar.sub_working_days(hire.start, team.onboarding.create_days_before);
-        let action = if is_manual {
-            Action::Create
-        } else {
-            due_from(today, window_start)
-        };
         let weeks: Vec<_> = (1..=4u32)
             .map(|n| {
                 json!({
@@ -179,11 +344,52 @@ pub fn plan(
             .buddy
             .clone()
             .or_else(|| suggestion.as_ref().and_then(|s| s.buddy.clone()));
+
+        // The base template and the parts for this hire, in config order.
+        let project = &team.onboarding.project;
+        let base = match &team.onboarding.issue_template {
+            Some(name) => TemplateSource::IssueTemplate(name.clone()),
+            None => TemplateSource::File(team.templates.onboarding.clone()),
+        };
+        let sources = std::iter::once(&base).chain(
+            team.onboarding
+                .parts
+                .iter()
+                .filter(|part| part.applies_to(hire))
+                .map(|part| &part.source),
+        );
+        let texts: Result<Vec<Template>, String> = sources
+            .map(|source| template_text(source, project, facts))
+            .collect();
+        let texts = match texts {
+            Ok(texts) => texts,
+            Err(why) => {
+                plans.report.errors.push(format!(
+                    "{}: {why}; add it to the project's default branch or change teams[{}].onboarding; not created",
+                    key(&hire.username),
+                    team.id
+                ));
+                continue;
+            }
+        };
+        let mut templates = Vec::with_capacity(texts.len());
+        for text in &texts {
+            match text.with_placeholders(PLACEHOLDERS) {
+                Ok(template) => templates.push(template),
+                Err(e) => plans.template_error(e),
+            }
+        }
+        if templates.len() != texts.len() {
+            continue;
+        }
+        let base = templates.remove(0);
+
         let context = json!({
             "hire": {
                 "username": hire.username,
                 "name": hire.name,
                 "role": hire.role,
+                "location": hire.location,
                 "start": ymd(hire.start),
                 "timezone": hire.timezone.name(),
             },
@@ -206,8 +412,10 @@ pub fn plan(
         let draft = Draft {
             key: key(&hire.username),
             action,
-            project: &team.onboarding.project,
-            template: &team.templates.onboarding,
+            project,
+            template: &base,
+            parts: templates,
+            default_title: Some(DEFAULT_TITLE),
             context,
             labels: vec![&team.onboarding.labels, &team.labels],
             kind: KIND_LABEL,
@@ -230,7 +438,84 @@ pub fn plan(
         };
         plans.add(draft);
     }
+    if manual.is_none() {
+        remind_overdue(&mut plans.report, today, facts);
+    }
     plans.finish()
+}
+
+/// Adds one reminder to each open onboarding issue past its due date: to the plan of its key
+/// when this run has one, else as a plan of its own for the issue as it is. The reminder is
+/// named after the due date, so it is posted once; moving the due date re-arms it.
+fn remind_overdue(report: &mut JobReport, today: NaiveDate, facts: &Facts) {
+    for (project, open) in &facts.open {
+        let issues = match open {
+            Ok(issues) => issues,
+            Err(e) => {
+                report.errors.push(format!(
+                    "could not read the open onboarding issues of {project} to remind on \
+                     overdue ones: {e}; re-run to try again"
+                ));
+                continue;
+            }
+        };
+        for issue in issues {
+            let Some(due) = issue.due_date.filter(|due| *due < today) else {
+                continue;
+            };
+            let Some(key) = key_in(&issue.description).filter(|k| k.starts_with("onboarding/"))
+            else {
+                continue;
+            };
+            let reminder = FollowUp::Note {
+                id: format!("overdue:{}", ymd(due)),
+                body: reminder(due, &issue.assignees),
+            };
+            if let Some(plan) = report
+                .issues
+                .iter_mut()
+                .find(|p| p.key == key && p.project == *project)
+            {
+                plan.follow_ups.push(reminder);
+                continue;
+            }
+            report.issues.push(IssuePlan {
+                key: key.to_owned(),
+                action: Action::Exists,
+                project: project.clone(),
+                title: issue.title.clone(),
+                description: issue.description.clone(),
+                labels: issue.labels.clone(),
+                assignees: issue.assignees.clone(),
+                milestone: issue.milestone.clone(),
+                due_date: issue.due_date,
+                confidential: issue.confidential,
+                web_url: Some(issue.web_url.clone()),
+                error: None,
+                follow_ups: vec![reminder],
+                done: Vec::new(),
+            });
+        }
+    }
+}
+
+/// The reminder on an onboarding issue still open after `due`, addressed to its assignees.
+pub fn reminder(due: NaiveDate, assignees: &[String]) -> String {
+    let mentions: Vec<String> = assignees
+        .iter()
+        .filter(|username| is_valid_username(username))
+        .map(|username| format!("@{username}"))
+        .collect();
+    let who = if mentions.is_empty() {
+        "Please".to_owned()
+    } else {
+        format!("{}: please", mentions.join(" "))
+    };
+    format!(
+        "This onboarding issue was due on {} and is still open. {who} finish or hand over the \
+         remaining tasks and close it, or move the due date if onboarding needs longer.",
+        ymd(due)
+    )
 }
 
 /// The stable key of a new hire's onboarding issue.

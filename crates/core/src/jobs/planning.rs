@@ -612,6 +612,8 @@ fn draft<'a>(
         action,
         project: &team.project,
         template: &team.templates.planning,
+        parts: Vec::new(),
+        default_title: None,
         context: context(config, team, timeline, history),
         labels: vec![&team.planning.labels, &team.labels],
         kind: KIND_LABEL,

@@ -153,6 +153,8 @@ pub fn plan(
             action,
             project: &team.pto.project,
             template: &team.templates.pto,
+            parts: Vec::new(),
+            default_title: None,
             context,
             labels: vec![&team.pto.labels, &team.labels],
             kind: KIND_LABEL,
