@@ -157,8 +157,7 @@ impl Job {
                 let hire = manual
                     .map(|m| jobs::onboarding::manual_hire(config, m))
                     .transpose()?;
-                let facts =
-                    jobs::onboarding::gather(gitlab, config, today, hire.as_ref()).await;
+                let facts = jobs::onboarding::gather(gitlab, config, today, hire.as_ref()).await;
                 jobs::onboarding::plan(config, today, Scope::Upcoming, hire.as_ref(), &facts)
             }
             Job::PtoCoverage(manual) => {

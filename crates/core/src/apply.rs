@@ -125,7 +125,8 @@ async fn apply_project<T: IssueTracker>(
             plan.web_url = Some(found.web_url.clone());
             if known_to_exist && open.is_empty() {
                 // Closed since the job looked: its follow-ups are moot.
-                plan.done.push(format!("{} was closed: nothing posted", plan.key));
+                plan.done
+                    .push(format!("{} was closed: nothing posted", plan.key));
                 continue;
             }
             standing.push((i, iid, false));

@@ -265,7 +265,8 @@ impl TemplatePart {
     pub fn applies_to(&self, hire: &NewHire) -> bool {
         let accepts = |list: &[String], value: Option<&str>| {
             list.is_empty()
-                || value.is_some_and(|value| list.iter().any(|item| item.eq_ignore_ascii_case(value)))
+                || value
+                    .is_some_and(|value| list.iter().any(|item| item.eq_ignore_ascii_case(value)))
         };
         accepts(&self.roles, Some(&hire.role))
             && accepts(&self.locations, hire.location.as_deref())

@@ -109,10 +109,12 @@ impl Template {
                     rest = &rest[at + 2..];
                     continue;
                 }
-                let Some((_, expression)) = known.iter().find(|(placeholder, _)| *placeholder == name)
+                let Some((_, expression)) =
+                    known.iter().find(|(placeholder, _)| *placeholder == name)
                 else {
                     let column = line.len() - rest.len() + at + 1;
-                    let names: Vec<String> = known.iter().map(|(p, _)| format!("%{{{p}}}")).collect();
+                    let names: Vec<String> =
+                        known.iter().map(|(p, _)| format!("%{{{p}}}")).collect();
                     return Err(TemplateError::new(
                         self,
                         Some(index + 1),
@@ -1096,6 +1098,30 @@ mod tests {
     use crate::calendar::{DEFAULT_WEEKEND, Holidays};
     use chrono::Weekday;
     use serde_json::json;
+
+    #[test]
+    fn gitlab_placeholders_become_expressions_and_other_percent_braces_stay() {
+        let known = [("buddy", "{{mention buddy}}"), ("due_date", "{{due}}")];
+        let template = Template::new(
+            "t.md",
+            "Buddy: %{buddy}, due %{due_date}.\nprintf(\"%{ x }\") and 100%{} stay.\n",
+        );
+        let converted = template
+            .with_placeholders(&known)
+            .expect("known placeholders");
+        assert_eq!(
+            converted.text(),
+            "Buddy: {{mention buddy}}, due {{due}}.\nprintf(\"%{ x }\") and 100%{} stay.\n"
+        );
+        let error = Template::new("t.md", "ok\n  see %{manager}\n")
+            .with_placeholders(&known)
+            .expect_err("unknown");
+        assert_eq!(
+            error.to_string(),
+            "t.md:2:7: unknown placeholder `%{manager}`; the placeholders filled in are \
+             %{buddy}, %{due_date}"
+        );
+    }
 
     fn date(text: &str) -> NaiveDate {
         parse_date(text).expect("test dates are valid")

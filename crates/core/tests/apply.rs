@@ -695,3 +695,55 @@ fn the_follow_ups_of_a_run_whose_duplicate_was_closed_go_to_the_kept_issue() {
         "threads only on the kept issue #1: {notes:?}"
     );
 }
+
+/// A plan for follow-ups on an issue a job found existing, as a reminder is.
+fn reminder_on(key: &str) -> IssuePlan {
+    IssuePlan {
+        action: Action::Exists,
+        follow_ups: vec![FollowUp::Note {
+            id: "overdue:2026-12-01".to_owned(),
+            body: "This onboarding issue was due on 2026-12-01 and is still open.".to_owned(),
+        }],
+        ..plan(key, "g/a")
+    }
+}
+
+#[test]
+fn follow_ups_on_an_existing_issue_are_done_once_and_never_create_it() {
+    let tracker = Memory::default();
+    let mut first = report(vec![plan("onboarding/dave", "g/a")]);
+    run(apply(&tracker, &mut first, &options()));
+    let iid = tracker.issues.borrow()[0].iid;
+
+    for _ in 0..2 {
+        let mut remind = report(vec![reminder_on("onboarding/dave")]);
+        run(apply(&tracker, &mut remind, &options()));
+        assert!(remind.errors.is_empty(), "{:?}", remind.errors);
+        assert_eq!(remind.issues[0].action, Action::Exists);
+    }
+    let notes = tracker.notes.borrow().clone();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0].0, iid);
+    assert!(
+        notes[0]
+            .1
+            .starts_with("This onboarding issue was due on 2026-12-01")
+    );
+
+    // Closed since the job looked, or gone: nothing is posted and nothing is created.
+    tracker.issues.borrow_mut()[0].state = IssueState::Closed;
+    let mut closed = report(vec![reminder_on("onboarding/dave")]);
+    run(apply(&tracker, &mut closed, &options()));
+    assert_eq!(
+        closed.issues[0].done,
+        ["onboarding/dave was closed: nothing posted"]
+    );
+    let mut gone = report(vec![reminder_on("onboarding/erin")]);
+    run(apply(&tracker, &mut gone, &options()));
+    assert_eq!(
+        gone.issues[0].done,
+        ["onboarding/erin is no longer in g/a: nothing posted"]
+    );
+    assert_eq!(tracker.creates.get(), 1);
+    assert_eq!(tracker.notes.borrow().len(), 1);
+}

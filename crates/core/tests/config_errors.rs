@@ -239,3 +239,37 @@ fn mass_mention_usernames_are_refused() {
         "{message}"
     );
 }
+
+#[test]
+fn onboarding_templates_and_parts_are_checked() {
+    let text = format!(
+        "{TEAM}    templates: {{ onboarding: mine.md }}
+    onboarding:
+      issue_template: Developer onboarding.md
+      parts:
+        - {{ role: backend-engineer }}
+        - {{ file: gone.md }}
+        - {{ issue_template: Frontend, team: [a, b] }}
+"
+    );
+    let files = Files(BTreeMap::from([("mine.md", "---\ntitle: Mine\n---\n")]));
+    let text = error(&text, &files);
+    assert!(
+        text.starts_with("team.yml: 5 problems in the configuration; nothing was written\n"),
+        "{text}"
+    );
+    for expected in [
+        "  team.yml:9:23: teams[a].onboarding.issue_template: both `onboarding.issue_template` \
+         and `templates.onboarding` (`mine.md`) name the onboarding template\n    hint: keep one",
+        "  team.yml:9:23: teams[a].onboarding.issue_template: the issue template name ends with \
+         `.md`: `Developer onboarding.md`\n    hint: write the name GitLab shows",
+        "  team.yml:11:11: teams[a].onboarding.parts[0]: a template part needs exactly one of \
+         `file` and `issue_template`",
+        "  team.yml:12:19: teams[a].onboarding.parts[1].file: cannot read template part \
+         `gone.md`: no such file",
+        "  team.yml:13:11: teams[a].onboarding.parts[2].team: unknown team `b`\n    hint: use \
+         the id of a team in this file: a",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}

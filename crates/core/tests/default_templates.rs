@@ -116,7 +116,7 @@ fn onboarding_issue() {
         None,
         &jobs::onboarding::Facts::default(),
     )
-        .expect("renders");
+    .expect("renders");
     insta::assert_snapshot!(shown(find(&report.issues, "onboarding/dave")));
 }
 

@@ -302,11 +302,9 @@ pub fn check(config: &Config, today: NaiveDate) -> CheckReport {
                 team: Some(team.id.clone()),
                 ..onboarding::ManualHire::default()
             };
-            record(
-                onboarding::manual_hire(config, sample).and_then(|hire| {
-                    onboarding::plan(config, today, Scope::Upcoming, Some(&hire), &no_facts)
-                }),
-            );
+            record(onboarding::manual_hire(config, sample).and_then(|hire| {
+                onboarding::plan(config, today, Scope::Upcoming, Some(&hire), &no_facts)
+            }));
         }
     }
     report

@@ -230,9 +230,9 @@ pub async fn gather<T: IssueTracker>(
             .read_file(project, &path, None)
             .await
             .map_err(|e| match e {
-                TrackerError::NotFound(_) => format!(
-                    "{project} has no issue template `{path}` on its default branch"
-                ),
+                TrackerError::NotFound(_) => {
+                    format!("{project} has no issue template `{path}` on its default branch")
+                }
                 other => format!("cannot read the issue template `{path}` of {project}: {other}"),
             })
     }))
@@ -280,7 +280,9 @@ fn template_text(
                 Some(Err(why)) => Err(why.clone()),
                 None => Ok(Template::new(
                     label,
-                    format!("_The issue template `{path}` of {project} is read from GitLab when the issue is created._"),
+                    format!(
+                        "_The issue template `{path}` of {project} is read from GitLab when the issue is created._"
+                    ),
                 )),
             }
         }
@@ -319,6 +321,15 @@ pub fn plan(
             })
             .collect();
         let due = days_after(hire.start, team.onboarding.due_days_after_start);
+        // A roster hire without a manager reports to the team's engineering manager.
+        let mut hire = hire.clone();
+        if hire.manager.is_none() {
+            hire.manager = team
+                .with_role("engineering-manager")
+                .next()
+                .map(|m| m.username.clone());
+        }
+        let hire = &hire;
         let manager = hire.manager.as_deref();
         if manager.is_none() {
             plans.report.warnings.push(format!(
@@ -521,4 +532,262 @@ pub fn reminder(due: NaiveDate, assignees: &[String]) -> String {
 /// The stable key of a new hire's onboarding issue.
 pub fn key(username: &str) -> String {
     format!("onboarding/{username}")
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::apply::with_marker;
+    use crate::config::SourceFiles;
+
+    /// Files next to the config: the template parts.
+    struct Parts;
+
+    impl SourceFiles for Parts {
+        fn read_to_string(&self, path: &str) -> std::io::Result<String> {
+            match path {
+                "parts/backend.md" => Ok("## Backend\n\n- [ ] Run the API locally".to_owned()),
+                "parts/emea.md" => Ok("## EMEA\n\n- [ ] Join #emea-social".to_owned()),
+                _ => Err(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    path.to_owned(),
+                )),
+            }
+        }
+    }
+
+    fn config(onboarding: &str) -> Config {
+        let text = format!(
+            "teams:
+  - id: t
+    name: Team
+    project: g/p
+    members:
+      - {{ username: alice, name: A, role: engineering-manager }}
+      - {{ username: bob, name: B, role: backend-engineer }}
+    onboarding: {onboarding}
+new_hires:
+  - {{ username: dave, name: Dave, team: t, role: backend-engineer, start: 2026-12-07, buddy: bob, location: EMEA }}
+  - {{ username: fay, name: Fay, team: t, role: frontend-engineer, start: 2026-12-07, buddy: bob }}
+  - {{ username: gil, name: Gil, team: t, role: backend-engineer, start: 2026-12-08 }}
+"
+        );
+        Config::parse("team.yml", &text, &Parts).expect("valid config")
+    }
+
+    fn date(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("date")
+    }
+
+    fn facts_with(template: Result<&str, &str>) -> Facts {
+        Facts {
+            issue_templates: vec![(
+                ("g/p".to_owned(), "Developer onboarding".to_owned()),
+                template.map(str::to_owned).map_err(str::to_owned),
+            )],
+            open: Vec::new(),
+        }
+    }
+
+    fn plan_for<'a>(report: &'a JobReport, key: &str) -> &'a IssuePlan {
+        report
+            .issues
+            .iter()
+            .find(|p| p.key == key)
+            .unwrap_or_else(|| panic!("no plan {key} in {report:?}"))
+    }
+
+    #[test]
+    fn a_project_issue_template_has_its_gitlab_placeholders_filled() {
+        let config = config("{ issue_template: Developer onboarding }");
+        let template = "Welcome %{new_team_member} (%{new_team_member_name})!\n\
+                        Buddy: %{buddy}, manager: %{manager}, from %{start_date} to %{due_date}.\n\
+                        /label ~\"onboarding::new\"";
+        let report = plan(
+            &config,
+            date("2026-12-01"),
+            Scope::Upcoming,
+            None,
+            &facts_with(Ok(template)),
+        )
+        .expect("plans");
+        let dave = plan_for(&report, "onboarding/dave");
+        assert_eq!(dave.action, Action::Create);
+        assert_eq!(
+            dave.title,
+            "Onboarding Dave (backend-engineer), starting 2026-12-07"
+        );
+        assert_eq!(
+            dave.description,
+            "Welcome @dave (Dave)!\nBuddy: @bob, manager: @alice, from 2026-12-07 to 2027-01-06.\n\
+             /label ~\"onboarding::new\""
+        );
+    }
+
+    #[test]
+    fn an_issue_template_that_cannot_be_read_stops_that_hire_only() {
+        let config = config("{ issue_template: Developer onboarding }");
+        let facts = facts_with(Err(
+            "g/p has no issue template `.gitlab/issue_templates/Developer onboarding.md` on its default branch",
+        ));
+        let report =
+            plan(&config, date("2026-12-01"), Scope::Upcoming, None, &facts).expect("plans");
+        assert!(report.issues.iter().all(|p| p.action != Action::Create));
+        assert_eq!(
+            report.errors[0],
+            "onboarding/dave: g/p has no issue template `.gitlab/issue_templates/Developer \
+             onboarding.md` on its default branch; add it to the project's default branch or \
+             change teams[t].onboarding; not created"
+        );
+    }
+
+    #[test]
+    fn an_unknown_placeholder_is_a_template_problem_with_its_place() {
+        let config = config("{ issue_template: Developer onboarding }");
+        let facts = facts_with(Ok("Hello\nWelcome %{new_hire}!"));
+        let error = plan(&config, date("2026-12-01"), Scope::Upcoming, None, &facts)
+            .expect_err("unknown placeholder");
+        let text = error.to_string();
+        assert!(
+            text.contains("g/p:.gitlab/issue_templates/Developer onboarding.md:2:9"),
+            "{text}"
+        );
+        assert!(text.contains("unknown placeholder `%{new_hire}`"), "{text}");
+    }
+
+    #[test]
+    fn parts_are_chosen_by_role_and_location_in_config_order() {
+        let config = config(
+            "{ parts: [
+                { file: parts/emea.md, location: EMEA },
+                { file: parts/backend.md, role: [backend-engineer, fullstack-engineer] },
+                { issue_template: Frontend, role: frontend-engineer } ] }",
+        );
+        let report = plan(
+            &config,
+            date("2026-12-01"),
+            Scope::Upcoming,
+            None,
+            &Facts::default(),
+        )
+        .expect("plans");
+        let dave = &plan_for(&report, "onboarding/dave").description;
+        let emea = dave.find("## EMEA").expect("EMEA part");
+        let backend = dave.find("## Backend").expect("backend part");
+        assert!(dave.find("## Week 4").expect("base") < emea && emea < backend);
+        assert!(!dave.contains("issue template `.gitlab/issue_templates/Frontend.md`"));
+        let fay = &plan_for(&report, "onboarding/fay").description;
+        assert!(
+            !fay.contains("## EMEA") && !fay.contains("## Backend"),
+            "{fay}"
+        );
+        // Not read offline: the preview says where the text will come from.
+        assert!(fay.ends_with(
+            "_The issue template `.gitlab/issue_templates/Frontend.md` of g/p is read from \
+             GitLab when the issue is created._"
+        ));
+    }
+
+    #[test]
+    fn a_hire_without_a_manager_reports_to_the_teams_engineering_manager() {
+        let report = plan(
+            &config("{}"),
+            date("2026-12-01"),
+            Scope::Upcoming,
+            None,
+            &Facts::default(),
+        )
+        .expect("plans");
+        let gil = plan_for(&report, "onboarding/gil");
+        // The manager is not suggested as the buddy as well.
+        assert_eq!(gil.assignees, ["gil", "bob", "alice"]);
+        assert!(
+            gil.description.contains("alice is the manager"),
+            "{}",
+            gil.description
+        );
+        assert!(
+            report.warnings.iter().all(|w| !w.contains("no manager")),
+            "{:?}",
+            report.warnings
+        );
+    }
+
+    fn onboarding_issue(iid: u64, key: &str, due: &str) -> TrackedIssue {
+        TrackedIssue {
+            project: "g/p".to_owned(),
+            iid,
+            title: format!("Onboarding {key}"),
+            description: with_marker("Welcome!", key),
+            state: IssueState::Opened,
+            labels: vec![KIND_LABEL.to_owned()],
+            assignees: vec!["dave".to_owned(), "alice".to_owned(), "all".to_owned()],
+            milestone: None,
+            due_date: Some(date(due)),
+            confidential: true,
+            web_url: format!("https://gitlab.example/g/p/-/issues/{iid}"),
+            created_at: Utc.with_ymd_and_hms(2026, 10, 1, 9, 0, 0).unwrap(),
+            closed_at: None,
+            weight: None,
+        }
+    }
+
+    #[test]
+    fn overdue_open_issues_get_one_reminder_to_their_assignees() {
+        let config = config("{}");
+        let facts = Facts {
+            issue_templates: Vec::new(),
+            open: vec![(
+                "g/p".to_owned(),
+                Ok(vec![
+                    onboarding_issue(1, "onboarding/gus", "2026-11-30"),
+                    onboarding_issue(2, "onboarding/hal", "2026-12-01"),
+                    onboarding_issue(3, "planning/t/19.8", "2026-11-01"),
+                ]),
+            )],
+        };
+        let report =
+            plan(&config, date("2026-12-01"), Scope::Upcoming, None, &facts).expect("plans");
+        let gus = plan_for(&report, "onboarding/gus");
+        assert_eq!(gus.action, Action::Exists);
+        assert_eq!(
+            gus.follow_ups,
+            [FollowUp::Note {
+                id: "overdue:2026-11-30".to_owned(),
+                body: "This onboarding issue was due on 2026-11-30 and is still open. @dave \
+                       @alice: please finish or hand over the remaining tasks and close it, or \
+                       move the due date if onboarding needs longer."
+                    .to_owned(),
+            }]
+        );
+        // Due today is not overdue; another job's issue is not this job's to remind on.
+        assert!(!report.issues.iter().any(|p| p.key == "onboarding/hal"));
+        assert!(!report.issues.iter().any(|p| p.key == "planning/t/19.8"));
+
+        // A manual run creates its one issue and reminds nobody.
+        let manual = manual_hire(
+            &config,
+            ManualHire {
+                username: "ivy".to_owned(),
+                start: Some(date("2027-01-11")),
+                ..ManualHire::default()
+            },
+        )
+        .expect("hire");
+        let report = plan(
+            &config,
+            date("2026-12-01"),
+            Scope::Upcoming,
+            Some(&manual),
+            &facts,
+        )
+        .expect("plans");
+        assert!(report.issues.iter().all(|p| {
+            p.follow_ups
+                .iter()
+                .all(|f| !matches!(f, FollowUp::Note { id, .. } if id.starts_with("overdue:")))
+        }));
+    }
 }
