@@ -27,7 +27,7 @@ use crate::template::Template;
 use crate::time_off::{CoverageRule, TimeOff};
 use crate::tracker::MilestoneScope;
 
-/// Reads the files a configuration names (holiday calendars, templates).
+/// Reads the files a configuration names (holiday calendars, templates, the roster).
 ///
 /// Paths are as written in the configuration, relative to the configuration file's folder;
 /// the core never touches the file system itself.
@@ -117,7 +117,7 @@ impl Config {
     }
 
     /// Reads and validates a configuration. `file` names it in messages; `files` reads the
-    /// holiday calendars and templates it refers to.
+    /// holiday calendars, templates and roster it refers to.
     pub fn parse(file: &str, text: &str, files: &dyn SourceFiles) -> Result<Config, ConfigError> {
         let raw: RawConfig = serde_saphyr::from_str(text).map_err(|e| ConfigError {
             file: file.to_owned(),
@@ -127,12 +127,15 @@ impl Config {
             problems: Vec::new(),
             files,
             team_ids: BTreeSet::new(),
+            in_file: None,
         };
         let config = v.config(file, raw);
         if v.problems.is_empty() {
             Ok(config)
         } else {
-            v.problems.sort_by_key(|p| (p.line, p.column));
+            // The config file's problems first (`None`), then those of the files it names.
+            v.problems
+                .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
             Err(ConfigError {
                 file: file.to_owned(),
                 problems: v.problems,
@@ -144,6 +147,9 @@ impl Config {
 /// One thing wrong in a configuration file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
+    /// The file the problem is in, as the configuration names it (the roster); `None` for
+    /// the configuration file itself.
+    pub file: Option<String>,
     /// 1-based line, where known.
     pub line: Option<u32>,
     /// 1-based column, where known.
@@ -174,6 +180,7 @@ impl Problem {
         };
         let location = e.location();
         Problem {
+            file: None,
             line: location.map(|l| l.line() as u32),
             column: location.map(|l| l.column() as u32),
             field: String::new(),
@@ -188,7 +195,7 @@ impl Problem {
 pub struct ConfigError {
     /// The configuration file's name as given.
     pub file: String,
-    /// Every problem, in file order.
+    /// Every problem: the configuration file's in file order, then the roster's.
     pub problems: Vec<Problem>,
 }
 
@@ -203,7 +210,7 @@ impl fmt::Display for ConfigError {
             if count == 1 { "" } else { "s" }
         )?;
         for p in &self.problems {
-            write!(f, "\n  {}", self.file)?;
+            write!(f, "\n  {}", p.file.as_deref().unwrap_or(&self.file))?;
             if let Some(line) = p.line {
                 write!(f, ":{line}")?;
                 if let Some(column) = p.column {
@@ -310,6 +317,14 @@ struct RawConfig {
     #[serde(default)]
     time_off: Vec<Spanned<RawTimeOff>>,
     #[serde(default)]
+    new_hires: Vec<Spanned<RawNewHire>>,
+    roster: Option<Spanned<String>>,
+}
+
+/// A roster file, which HR tooling may own: more new hires, shaped as in the config.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoster {
     new_hires: Vec<Spanned<RawNewHire>>,
 }
 
@@ -598,11 +613,21 @@ struct Validator<'f> {
     files: &'f dyn SourceFiles,
     /// The ids of every team in the file, for settings that name teams.
     team_ids: BTreeSet<String>,
+    /// The file whose values are being checked, when not the config file itself: the
+    /// locations in its `Spanned` values are in that file.
+    in_file: Option<String>,
+}
+
+/// New hires read from one file: the config (`file: None`) or its roster.
+struct HireList {
+    file: Option<String>,
+    hires: Vec<Spanned<RawNewHire>>,
 }
 
 impl Validator<'_> {
     fn problem(&mut self, at: Option<Location>, field: String, message: String, hint: &str) {
         self.problems.push(Problem {
+            file: self.in_file.clone(),
             line: at.map(|l| l.line() as u32),
             column: at.map(|l| l.column() as u32),
             field,
@@ -673,8 +698,13 @@ impl Validator<'_> {
         }
 
         let time_off = self.time_off(raw.time_off, &all_members);
+        let mut hire_lists = vec![HireList {
+            file: None,
+            hires: raw.new_hires,
+        }];
+        hire_lists.extend(raw.roster.and_then(|path| self.roster(path)));
         let new_hires = self.new_hires(
-            raw.new_hires,
+            hire_lists,
             &teams,
             &all_members,
             timezone,
@@ -691,6 +721,35 @@ impl Validator<'_> {
             time_off,
             new_hires,
             calendars: Arc::new(calendars),
+        }
+    }
+
+    /// The new hires of the roster file at `path`; `None` when it cannot be read.
+    fn roster(&mut self, path: Spanned<String>) -> Option<HireList> {
+        let text = match self.files.read_to_string(&path.value) {
+            Ok(text) => text,
+            Err(e) => {
+                self.problem(
+                    Some(path.referenced),
+                    "roster".to_owned(),
+                    format!("cannot read the roster `{}`: {e}", path.value),
+                    "the roster's path is relative to the config file's folder; check that the file exists",
+                );
+                return None;
+            }
+        };
+        match serde_saphyr::from_str::<RawRoster>(&text) {
+            Ok(roster) => Some(HireList {
+                file: Some(path.value),
+                hires: roster.new_hires,
+            }),
+            Err(e) => {
+                self.problems.push(Problem {
+                    file: Some(path.value),
+                    ..Problem::from_yaml_error(&e)
+                });
+                None
+            }
         }
     }
 
@@ -915,18 +974,12 @@ impl Validator<'_> {
             let Some(path) = path else { continue };
             match self.files.read_to_string(&path.value) {
                 Ok(text) => *slot = Template::new(path.value.clone(), text),
-                Err(e) => {
-                    self.problems.push(Problem {
-                        line: Some(path.referenced.line() as u32),
-                        column: Some(path.referenced.column() as u32),
-                        field: format!("{field}.{name}"),
-                        message: format!("cannot read template `{}`: {e}", path.value),
-                        hint: Some(
-                            "template paths are relative to the config file's folder; check that the file exists"
-                                .to_owned(),
-                        ),
-                    });
-                }
+                Err(e) => self.problem(
+                    Some(path.referenced),
+                    format!("{field}.{name}"),
+                    format!("cannot read template `{}`: {e}", path.value),
+                    "template paths are relative to the config file's folder; check that the file exists",
+                ),
             }
         }
         templates
@@ -1489,9 +1542,11 @@ impl Validator<'_> {
         list
     }
 
+    /// The new hires of each list in turn (the config's, then the roster's), checked alike;
+    /// a username in two lists is listed twice.
     fn new_hires(
         &mut self,
-        raw: Vec<Spanned<RawNewHire>>,
+        lists: Vec<HireList>,
         teams: &[Team],
         all_members: &BTreeSet<String>,
         timezone: Tz,
@@ -1500,57 +1555,69 @@ impl Validator<'_> {
     ) -> Vec<NewHire> {
         let mut seen = BTreeSet::new();
         let mut hires = Vec::new();
-        for entry in raw {
-            let h = entry.value;
-            let at = format!("new_hires[{}]", h.username.value);
-            self.username(&h.username, format!("{at}.username"));
-            if !seen.insert(h.username.value.clone()) {
-                self.problem(
-                    Some(h.username.referenced),
-                    format!("{at}.username"),
-                    format!("new hire `{}` is listed twice", h.username.value),
-                    "list each new hire once",
-                );
-            }
-            if !teams.iter().any(|t| t.id == h.team.value) {
-                self.problem(
-                    Some(h.team.referenced),
-                    format!("{at}.team"),
-                    format!("unknown team `{}`", h.team.value),
-                    &format!("use the id of a team in this file: {}", team_ids(teams)),
-                );
-            }
-            for (name, who) in [("manager", &h.manager), ("buddy", &h.buddy)] {
-                if let Some(who) = who {
-                    self.known_member(who, format!("{at}.{name}"), all_members);
-                }
-            }
-            let hire_tz = match &h.timezone {
-                Some(tz) => self.timezone(tz, format!("{at}.timezone")),
-                None => timezone,
+        for list in lists {
+            // A roster names teams and members of the config, not of its own file.
+            let (twice_hint, teams_in) = match list.file {
+                None => ("list each new hire once", "this file"),
+                Some(_) => (
+                    "list each new hire once, in the config's `new_hires` or in the roster",
+                    "the config file",
+                ),
             };
-            let hire_holidays =
-                self.holiday_calendar(h.holidays.as_ref(), format!("{at}.holidays"), holidays);
-            calendars.insert(
-                h.username.value.clone(),
-                WorkingCalendar::new(hire_tz, &DEFAULT_WEEKEND, hire_holidays),
-            );
-            hires.push(NewHire {
-                username: h.username.value,
-                name: h.name,
-                role: h.role,
-                team: h.team.value,
-                start: h.start.0,
-                manager: h.manager.map(|s| s.value),
-                buddy: h.buddy.map(|s| s.value),
-                timezone: hire_tz,
-                holidays: h.holidays.map(|s| s.value),
-                location: h
-                    .location
-                    .map(|l| l.trim().to_owned())
-                    .filter(|l| !l.is_empty()),
-            });
+            self.in_file = list.file;
+            for entry in list.hires {
+                let h = entry.value;
+                let at = format!("new_hires[{}]", h.username.value);
+                self.username(&h.username, format!("{at}.username"));
+                if !seen.insert(h.username.value.clone()) {
+                    self.problem(
+                        Some(h.username.referenced),
+                        format!("{at}.username"),
+                        format!("new hire `{}` is listed twice", h.username.value),
+                        twice_hint,
+                    );
+                }
+                if !teams.iter().any(|t| t.id == h.team.value) {
+                    self.problem(
+                        Some(h.team.referenced),
+                        format!("{at}.team"),
+                        format!("unknown team `{}`", h.team.value),
+                        &format!("use the id of a team in {teams_in}: {}", team_ids(teams)),
+                    );
+                }
+                for (name, who) in [("manager", &h.manager), ("buddy", &h.buddy)] {
+                    if let Some(who) = who {
+                        self.known_member(who, format!("{at}.{name}"), all_members);
+                    }
+                }
+                let hire_tz = match &h.timezone {
+                    Some(tz) => self.timezone(tz, format!("{at}.timezone")),
+                    None => timezone,
+                };
+                let hire_holidays =
+                    self.holiday_calendar(h.holidays.as_ref(), format!("{at}.holidays"), holidays);
+                calendars.insert(
+                    h.username.value.clone(),
+                    WorkingCalendar::new(hire_tz, &DEFAULT_WEEKEND, hire_holidays),
+                );
+                hires.push(NewHire {
+                    username: h.username.value,
+                    name: h.name,
+                    role: h.role,
+                    team: h.team.value,
+                    start: h.start.0,
+                    manager: h.manager.map(|s| s.value),
+                    buddy: h.buddy.map(|s| s.value),
+                    timezone: hire_tz,
+                    holidays: h.holidays.map(|s| s.value),
+                    location: h
+                        .location
+                        .map(|l| l.trim().to_owned())
+                        .filter(|l| !l.is_empty()),
+                });
+            }
         }
+        self.in_file = None;
         hires
     }
 }

@@ -273,3 +273,141 @@ fn onboarding_templates_and_parts_are_checked() {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
 }
+
+/// A config with one hire of its own and a roster that HR tooling writes.
+fn with_roster(roster_key: &str) -> String {
+    format!(
+        "{TEAM}new_hires:
+  - {{ username: dave, name: Dave, team: a, role: backend-engineer, start: 2026-12-07 }}
+{roster_key}"
+    )
+}
+
+#[test]
+fn roster_hires_come_after_the_configs_own() {
+    let text = format!(
+        "holidays:\n  nl: {{ dates: [2026-12-25] }}\n{}",
+        with_roster("roster: hires.yml\n")
+    );
+    let files = Files(BTreeMap::from([(
+        "hires.yml",
+        "new_hires:
+  - { username: erin, name: Erin, team: a, role: frontend-engineer, start: 2026-12-14, manager: alice, timezone: Europe/Amsterdam, holidays: nl }
+",
+    )]));
+    let config = Config::parse("team.yml", &text, &files).expect("valid");
+    let usernames: Vec<&str> = config
+        .new_hires
+        .iter()
+        .map(|h| h.username.as_str())
+        .collect();
+    assert_eq!(usernames, ["dave", "erin"]);
+    let erin = &config.new_hires[1];
+    assert_eq!(erin.team, "a");
+    assert_eq!(erin.manager.as_deref(), Some("alice"));
+    assert_eq!(erin.start.to_string(), "2026-12-14");
+    // Validated like the config's hires, so the roster's hire has a working calendar.
+    let calendar = config.calendars.for_person("erin");
+    assert_eq!(calendar.timezone(), chrono_tz::Europe::Amsterdam);
+    assert_eq!(calendar.holidays().len(), 1);
+}
+
+#[test]
+fn a_hire_in_the_config_and_the_roster_is_listed_twice() {
+    let files = Files(BTreeMap::from([(
+        "hires.yml",
+        "new_hires:
+  - { username: dave, name: Dave, team: a, role: backend-engineer, start: 2026-12-07 }
+",
+    )]));
+    assert_eq!(
+        error(&with_roster("roster: hires.yml\n"), &files),
+        "team.yml: 1 problem in the configuration; nothing was written
+  hires.yml:2:17: new_hires[dave].username: new hire `dave` is listed twice
+    hint: list each new hire once, in the config's `new_hires` or in the roster"
+    );
+}
+
+#[test]
+fn a_roster_problem_names_the_roster_and_its_line() {
+    let text = with_roster("roster: hires.yml\n")
+        .replace("start: 2026-12-07 }", "start: 2026-12-07, manager: zed }");
+    let files = Files(BTreeMap::from([(
+        "hires.yml",
+        "new_hires:
+  - username: bob
+    name: Bob
+    team: creation
+    role: backend-engineer
+    start: 2026-12-07
+",
+    )]));
+    // Every problem at once, the config's first.
+    assert_eq!(
+        error(&text, &files),
+        "team.yml: 2 problems in the configuration; nothing was written
+  team.yml:8:96: new_hires[dave].manager: `zed` is not a member of any team
+    hint: use the username of someone listed under a team's `members`
+  hires.yml:4:11: new_hires[bob].team: unknown team `creation`
+    hint: use the id of a team in the config file: a"
+    );
+}
+
+#[test]
+fn a_yaml_error_in_the_roster_names_the_roster() {
+    let unknown_key = Files(BTreeMap::from([(
+        "hires.yml",
+        "new_hires:
+  - username: bob
+    name: Bob
+    team: a
+    role: backend-engineer
+    start: 2026-12-07
+    salary: 100
+",
+    )]));
+    // The roster cannot be read, yet the config's own problems are still reported.
+    let text = with_roster("roster: hires.yml\n")
+        .replace("start: 2026-12-07 }", "start: 2026-12-07, manager: zed }");
+    assert_eq!(
+        error(&text, &unknown_key),
+        "team.yml: 2 problems in the configuration; nothing was written
+  team.yml:8:96: new_hires[dave].manager: `zed` is not a member of any team
+    hint: use the username of someone listed under a team's `members`
+  hires.yml:7:5: unknown field `salary`, expected one of username, name, team, role, start, manager, buddy, timezone, holidays, location
+    hint: remove the key or fix its spelling; the keys allowed here are listed"
+    );
+
+    let bad_date = Files(BTreeMap::from([(
+        "hires.yml",
+        "new_hires:
+  - { username: bob, name: Bob, team: a, role: backend-engineer, start: 2026-12-32 }
+",
+    )]));
+    assert_eq!(
+        error(&with_roster("roster: hires.yml\n"), &bad_date),
+        "team.yml: 1 problem in the configuration; nothing was written
+  hires.yml:2:73: `2026-12-32` is not a date: write it as YYYY-MM-DD, for example 2026-12-25
+    hint: fix the YAML at this place (see examples/teamcadence.yml for a complete config)"
+    );
+
+    let bare_list = Files(BTreeMap::from([("hires.yml", "- { username: bob }\n")]));
+    let message = error(&with_roster("roster: hires.yml\n"), &bare_list);
+    assert!(
+        message.contains("\n  hires.yml:1:1: expected mapping start\n"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_unreadable_roster_is_reported_at_its_key() {
+    assert_eq!(
+        error(
+            &with_roster("roster: people/hires.yml\n"),
+            &Files::default()
+        ),
+        "team.yml: 1 problem in the configuration; nothing was written
+  team.yml:9:9: roster: cannot read the roster `people/hires.yml`: no such file
+    hint: the roster's path is relative to the config file's folder; check that the file exists"
+    );
+}
