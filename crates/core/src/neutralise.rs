@@ -4,7 +4,7 @@
 //! template author, and GitLab acts on parts of an issue description: it executes quick
 //! actions (a line starting with `/`, like `/close`) when the issue is created, notifies
 //! everyone mentioned with `@`, and renders HTML and tables. Every data value therefore
-//! passes through [`markdown`] (description) or [`plain`] (title, labels, front matter)
+//! passes through [`markdown`] (description) or [`inline`] (title, labels, front matter)
 //! before it is written anywhere.
 
 /// Zero-width space: placed after `@` it stops GitLab from seeing a mention, yet reads the same.
@@ -67,6 +67,20 @@ pub fn plain(value: &str) -> String {
         }
     }
     out.trim().to_owned()
+}
+
+/// Makes a data value safe in an issue's title and other front matter: [`plain`], and no
+/// mention either, since GitLab notifies the people mentioned in a title too.
+pub fn inline(value: &str) -> String {
+    let line = plain(value);
+    let mut out = String::with_capacity(line.len() + 4);
+    for c in line.chars() {
+        out.push(c);
+        if c == '@' {
+            out.push(ZERO_WIDTH_SPACE);
+        }
+    }
+    out
 }
 
 /// Whether `name` is a valid GitLab username to mention (GitLab's charset: letters, digits, `_`, `-`, `.`; not starting with `-`/`.`; not ending in `.`; and not a mass mention such as `all`/`here`/`everyone`/`channel`, case-insensitive).
@@ -156,6 +170,15 @@ mod tests {
         assert_eq!(plain("/close @all a|b <x>"), "/close @all a|b <x>");
         assert_eq!(plain("a\u{2028}b\u{2029}c\u{85}d"), "a b c d");
         assert_eq!(plain("a  b"), "a  b");
+    }
+
+    #[test]
+    fn inline_flattens_and_breaks_mentions() {
+        assert_eq!(
+            inline("Eve\n/assign @mallory @all"),
+            "Eve /assign @\u{200B}mallory @\u{200B}all"
+        );
+        assert_eq!(inline("Q3 planning"), "Q3 planning");
     }
 
     #[test]

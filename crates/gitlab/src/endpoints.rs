@@ -1,11 +1,61 @@
 //! The GitLab endpoints the `gitlab` crate (0.1905) lacks, one [`Endpoint`] per call:
-//! listing project and group milestones, group iterations, and reading a user's status.
+//! listing project and group milestones, group iterations, and reading a user's status; and
+//! [`OrderedAssignees`], which mends the order of a new issue's assignees.
 //!
 //! They only describe a request (method, path, parameters); sending, retrying and reading
 //! the answer are the request layer's and the adapter's job.
 
 use gitlab::api::common::path_escaped;
 use gitlab::api::endpoint_prelude::*;
+
+/// An issue create with its `assignee_ids[]` in the order given. GitLab keeps that order, and
+/// GitLab Free keeps only the first (the new hire, the person away), but the crate's
+/// `CreateIssue` holds the ids in a sorted set, which would put whoever has the lowest user id
+/// first. So the issue is built without assignees and they are added to its form body here.
+#[derive(Debug, Clone)]
+pub(crate) struct OrderedAssignees<E> {
+    /// The create, built without assignees.
+    pub(crate) create: E,
+    /// User ids, in the order they are to be assigned.
+    pub(crate) ids: Vec<u64>,
+}
+
+impl<E: Endpoint> Endpoint for OrderedAssignees<E> {
+    fn method(&self) -> Method {
+        self.create.method()
+    }
+
+    fn endpoint(&self) -> Cow<'static, str> {
+        self.create.endpoint()
+    }
+
+    fn parameters(&self) -> QueryParams<'_> {
+        self.create.parameters()
+    }
+
+    fn body(&self) -> Result<Option<(&'static str, Vec<u8>)>, BodyError> {
+        if self.ids.is_empty() {
+            return self.create.body();
+        }
+        let mut params = FormParams::default();
+        for id in &self.ids {
+            params.push("assignee_ids[]", *id);
+        }
+        let Some((_, ids)) = params.into_body()? else {
+            return self.create.body();
+        };
+        match self.create.body()? {
+            Some((content_type, mut body)) => {
+                if !body.is_empty() {
+                    body.push(b'&');
+                }
+                body.extend(ids);
+                Ok(Some((content_type, body)))
+            }
+            None => Ok(Some(("application/x-www-form-urlencoded", ids))),
+        }
+    }
+}
 
 /// `GET /projects/:id/milestones`: a project's milestones, with its groups' ones when
 /// `include_ancestors`.

@@ -316,9 +316,6 @@ impl IssueTracker for GitLab {
         if !issue.labels.is_empty() {
             builder.labels(issue.labels.iter().map(String::as_str));
         }
-        if !assignee_ids.is_empty() {
-            builder.assignee_ids(assignee_ids.into_iter());
-        }
         if let Some(id) = milestone_id {
             builder.milestone_id(id);
         }
@@ -328,7 +325,10 @@ impl IssueTracker for GitLab {
         if issue.confidential {
             builder.confidential(true);
         }
-        let endpoint = builder.build().map_err(|e| doing.unbuildable(e))?;
+        let endpoint = endpoints::OrderedAssignees {
+            create: builder.build().map_err(|e| doing.unbuildable(e))?,
+            ids: assignee_ids,
+        };
         let created: wire::Issue = endpoint
             .query_async(&self.transport)
             .await
