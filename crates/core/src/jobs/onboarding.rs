@@ -289,7 +289,7 @@ fn template_text(
     }
 }
 
-/// Plans onboarding issues for the hires [`considered`] now, from the templates and issues
+/// Plans onboarding issues for the hires `considered` now, from the templates and issues
 /// `facts` holds, and (on a scheduled run) one reminder on each overdue onboarding issue.
 pub fn plan(
     config: &Config,
