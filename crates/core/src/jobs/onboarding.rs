@@ -88,14 +88,10 @@ pub fn manual_hire(config: &Config, given: ManualHire) -> Result<NewHire, JobErr
             ));
         }
     }
+    // Without one, `plan` gives every hire the team's engineering manager.
     let manager = given
         .manager
-        .or_else(|| roster.and_then(|h| h.manager.clone()))
-        .or_else(|| {
-            team.with_role("engineering-manager")
-                .next()
-                .map(|m| m.username.clone())
-        });
+        .or_else(|| roster.and_then(|h| h.manager.clone()));
     Ok(NewHire {
         name: roster.map_or_else(|| username.clone(), |h| h.name.clone()),
         role: given
@@ -178,23 +174,20 @@ fn considered<'a>(
     hires
 }
 
-/// The names of the project issue templates `hire`'s issue is made of, base first.
-fn issue_templates_for<'a>(team: &'a Team, hire: &NewHire) -> Vec<&'a str> {
+/// What `hire`'s issue is made of: the team's base template, then the parts that fit the
+/// hire, in config order.
+fn template_sources(team: &Team, hire: &NewHire) -> Vec<TemplateSource> {
+    let base = match &team.onboarding.issue_template {
+        Some(name) => TemplateSource::IssueTemplate(name.clone()),
+        None => TemplateSource::File(team.templates.onboarding.clone()),
+    };
     let parts = team
         .onboarding
         .parts
         .iter()
         .filter(|part| part.applies_to(hire))
-        .map(|part| &part.source);
-    team.onboarding
-        .issue_template
-        .as_deref()
-        .into_iter()
-        .chain(parts.filter_map(|source| match source {
-            TemplateSource::IssueTemplate(name) => Some(name.as_str()),
-            TemplateSource::File(_) => None,
-        }))
-        .collect()
+        .map(|part| part.source.clone());
+    std::iter::once(base).chain(parts).collect()
 }
 
 /// Reads what planning needs from GitLab: the project issue templates of the hires due now,
@@ -217,10 +210,12 @@ pub async fn gather<T: IssueTracker>(
         if action != Action::Create {
             continue;
         }
-        for name in issue_templates_for(team, hire) {
-            let entry = (team.onboarding.project.clone(), name.to_owned());
-            if !wanted.contains(&entry) {
-                wanted.push(entry);
+        for source in template_sources(team, hire) {
+            if let TemplateSource::IssueTemplate(name) = source {
+                let entry = (team.onboarding.project.clone(), name);
+                if !wanted.contains(&entry) {
+                    wanted.push(entry);
+                }
             }
         }
     }
@@ -358,18 +353,8 @@ pub fn plan(
 
         // The base template and the parts for this hire, in config order.
         let project = &team.onboarding.project;
-        let base = match &team.onboarding.issue_template {
-            Some(name) => TemplateSource::IssueTemplate(name.clone()),
-            None => TemplateSource::File(team.templates.onboarding.clone()),
-        };
-        let sources = std::iter::once(&base).chain(
-            team.onboarding
-                .parts
-                .iter()
-                .filter(|part| part.applies_to(hire))
-                .map(|part| &part.source),
-        );
-        let texts: Result<Vec<Template>, String> = sources
+        let texts: Result<Vec<Template>, String> = template_sources(team, hire)
+            .iter()
             .map(|source| template_text(source, project, facts))
             .collect();
         let texts = match texts {
