@@ -143,16 +143,7 @@ fn coverage_and_onboarding_issues_are_created_with_their_people() {
     // issue says so next to the welcome.
     assert_eq!(names(&issues[0]["assignees"], "username"), ["alice", "bob"]);
     assert_eq!(issues[0]["due_date"], "2027-01-06");
-    let notes = gitlab.get(&format!(
-        "/projects/gitlab-org%2Fcreate-stage/issues/{}/notes?sort=asc",
-        issues[0]["iid"]
-    ));
-    let bodies: Vec<&str> = notes
-        .as_array()
-        .expect("notes")
-        .iter()
-        .filter_map(|n| n["body"].as_str())
-        .collect();
+    let bodies = gitlab.comments("gitlab-org/create-stage", &issues[0]["iid"]);
     assert_eq!(bodies.len(), 2, "{bodies:?}");
     assert!(
         bodies.iter().any(|b| b.starts_with(

@@ -130,17 +130,7 @@ fn assigned(issue: &Value) -> Vec<&str> {
 
 /// The comments on an issue, oldest first.
 fn comments_on(gitlab: &Gitlab, project: &str, issue: &Value) -> Vec<String> {
-    let notes = gitlab.get(&format!(
-        "/projects/{}/issues/{}/notes?sort=asc&per_page=100",
-        project.replace('/', "%2F"),
-        issue["iid"]
-    ));
-    notes
-        .as_array()
-        .expect("notes")
-        .iter()
-        .map(|n| n["body"].as_str().expect("body").to_owned())
-        .collect()
+    gitlab.comments(project, &issue["iid"])
 }
 
 /// A comment as GitLab keeps what teamcadence posts: the text, then the comment's hidden

@@ -236,18 +236,12 @@ fn plans_every_source_with_capacity_velocity_and_links_and_a_rerun_writes_nothin
         ),
         "{closing}"
     );
-    let notes = gitlab.get(&format!(
-        "/projects/{}/issues/{iid}/notes",
-        path("acme/create-stage")
-    ));
-    let threads: Vec<&str> = notes
-        .as_array()
-        .expect("notes")
+    let notes = gitlab.comments("acme/create-stage", &release["iid"]);
+    let threads: Vec<&String> = notes
         .iter()
-        .filter_map(|n| n["body"].as_str())
         .filter(|b| b.starts_with("**Backend**"))
         .collect();
-    assert_eq!(threads.len(), 1, "{notes}");
+    assert_eq!(threads.len(), 1, "{notes:?}");
     assert!(
         threads[0].contains("Backend for 19.8: @bob, @carol"),
         "{}",

@@ -180,6 +180,20 @@ impl Gitlab {
         })
     }
 
+    /// The bodies of the comments on an issue, oldest first.
+    pub fn comments(&self, project: &str, iid: &Value) -> Vec<String> {
+        let notes = self.get(&format!(
+            "/projects/{}/issues/{iid}/notes?sort=asc&per_page=100",
+            project.replace('/', "%2F"),
+        ));
+        notes
+            .as_array()
+            .expect("notes")
+            .iter()
+            .map(|n| n["body"].as_str().expect("body").to_owned())
+            .collect()
+    }
+
     /// Issues of a project by the key in their marker.
     pub fn by_key(&self, project: &str) -> BTreeMap<String, Vec<Value>> {
         let mut keys: BTreeMap<String, Vec<Value>> = BTreeMap::new();
