@@ -29,7 +29,8 @@ const RECURRENCE_HORIZON: NaiveDate = match NaiveDate::from_ymd_opt(2046, 1, 1) 
 /// blow up the calendar (a weekly rule still reaches past the horizon from 1850).
 const MAX_OCCURRENCES: u16 = 10_000;
 
-/// No holiday lasts longer than a year; a longer event is almost certainly a wrong `DTEND`.
+/// No holiday (nor one stretch of time off) lasts longer than a year; a longer event is almost
+/// certainly a wrong `DTEND`.
 const MAX_EVENT_DAYS: i64 = 366;
 
 /// A named holiday calendar: dates with a name.
@@ -58,42 +59,16 @@ impl Holidays {
     /// occurrences (`RECURRENCE-ID`). Cancelled events are skipped. When two events fall on
     /// the same date, the names are joined.
     pub fn from_ics(text: &str) -> Result<Self, IcsError> {
-        let first_line = text
-            .trim_start_matches('\u{feff}')
-            .lines()
-            .map(str::trim)
-            .find(|line| !line.is_empty());
-        if !first_line.is_some_and(|line| line.eq_ignore_ascii_case("BEGIN:VCALENDAR")) {
-            return Err(IcsError::NotACalendar);
-        }
-        let calendar: icalendar::Calendar =
-            text.parse().map_err(|raw: String| parse_error(&raw))?;
-
-        let events: Vec<&Event> = calendar.events().collect();
-        // An event with a RECURRENCE-ID replaces (or, when cancelled, removes) one occurrence
-        // of the recurring event with the same UID; that occurrence must not be counted twice.
-        let mut overridden: BTreeMap<&str, Vec<Exclusion>> = BTreeMap::new();
-        for event in &events {
-            if let (Some(uid), Some(property)) =
-                (event.get_uid(), event.properties().get("RECURRENCE-ID"))
-            {
-                let exclusions = exclusions(event, property)?;
-                overridden.entry(uid).or_default().extend(exclusions);
-            }
-        }
-
+        let calendar = parse_ics(text)?;
         let mut holidays = Self::new();
-        for event in events {
-            if event.get_status() == Some(EventStatus::Cancelled) {
+        // A holiday calendar belongs to no zone: `Z` times are dated in UTC and floating times
+        // keep the date they are written with.
+        for read in read_events(&calendar, Tz::UTC)? {
+            if read.is_cancelled() {
                 continue;
             }
-            let is_override = event.properties().contains_key("RECURRENCE-ID");
-            let replaced = match event.get_uid() {
-                Some(uid) if !is_override => overridden.get(uid).map_or(&[][..], Vec::as_slice),
-                _ => &[],
-            };
-            let name = event.get_summary().unwrap_or("Holiday");
-            for date in event_dates(event, replaced)? {
+            let name = read.event.get_summary().unwrap_or("Holiday");
+            for date in read.occurrences.iter().copied().flat_map(Occurrence::dates) {
                 holidays.add(date, name);
             }
         }
@@ -148,13 +123,13 @@ impl Holidays {
     }
 }
 
-/// Why an iCalendar text could not be read as holidays.
+/// Why an iCalendar text could not be read (as holidays, or as time off).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IcsError {
     /// The text does not start with `BEGIN:VCALENDAR`.
     #[error(
         "the text is not an iCalendar file (it must start with BEGIN:VCALENDAR); export the \
-         holiday calendar as an .ics file and use that"
+         calendar as an .ics file and use that"
     )]
     NotACalendar,
     /// The iCalendar parser rejected the text.
@@ -223,10 +198,10 @@ pub enum IcsError {
         /// What the recurrence library reported.
         detail: String,
     },
-    /// An event lasts longer than any holiday does.
+    /// An event lasts longer than any holiday or single time off does.
     #[error(
-        "the event {event} lasts {days} days, longer than a holiday can ({MAX_EVENT_DAYS} days); \
-         check its DTEND or DURATION"
+        "the event {event} lasts {days} days, more than the {MAX_EVENT_DAYS} days an event \
+         may cover; check its DTEND or DURATION, or split it into shorter events"
     )]
     TooLong {
         /// The event's SUMMARY or UID.
@@ -277,25 +252,36 @@ fn parse_error(raw: &str) -> IcsError {
 enum Anchor {
     /// An all-day date.
     Day(NaiveDate),
-    /// A timed start in the event's own zone. `Z` times are in UTC, and floating times are
-    /// stored as if in UTC, which keeps their wall clock (and so their date) as written.
-    Time(DateTime<Tz>),
+    /// A timed point. `at` is in the zone whose wall clock a recurrence keeps: the `TZID`, UTC
+    /// for `Z` times, the reading zone for floating times. Its dates are read in `dated_in`:
+    /// the `TZID`, else the reading zone.
+    Time { at: DateTime<Tz>, dated_in: Tz },
 }
 
 impl Anchor {
     fn date(self) -> NaiveDate {
         match self {
             Anchor::Day(date) => date,
-            Anchor::Time(time) => time.date_naive(),
+            Anchor::Time { at, dated_in } => at.with_timezone(&dated_in).date_naive(),
         }
     }
 
-    /// The wall-clock time in `zone`, which is how an end is compared with its start.
+    /// The zone the dates of an event starting here are read in (none for all-day events).
+    fn dated_in(self) -> Option<Tz> {
+        match self {
+            Anchor::Day(_) => None,
+            Anchor::Time { dated_in, .. } => Some(dated_in),
+        }
+    }
+
+    /// The wall-clock time in `zone` (else in its own), which is how an end is compared with
+    /// its start.
     fn local_in(self, zone: Option<Tz>) -> NaiveDateTime {
-        match (self, zone) {
-            (Anchor::Day(date), _) => date.and_time(NaiveTime::MIN),
-            (Anchor::Time(time), Some(zone)) => time.with_timezone(&zone).naive_local(),
-            (Anchor::Time(time), None) => time.naive_local(),
+        match self {
+            Anchor::Day(date) => date.and_time(NaiveTime::MIN),
+            Anchor::Time { at, dated_in } => {
+                at.with_timezone(&zone.unwrap_or(dated_in)).naive_local()
+            }
         }
     }
 }
@@ -304,24 +290,35 @@ impl Anchor {
 #[derive(Debug, Clone, Copy)]
 enum Exclusion {
     Day(NaiveDate),
-    Instant(DateTime<Utc>),
+    /// An instant, in the zone its date is read in.
+    Instant(DateTime<Tz>),
 }
 
 impl Exclusion {
-    fn matches(self, occurrence: &DateTime<icalendar::Tz>, all_day: bool) -> bool {
-        match self {
-            Exclusion::Day(date) => occurrence.date_naive() == date,
-            // An all-day occurrence is only a date, so a timed exclusion matches by date.
-            Exclusion::Instant(instant) if all_day => {
-                instant.date_naive() == occurrence.date_naive()
+    fn matches(self, occurrence: &DateTime<icalendar::Tz>, start: Anchor) -> bool {
+        match (self, start) {
+            (Exclusion::Instant(instant), Anchor::Time { .. }) => {
+                occurrence.with_timezone(&Utc) == instant.with_timezone(&Utc)
             }
-            Exclusion::Instant(instant) => occurrence.with_timezone(&Utc) == instant,
+            // An all-day occurrence is only a date, so a timed exclusion matches by date; a
+            // date excludes whatever starts on it.
+            _ => self.day(Some(start)) == occurrence_date(occurrence, start),
+        }
+    }
+
+    /// The first day of the occurrence this names, dated like the occurrences of an event
+    /// that starts at `start`.
+    fn day(self, start: Option<Anchor>) -> NaiveDate {
+        match (self, start.and_then(Anchor::dated_in)) {
+            (Exclusion::Day(date), _) => date,
+            (Exclusion::Instant(instant), Some(zone)) => instant.with_timezone(&zone).date_naive(),
+            (Exclusion::Instant(instant), None) => instant.date_naive(),
         }
     }
 }
 
 /// How an event is named in error messages.
-fn describe(event: &Event) -> String {
+pub(crate) fn describe(event: &Event) -> String {
     match (event.get_summary(), event.get_uid()) {
         (Some(summary), _) => format!("{summary:?}"),
         (None, Some(uid)) => format!("with UID {uid:?}"),
@@ -329,8 +326,9 @@ fn describe(event: &Event) -> String {
     }
 }
 
-/// Reads a date property (DTSTART, DTEND, ...) of `event`.
-fn anchor(event: &Event, property: &Property) -> Result<Anchor, IcsError> {
+/// Reads a date property (DTSTART, DTEND, ...) of `event`: floating times in `zone`, and `Z`
+/// times dated in it.
+fn anchor(event: &Event, property: &Property, zone: Tz) -> Result<Anchor, IcsError> {
     let invalid = || IcsError::InvalidDate {
         event: describe(event),
         property: property.key().to_owned(),
@@ -338,22 +336,26 @@ fn anchor(event: &Event, property: &Property) -> Result<Anchor, IcsError> {
     };
     match DatePerhapsTime::from_property(property).ok_or_else(invalid)? {
         DatePerhapsTime::Date(date) => Ok(Anchor::Day(date)),
-        DatePerhapsTime::DateTime(CalendarDateTime::Utc(time)) => {
-            Ok(Anchor::Time(time.with_timezone(&Tz::UTC)))
-        }
-        DatePerhapsTime::DateTime(CalendarDateTime::Floating(time)) => {
-            Ok(Anchor::Time(Tz::UTC.from_utc_datetime(&time)))
-        }
+        DatePerhapsTime::DateTime(CalendarDateTime::Utc(time)) => Ok(Anchor::Time {
+            at: time.with_timezone(&Tz::UTC),
+            dated_in: zone,
+        }),
+        DatePerhapsTime::DateTime(CalendarDateTime::Floating(time)) => local_to_instant(zone, time)
+            .map(|at| Anchor::Time { at, dated_in: zone })
+            .ok_or_else(invalid),
         DatePerhapsTime::DateTime(CalendarDateTime::WithTimezone { date_time, tzid }) => {
-            let zone: Tz =
+            let own_zone: Tz =
                 tzid.trim_start_matches('/')
                     .parse()
                     .map_err(|_| IcsError::UnknownTimezone {
                         event: describe(event),
                         tzid: tzid.clone(),
                     })?;
-            local_to_instant(zone, date_time)
-                .map(Anchor::Time)
+            local_to_instant(own_zone, date_time)
+                .map(|at| Anchor::Time {
+                    at,
+                    dated_in: own_zone,
+                })
                 .ok_or_else(invalid)
         }
     }
@@ -376,7 +378,7 @@ fn local_to_instant(zone: Tz, time: NaiveDateTime) -> Option<DateTime<Tz>> {
 }
 
 /// The dates or instants an EXDATE or RECURRENCE-ID property names (EXDATE may list several).
-fn exclusions(event: &Event, property: &Property) -> Result<Vec<Exclusion>, IcsError> {
+fn exclusions(event: &Event, property: &Property, zone: Tz) -> Result<Vec<Exclusion>, IcsError> {
     property
         .value()
         .split(',')
@@ -387,9 +389,9 @@ fn exclusions(event: &Event, property: &Property) -> Result<Vec<Exclusion>, IcsE
                     single.add_parameter(parameter, found.value());
                 }
             }
-            Ok(match anchor(event, &single)? {
+            Ok(match anchor(event, &single, zone)? {
                 Anchor::Day(date) => Exclusion::Day(date),
-                Anchor::Time(time) => Exclusion::Instant(time.with_timezone(&Utc)),
+                Anchor::Time { at, dated_in } => Exclusion::Instant(at.with_timezone(&dated_in)),
             })
         })
         .collect()
@@ -432,14 +434,11 @@ fn parse_duration(value: &str) -> Option<TimeDelta> {
 }
 
 /// The last date an event covers, given its start.
-fn last_date(event: &Event, start: Anchor) -> Result<NaiveDate, IcsError> {
-    let zone = match start {
-        Anchor::Time(time) => Some(time.timezone()),
-        Anchor::Day(_) => None,
-    };
-    let start_local = start.local_in(zone);
+fn last_date(event: &Event, start: Anchor, zone: Tz) -> Result<NaiveDate, IcsError> {
+    let dated_in = start.dated_in();
+    let start_local = start.local_in(dated_in);
     let end_local = if let Some(property) = event.properties().get("DTEND") {
-        Some(anchor(event, property)?.local_in(zone))
+        Some(anchor(event, property, zone)?.local_in(dated_in))
     } else if let Some(property) = event.properties().get("DURATION") {
         let duration =
             parse_duration(property.value()).ok_or_else(|| IcsError::InvalidDuration {
@@ -458,37 +457,160 @@ fn last_date(event: &Event, start: Anchor) -> Result<NaiveDate, IcsError> {
     })
 }
 
-/// Every date `event` covers, over all its occurrences but those `replaced` elsewhere.
-fn event_dates(event: &Event, replaced: &[Exclusion]) -> Result<Vec<NaiveDate>, IcsError> {
-    let start_property =
-        event
-            .properties()
-            .get("DTSTART")
-            .ok_or_else(|| IcsError::MissingStart {
-                event: describe(event),
-            })?;
-    let start = anchor(event, start_property)?;
-    let length = (last_date(event, start)? - start.date()).num_days();
+/// Reads an RFC 5545 text (what holiday calendars and HR tools export) for [`read_events`].
+pub(crate) fn parse_ics(text: &str) -> Result<icalendar::Calendar, IcsError> {
+    let first_line = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty());
+    if !first_line.is_some_and(|line| line.eq_ignore_ascii_case("BEGIN:VCALENDAR")) {
+        return Err(IcsError::NotACalendar);
+    }
+    text.parse().map_err(|raw: String| parse_error(&raw))
+}
+
+/// One event of an iCalendar file, with the days of each of its occurrences.
+#[derive(Debug, Clone)]
+pub(crate) struct EventOccurrences<'a> {
+    /// The event, or the override of one occurrence of a recurring event.
+    pub(crate) event: &'a Event,
+    /// Its occurrences in date order; none when every one is excluded or replaced.
+    pub(crate) occurrences: Vec<Occurrence>,
+}
+
+impl EventOccurrences<'_> {
+    /// Whether the event (or the override of one occurrence) is STATUS:CANCELLED.
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.event.get_status() == Some(EventStatus::Cancelled)
+    }
+}
+
+/// The days one occurrence of an event covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Occurrence {
+    /// For an occurrence of a recurring event, the first day its rule scheduled it on, which
+    /// an occurrence moved through RECURRENCE-ID keeps; `None` for an event that does not
+    /// recur.
+    pub(crate) scheduled: Option<NaiveDate>,
+    /// The first day covered.
+    pub(crate) first: NaiveDate,
+    /// The last day covered (included).
+    pub(crate) last: NaiveDate,
+}
+
+impl Occurrence {
+    /// Every day covered, in order.
+    pub(crate) fn dates(self) -> impl Iterator<Item = NaiveDate> {
+        self.first
+            .iter_days()
+            .take_while(move |date| *date <= self.last)
+    }
+}
+
+/// Every event of `calendar` with its occurrences: `RRULE`s expanded up to
+/// [`RECURRENCE_HORIZON`] (at most [`MAX_OCCURRENCES`] each) without the `EXDATE`s and the
+/// occurrences that events with a `RECURRENCE-ID` replace (those come as events of their own).
+///
+/// Floating times are read in `zone`, and `Z` times are dated in it; times with a `TZID` are
+/// dated in that zone.
+pub(crate) fn read_events(
+    calendar: &icalendar::Calendar,
+    zone: Tz,
+) -> Result<Vec<EventOccurrences<'_>>, IcsError> {
+    let events: Vec<&Event> = calendar.events().collect();
+    // An event with a RECURRENCE-ID replaces (or, when cancelled, removes) one occurrence
+    // of the recurring event with the same UID; that occurrence must not be counted twice.
+    let mut overridden: BTreeMap<&str, Vec<Exclusion>> = BTreeMap::new();
+    // The event each override belongs to, by UID.
+    let mut series: BTreeMap<&str, &Event> = BTreeMap::new();
+    for event in &events {
+        match (event.get_uid(), event.properties().get("RECURRENCE-ID")) {
+            (Some(uid), Some(property)) => overridden
+                .entry(uid)
+                .or_default()
+                .extend(exclusions(event, property, zone)?),
+            (Some(uid), None) => {
+                series.insert(uid, event);
+            }
+            (None, _) => {}
+        }
+    }
+    events
+        .into_iter()
+        .map(|event| {
+            let uid = event.get_uid();
+            let occurrences = match event.properties().get("RECURRENCE-ID") {
+                Some(property) => {
+                    // Dated like the occurrence it replaces, so that the two name one day.
+                    let replaced_start = uid
+                        .and_then(|uid| series.get(uid))
+                        .map(|master| start(master, zone))
+                        .transpose()?;
+                    let replaced = exclusions(event, property, zone)?;
+                    let scheduled = replaced
+                        .first()
+                        .map(|exclusion| exclusion.day(replaced_start));
+                    occurrences(event, &[], zone)?
+                        .into_iter()
+                        .map(|occurrence| Occurrence {
+                            scheduled,
+                            ..occurrence
+                        })
+                        .collect()
+                }
+                None => {
+                    let replaced = uid
+                        .and_then(|uid| overridden.get(uid))
+                        .map_or(&[][..], Vec::as_slice);
+                    occurrences(event, replaced, zone)?
+                }
+            };
+            Ok(EventOccurrences { event, occurrences })
+        })
+        .collect()
+}
+
+/// Where `event` starts.
+fn start(event: &Event, zone: Tz) -> Result<Anchor, IcsError> {
+    let property = event
+        .properties()
+        .get("DTSTART")
+        .ok_or_else(|| IcsError::MissingStart {
+            event: describe(event),
+        })?;
+    anchor(event, property, zone)
+}
+
+/// Every occurrence of `event` but those `replaced` elsewhere.
+fn occurrences(
+    event: &Event,
+    replaced: &[Exclusion],
+    zone: Tz,
+) -> Result<Vec<Occurrence>, IcsError> {
+    let start = start(event, zone)?;
+    let length = (last_date(event, start, zone)? - start.date()).num_days();
     if length >= MAX_EVENT_DAYS {
         return Err(IcsError::TooLong {
             event: describe(event),
             days: length + 1,
         });
     }
-    let length = u64::try_from(length).unwrap_or(0);
+    let length = Days::new(u64::try_from(length).unwrap_or(0));
 
     let mut excluded = replaced.to_vec();
     if let Some(properties) = event.multi_properties().get("EXDATE") {
         for property in properties {
-            excluded.extend(exclusions(event, property)?);
+            excluded.extend(exclusions(event, property, zone)?);
         }
     }
 
-    let starts = match event.property_value("RRULE") {
-        Some(rule) => occurrences(event, start, rule, &excluded)?,
+    let rule = event.property_value("RRULE");
+    let starts = match rule {
+        Some(rule) => rule_starts(event, start, rule, &excluded)?,
         None if excluded
             .iter()
-            .any(|exclusion| exclusion.matches(&to_rrule_time(start), is_day(start))) =>
+            .any(|exclusion| exclusion.matches(&to_rrule_time(start), start)) =>
         {
             Vec::new()
         }
@@ -496,14 +618,22 @@ fn event_dates(event: &Event, replaced: &[Exclusion]) -> Result<Vec<NaiveDate>, 
     };
     Ok(starts
         .into_iter()
-        .flat_map(|first| {
-            (0..=length).filter_map(move |offset| first.checked_add_days(Days::new(offset)))
+        .filter_map(|first| {
+            Some(Occurrence {
+                scheduled: rule.is_some().then_some(first),
+                first,
+                last: first.checked_add_days(length)?,
+            })
         })
         .collect())
 }
 
-fn is_day(anchor: Anchor) -> bool {
-    matches!(anchor, Anchor::Day(_))
+/// The date an occurrence from the recurrence library falls on, read like its start.
+fn occurrence_date(occurrence: &DateTime<icalendar::Tz>, start: Anchor) -> NaiveDate {
+    match start.dated_in() {
+        Some(zone) => occurrence.with_timezone(&zone).date_naive(),
+        None => occurrence.date_naive(),
+    }
 }
 
 /// The start as the recurrence library wants it. All-day dates become UTC midnight so that
@@ -511,12 +641,12 @@ fn is_day(anchor: Anchor) -> bool {
 fn to_rrule_time(start: Anchor) -> DateTime<icalendar::Tz> {
     match start {
         Anchor::Day(date) => icalendar::Tz::UTC.from_utc_datetime(&date.and_time(NaiveTime::MIN)),
-        Anchor::Time(time) => time.with_timezone(&icalendar::Tz::Tz(time.timezone())),
+        Anchor::Time { at, .. } => at.with_timezone(&icalendar::Tz::Tz(at.timezone())),
     }
 }
 
 /// The start dates of a recurring event up to [`RECURRENCE_HORIZON`].
-fn occurrences(
+fn rule_starts(
     event: &Event,
     start: Anchor,
     rule: &str,
@@ -542,24 +672,22 @@ fn occurrences(
         .map_err(|error: icalendar::rrule::RRuleError| invalid(error.to_string()))?;
     if let Some(value) = until {
         let property = Property::new("UNTIL", value);
-        let until_time = match (anchor(event, &property)?, start) {
+        // A floating UNTIL is wall-clock time in the zone the rule is expanded in.
+        let frame = match start {
+            Anchor::Day(_) => Tz::UTC,
+            Anchor::Time { at, .. } => at.timezone(),
+        };
+        let until_time = match (anchor(event, &property, frame)?, start) {
             // All-day starts are at UTC midnight, so this includes the UNTIL day.
             (Anchor::Day(date), Anchor::Day(_)) => date.and_time(NaiveTime::MIN).and_utc(),
             // RFC 5545 wants a date-time here; a date is read as "up to the end of that day".
-            (Anchor::Day(date), Anchor::Time(start_time)) => date
+            (Anchor::Day(date), Anchor::Time { at, .. }) => date
                 .succ_opt()
-                .and_then(|next| {
-                    local_to_instant(start_time.timezone(), next.and_time(NaiveTime::MIN))
-                })
+                .and_then(|next| local_to_instant(at.timezone(), next.and_time(NaiveTime::MIN)))
                 .map_or(DateTime::<Utc>::MAX_UTC, |next| {
                     next.with_timezone(&Utc) - TimeDelta::seconds(1)
                 }),
-            // A floating UNTIL is wall-clock time in the start's zone.
-            (Anchor::Time(time), Anchor::Time(start_time)) if !value.ends_with(['Z', 'z']) => {
-                local_to_instant(start_time.timezone(), time.naive_utc())
-                    .map_or_else(|| time.with_timezone(&Utc), |t| t.with_timezone(&Utc))
-            }
-            (Anchor::Time(time), _) => time.with_timezone(&Utc),
+            (Anchor::Time { at, .. }, _) => at.with_timezone(&Utc),
         };
         parsed = parsed.until(until_time.with_timezone(&icalendar::Tz::UTC));
     }
@@ -576,9 +704,9 @@ fn occurrences(
         .filter(|occurrence| {
             !excluded
                 .iter()
-                .any(|exclusion| exclusion.matches(occurrence, is_day(start)))
+                .any(|exclusion| exclusion.matches(occurrence, start))
         })
-        .map(DateTime::date_naive)
+        .map(|occurrence| occurrence_date(occurrence, start))
         .collect())
 }
 

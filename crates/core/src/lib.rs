@@ -10,6 +10,7 @@ pub mod apply;
 pub mod calendar;
 pub mod config;
 pub mod defaults;
+pub mod ics_time_off;
 pub mod jobs;
 pub mod milestone;
 pub mod neutralise;
