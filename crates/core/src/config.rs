@@ -16,6 +16,7 @@ use serde_saphyr::{Location, Spanned};
 
 use crate::calendar::{Calendars, DEFAULT_WEEKEND, Holidays, WorkingCalendar};
 use crate::defaults;
+use crate::ics_time_off::{FeedMapping, PersonFrom};
 use crate::milestone::{Milestone, MilestoneList, MilestoneSource, ReleaseCalendar};
 use crate::neutralise::is_valid_username;
 use crate::team::{
@@ -24,7 +25,7 @@ use crate::team::{
     VelocitySettings,
 };
 use crate::template::Template;
-use crate::time_off::{CoverageRule, TimeOff};
+use crate::time_off::{CoverageRule, FeedSource, TimeOff, TimeOffFeed};
 use crate::tracker::MilestoneScope;
 
 /// Reads the files a configuration names (holiday calendars, templates, the roster).
@@ -51,6 +52,8 @@ pub struct Config {
     pub teams: Vec<Team>,
     /// Recorded time off, in config order.
     pub time_off: Vec<TimeOff>,
+    /// iCalendar feeds and files that time off is read from when a job runs.
+    pub time_off_feeds: Vec<TimeOffFeed>,
     /// Upcoming new hires, in config order.
     pub new_hires: Vec<NewHire>,
     /// Every member's and new hire's working calendar.
@@ -317,6 +320,8 @@ struct RawConfig {
     #[serde(default)]
     time_off: Vec<Spanned<RawTimeOff>>,
     #[serde(default)]
+    time_off_feeds: Vec<Spanned<RawFeed>>,
+    #[serde(default)]
     new_hires: Vec<Spanned<RawNewHire>>,
     roster: Option<Spanned<String>>,
 }
@@ -539,6 +544,17 @@ struct RawTimeOff {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawFeed {
+    name: Spanned<String>,
+    file: Option<Spanned<String>>,
+    url: Option<Spanned<String>>,
+    person_from: Option<Spanned<String>>,
+    #[serde(default)]
+    people: BTreeMap<String, Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawNewHire {
     username: Spanned<String>,
     name: String,
@@ -698,6 +714,7 @@ impl Validator<'_> {
         }
 
         let time_off = self.time_off(raw.time_off, &all_members);
+        let time_off_feeds = self.time_off_feeds(raw.time_off_feeds, &all_members, timezone);
         let mut hire_lists = vec![HireList {
             file: None,
             hires: raw.new_hires,
@@ -719,6 +736,7 @@ impl Validator<'_> {
             milestones,
             teams,
             time_off,
+            time_off_feeds,
             new_hires,
             calendars: Arc::new(calendars),
         }
@@ -1497,6 +1515,114 @@ impl Validator<'_> {
             checklists,
             threads,
             velocity,
+        }
+    }
+
+    fn time_off_feeds(
+        &mut self,
+        raw: Vec<Spanned<RawFeed>>,
+        all_members: &BTreeSet<String>,
+        timezone: Tz,
+    ) -> Vec<TimeOffFeed> {
+        let mut names = BTreeSet::new();
+        let mut feeds = Vec::new();
+        for entry in raw {
+            let f = entry.value;
+            let at = format!("time_off_feeds[{}]", f.name.value);
+            if !names.insert(f.name.value.clone()) {
+                self.problem(
+                    Some(f.name.referenced),
+                    format!("{at}.name"),
+                    format!("feed name `{}` is used twice", f.name.value),
+                    "give each feed its own name; warnings about a feed name it",
+                );
+            }
+            let source = match (f.file, f.url) {
+                (Some(path), None) => Some(FeedSource::File(path.value)),
+                (None, Some(url)) => self
+                    .feed_url(&url, format!("{at}.url"))
+                    .map(FeedSource::Url),
+                _ => {
+                    self.problem(
+                        Some(entry.referenced),
+                        at.clone(),
+                        "a time off feed needs exactly one of `file` and `url`".to_owned(),
+                        "name an .ics file next to the config (`file:`) or the feed's https \
+                         address (`url:`)",
+                    );
+                    None
+                }
+            };
+            let from = match f.person_from.as_ref().map(|p| p.value.trim()) {
+                None | Some("attendee") => PersonFrom::Attendee,
+                Some("organizer") => PersonFrom::Organizer,
+                Some("summary") => PersonFrom::Summary,
+                Some(other) => {
+                    self.problem(
+                        f.person_from.as_ref().map(|p| p.referenced),
+                        format!("{at}.person_from"),
+                        format!("`{other}` is not a way to find the person of an event"),
+                        "use attendee (an attendee's e-mail address), organizer (the \
+                         organizer's address) or summary (a name at the start of the title)",
+                    );
+                    PersonFrom::Attendee
+                }
+            };
+            if f.people.is_empty() {
+                self.problem(
+                    Some(f.name.referenced),
+                    format!("{at}.people"),
+                    "the feed maps nobody to a GitLab username".to_owned(),
+                    "list who is who: `people: { alice@example.com: alice }` (for summary, \
+                     the name the titles start with)",
+                );
+            }
+            let mut people = Vec::new();
+            for (value, username) in f.people {
+                self.known_member(&username, format!("{at}.people.{value}"), all_members);
+                people.push((value, username.value));
+            }
+            if let Some(source) = source {
+                feeds.push(TimeOffFeed {
+                    name: f.name.value,
+                    source,
+                    mapping: FeedMapping {
+                        from,
+                        people,
+                        zone: timezone,
+                    },
+                });
+            }
+        }
+        feeds
+    }
+
+    /// A feed's address: https, or plain http only to this machine (a token-free feed may
+    /// still carry private calendars).
+    fn feed_url(&mut self, raw: &Spanned<String>, field: String) -> Option<String> {
+        let value = raw.value.trim();
+        let parsed = url::Url::parse(value).ok();
+        let allowed = parsed.as_ref().is_some_and(|url| match url.scheme() {
+            "https" => url.host().is_some(),
+            "http" => match url.host() {
+                Some(url::Host::Domain(host)) => host == "localhost",
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                None => false,
+            },
+            _ => false,
+        });
+        if allowed {
+            Some(value.to_owned())
+        } else {
+            self.problem(
+                Some(raw.referenced),
+                field,
+                format!("`{}` is not an https address", raw.value),
+                "feeds are read over https (plain http only from this machine), for example \
+                 https://hr.example.com/time-off.ics",
+            );
+            None
         }
     }
 

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 
 use teamcadence_core::config::{Config, ConfigError, Milestones, SourceFiles};
+use teamcadence_core::ics_time_off::PersonFrom;
+use teamcadence_core::time_off::FeedSource;
 
 /// Files held in memory, as a config folder would hold them.
 #[derive(Default)]
@@ -410,4 +412,53 @@ fn an_unreadable_roster_is_reported_at_its_key() {
   team.yml:9:9: roster: cannot read the roster `people/hires.yml`: no such file
     hint: the roster's path is relative to the config file's folder; check that the file exists"
     );
+}
+
+#[test]
+fn time_off_feeds_are_read_from_https_or_files_and_map_to_members() {
+    let text = format!(
+        "timezone: Europe/Amsterdam\n{TEAM}time_off_feeds:
+  - {{ name: hr, url: https://hr.example.com/ooo.ics, people: {{ alice@example.com: alice }} }}
+  - {{ name: team, file: pto/team.ics, person_from: summary, people: {{ Alice Example: alice }} }}
+"
+    );
+    let config = Config::parse("team.yml", &text, &Files::default()).expect("valid");
+    let feeds = &config.time_off_feeds;
+    assert_eq!(feeds.len(), 2);
+    assert_eq!(
+        feeds[0].source,
+        FeedSource::Url("https://hr.example.com/ooo.ics".to_owned())
+    );
+    assert_eq!(feeds[0].mapping.from, PersonFrom::Attendee);
+    assert_eq!(feeds[1].source, FeedSource::File("pto/team.ics".to_owned()));
+    assert_eq!(feeds[1].mapping.from, PersonFrom::Summary);
+    assert_eq!(
+        feeds[1].mapping.people,
+        [("Alice Example".to_owned(), "alice".to_owned())]
+    );
+    assert_eq!(feeds[1].mapping.zone, chrono_tz::Europe::Amsterdam);
+}
+
+#[test]
+fn time_off_feeds_are_checked() {
+    let text = format!(
+        "{TEAM}time_off_feeds:
+  - {{ name: hr, url: http://hr.example.com/ooo.ics, people: {{ a@example.com: alice }} }}
+  - {{ name: local, url: http://127.0.0.1:8080/ooo.ics, people: {{ a@example.com: alice }} }}
+  - {{ name: both, file: a.ics, url: https://x.example/a.ics, people: {{ a@example.com: alice }} }}
+  - {{ name: who, file: b.ics, person_from: title, people: {{ b@example.com: bob }} }}
+  - {{ name: nobody, file: c.ics }}
+"
+    );
+    let text = error(&text, &Files::default());
+    for expected in [
+        "team.yml:8:22: time_off_feeds[hr].url: `http://hr.example.com/ooo.ics` is not an https address",
+        "team.yml:10:5: time_off_feeds[both]: a time off feed needs exactly one of `file` and `url`",
+        "team.yml:11:44: time_off_feeds[who].person_from: `title` is not a way to find the person of an event",
+        "time_off_feeds[who].people.b@example.com: `bob` is not a member of any team",
+        "team.yml:12:13: time_off_feeds[nobody].people: the feed maps nobody to a GitLab username",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(!text.contains("time_off_feeds[local]"), "{text}");
 }
