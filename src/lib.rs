@@ -166,7 +166,7 @@ impl Job {
                         jobs::pto::manual_time_off(config, &person, from, until)
                     })
                     .transpose()?;
-                jobs::pto::plan(config, today, Scope::Upcoming, time_off)
+                jobs::pto::plan(config, today, Scope::Upcoming, time_off, &[])
             }
         }
     }

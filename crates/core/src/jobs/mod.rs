@@ -270,7 +270,7 @@ pub fn check(config: &Config, today: NaiveDate) -> CheckReport {
         today,
         &planning::offline_facts(config, today),
     ));
-    record(pto::plan(config, today, Scope::Everything, None));
+    record(pto::plan(config, today, Scope::Everything, None, &[]));
     let no_facts = onboarding::Facts::default();
     record(onboarding::plan(
         config,
@@ -292,7 +292,7 @@ pub fn check(config: &Config, today: NaiveDate) -> CheckReport {
             if let Ok(sample) =
                 crate::time_off::TimeOff::new(&member.username, first, days_after(first, 11))
             {
-                record(pto::plan(config, today, Scope::Upcoming, Some(sample)));
+                record(pto::plan(config, today, Scope::Upcoming, Some(sample), &[]));
             }
         }
         if !config.new_hires.iter().any(|h| h.team == team.id) {

@@ -40,7 +40,8 @@ pub fn manual_time_off(
 }
 
 /// Plans coverage issues: for each recorded time off that has not ended (every one, with
-/// [`Scope::Everything`]), and for `manual`, which is always due.
+/// [`Scope::Everything`]), in the config or read from its `feeds`, and for `manual`, which is
+/// always due. Everyone's time off, from any source, keeps them from being chosen as a backup.
 ///
 /// An issue is due from `create_days_before` days before the first day off until the last,
 /// when the time off needs coverage under the team's rule.
@@ -49,10 +50,12 @@ pub fn plan(
     today: NaiveDate,
     scope: Scope,
     manual: Option<TimeOff>,
+    feeds: &[TimeOff],
 ) -> Result<JobReport, JobError> {
     let mut entries: Vec<(&TimeOff, bool)> = config
         .time_off
         .iter()
+        .chain(feeds)
         .filter(|t| scope == Scope::Everything || t.last() >= today)
         .map(|t| (t, false))
         .collect();
@@ -63,7 +66,12 @@ pub fn plan(
     }
     entries.sort_by(|(a, _), (b, _)| (a.first(), a.person()).cmp(&(b.first(), b.person())));
 
-    let everyone_away: Vec<&TimeOff> = config.time_off.iter().chain(manual.as_ref()).collect();
+    let everyone_away: Vec<&TimeOff> = config
+        .time_off
+        .iter()
+        .chain(feeds)
+        .chain(manual.as_ref())
+        .collect();
     let mut duties = Duties::default();
     let mut plans = Plans::new(config);
     for (time_off, is_manual) in entries {
@@ -272,4 +280,97 @@ fn backups(
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SourceFiles;
+    use crate::ics_time_off::{FeedMapping, PersonFrom, time_off_from_ics};
+
+    struct NoFiles;
+
+    impl SourceFiles for NoFiles {
+        fn read_to_string(&self, path: &str) -> std::io::Result<String> {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                path.to_owned(),
+            ))
+        }
+    }
+
+    fn config() -> Config {
+        let text = "timezone: Europe/Amsterdam
+teams:
+  - id: t
+    name: Team
+    project: g/p
+    members:
+      - { username: alice, name: A, role: engineering-manager }
+      - { username: bob, name: B, role: backend-engineer, manager: alice }
+      - { username: carol, name: C, role: backend-engineer, manager: alice }
+      - { username: dan, name: D, role: backend-engineer, manager: alice }
+    responsibilities:
+      - { name: Triage, priority: HIGH, owners: [bob], covered_by: [carol, dan] }
+";
+        Config::parse("team.yml", text, &NoFiles).expect("valid config")
+    }
+
+    /// bob's two weeks off, and carol off on one day in the middle of them.
+    const FEED: &str = "BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//test//EN\r
+BEGIN:VEVENT\r
+UID:hr-1001\r
+DTSTAMP:20261101T000000Z\r
+DTSTART;VALUE=DATE:20261207\r
+DTEND;VALUE=DATE:20261219\r
+SUMMARY:Vacation\r
+ATTENDEE:mailto:bob@example.com\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:hr-1002\r
+DTSTAMP:20261101T000000Z\r
+DTSTART;VALUE=DATE:20261210\r
+SUMMARY:Dentist\r
+ATTENDEE:mailto:carol@example.com\r
+END:VEVENT\r
+END:VCALENDAR\r
+";
+
+    #[test]
+    fn time_off_from_a_feed_gets_an_issue_keyed_by_its_event_and_keeps_the_absent_off_backup() {
+        let config = config();
+        let mapping = FeedMapping {
+            from: PersonFrom::Attendee,
+            people: vec![
+                ("bob@example.com".to_owned(), "bob".to_owned()),
+                ("carol@example.com".to_owned(), "carol".to_owned()),
+            ],
+            zone: config.timezone,
+        };
+        let feed = time_off_from_ics(FEED, &mapping).expect("feed parses");
+        let report = plan(
+            &config,
+            NaiveDate::from_ymd_opt(2026, 11, 25).expect("date"),
+            Scope::Upcoming,
+            None,
+            &feed.entries,
+        )
+        .expect("plans");
+        let bob = report
+            .issues
+            .iter()
+            .find(|p| p.key == "pto/hr-1001")
+            .unwrap_or_else(|| panic!("no issue for bob's event in {report:?}"));
+        assert_eq!(bob.action, Action::Create);
+        // carol is away on one of bob's days, so dan covers triage.
+        assert_eq!(bob.assignees, ["bob", "dan"]);
+        // carol's single day needs no coverage issue.
+        let carol = report.issues.iter().find(|p| p.key == "pto/hr-1002");
+        assert!(
+            carol.is_none_or(|p| matches!(p.action, Action::Skip(_))),
+            "{carol:?}"
+        );
+    }
 }
