@@ -77,13 +77,13 @@ pub async fn apply<T: IssueTracker>(tracker: &T, report: &mut JobReport, options
     }
 }
 
-/// Whether applying has work for `plan`: an issue to create, or follow-ups on one a job found
-/// existing (a reminder on an overdue issue).
+/// Whether applying has work for `plan`: an issue to create or update, or follow-ups on one a
+/// job found existing (a reminder on an overdue issue).
 fn to_apply(plan: &IssuePlan) -> bool {
     match plan.action {
-        Action::Create => true,
+        Action::Create | Action::Update => true,
         Action::Exists => !plan.follow_ups.is_empty(),
-        Action::Update | Action::Skip(_) => false,
+        Action::Skip(_) => false,
     }
 }
 
@@ -111,7 +111,8 @@ async fn apply_project<T: IssueTracker>(
     // The issue that stands for each plan: (plan, iid, whether this run created it).
     let mut standing: Vec<(usize, u64, bool)> = Vec::new();
     for i in 0..report.issues.len() {
-        let known_to_exist = report.issues[i].action == Action::Exists;
+        // A job plans `exists` and `update` only for issues it has seen.
+        let known_to_exist = matches!(report.issues[i].action, Action::Exists | Action::Update);
         // Duplicates left by a run that was interrupted before it could close its own.
         let open = open_with_key(&existing, &report.issues[i].key);
         if open.len() > 1 && !options.dry_run {
@@ -121,12 +122,15 @@ async fn apply_project<T: IssueTracker>(
             // Follow-ups go to the open issue of the key when there is one.
             let iid = open.first().map_or(found.iid, |oldest| oldest.iid);
             let plan = &mut report.issues[i];
-            plan.action = Action::Exists;
+            if plan.action != Action::Update {
+                plan.action = Action::Exists;
+            }
             plan.web_url = Some(found.web_url.clone());
             if known_to_exist && open.is_empty() {
-                // Closed since the job looked: its follow-ups are moot.
+                // Closed since the job looked: its follow-ups and changes are moot.
+                plan.action = Action::Exists;
                 plan.done
-                    .push(format!("{} was closed: nothing posted", plan.key));
+                    .push(format!("{} was closed: nothing changed", plan.key));
                 continue;
             }
             standing.push((i, iid, false));
@@ -135,7 +139,8 @@ async fn apply_project<T: IssueTracker>(
         if known_to_exist {
             // Gone since the job looked (deleted, or its marker edited away): nothing to add to.
             let plan = &mut report.issues[i];
-            let gone = format!("{} is no longer in {project}: nothing posted", plan.key);
+            let gone = format!("{} is no longer in {project}: nothing changed", plan.key);
+            plan.action = Action::Exists;
             plan.done.push(gone);
             continue;
         }
@@ -175,9 +180,8 @@ async fn apply_project<T: IssueTracker>(
         }
     }
     for (i, iid, fresh) in standing {
-        if report.issues[i].follow_ups.is_empty() {
-            continue;
-        }
+        // An update's notes go first: if the edit then fails, a re-run still sees the old
+        // issue, edits it and finds the notes posted.
         let follow = FollowUpRun {
             tracker,
             project,
@@ -186,7 +190,11 @@ async fn apply_project<T: IssueTracker>(
             existing: &existing,
             dry_run: options.dry_run,
         };
-        if let Err(message) = follow.run(&mut report.issues[i]).await {
+        let mut done = follow.run(&mut report.issues[i]).await;
+        if done.is_ok() && report.issues[i].action == Action::Update {
+            done = follow.update(&mut report.issues[i]).await;
+        }
+        if let Err(message) = done {
             let plan = &mut report.issues[i];
             report.errors.push(format!(
                 "{}: the issue exists, but {message}; re-run to finish",
@@ -211,6 +219,29 @@ struct FollowUpRun<'a, T> {
 }
 
 impl<T: IssueTracker> FollowUpRun<'_, T> {
+    /// Makes the issue what the plan says: title, description, due date and assignees.
+    async fn update(&self, plan: &mut IssuePlan) -> Result<(), String> {
+        if !self.dry_run {
+            let edit = IssueEdit {
+                title: Some(plan.title.clone()),
+                description: Some(with_marker(&plan.description, &plan.key)),
+                due_date: plan.due_date,
+                assignees: Some(plan.assignees.clone()),
+                ..IssueEdit::default()
+            };
+            self.tracker
+                .edit_issue(self.project, self.iid, &edit)
+                .await
+                .map_err(|e| format!("updating #{} failed: {e}", self.iid))?;
+        }
+        let would = if self.dry_run { "would " } else { "" };
+        plan.done.push(format!(
+            "{would}update the title, description, due date and assignees of #{}",
+            self.iid
+        ));
+        Ok(())
+    }
+
     /// Does each follow-up not done yet, recording what happened in `plan.done`.
     async fn run(&self, plan: &mut IssuePlan) -> Result<(), String> {
         let mut notes: Option<Vec<TrackedNote>> = None;
@@ -301,6 +332,32 @@ impl<T: IssueTracker> FollowUpRun<'_, T> {
                             .await?;
                     }
                     plan.done.push(format!("{would}post the note {id:?}"));
+                }
+                FollowUp::CloseWith { id, body } => {
+                    let open = self.fresh
+                        || self
+                            .existing
+                            .iter()
+                            .any(|i| i.iid == self.iid && i.state == IssueState::Opened);
+                    if !open {
+                        continue;
+                    }
+                    if !self.dry_run {
+                        self.post_once(self.project, self.iid, notes.as_deref(), &id, &body)
+                            .await?;
+                        let close = IssueEdit {
+                            state: Some(IssueState::Closed),
+                            ..IssueEdit::default()
+                        };
+                        self.tracker
+                            .edit_issue(self.project, self.iid, &close)
+                            .await
+                            .map_err(|e| format!("closing #{} failed: {e}", self.iid))?;
+                    }
+                    plan.done.push(format!(
+                        "{would}post the note {id:?} and close #{}",
+                        self.iid
+                    ));
                 }
             }
         }

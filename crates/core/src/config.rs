@@ -481,6 +481,7 @@ struct RawPto {
     min_working_days: Option<Spanned<u32>>,
     create_days_before: Option<u32>,
     confidential: Option<bool>,
+    close_after_return: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1309,6 +1310,7 @@ impl Validator<'_> {
                 },
                 create_days_before: p.create_days_before.unwrap_or(DEFAULT_PTO_DAYS_BEFORE),
                 confidential: p.confidential.unwrap_or(false),
+                close_after_return: p.close_after_return.unwrap_or(false),
             },
             None => PtoSettings {
                 project: project.clone(),
@@ -1316,6 +1318,7 @@ impl Validator<'_> {
                 coverage: CoverageRule::default(),
                 create_days_before: DEFAULT_PTO_DAYS_BEFORE,
                 confidential: false,
+                close_after_return: false,
             },
         };
 

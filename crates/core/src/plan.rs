@@ -3,6 +3,8 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::tracker::TrackedIssue;
+
 /// What applying a plan does (or would do) for one issue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", content = "reason", rename_all = "lowercase")]
@@ -72,6 +74,32 @@ pub struct IssuePlan {
 }
 
 impl IssuePlan {
+    /// A plan for an issue a job found existing in `project`, to do `follow_ups` on it and
+    /// nothing else.
+    pub fn on_existing(
+        key: &str,
+        project: &str,
+        issue: &TrackedIssue,
+        follow_ups: Vec<FollowUp>,
+    ) -> Self {
+        IssuePlan {
+            key: key.to_owned(),
+            action: Action::Exists,
+            project: project.to_owned(),
+            title: issue.title.clone(),
+            description: issue.description.clone(),
+            labels: issue.labels.clone(),
+            assignees: issue.assignees.clone(),
+            milestone: issue.milestone.clone(),
+            due_date: issue.due_date,
+            confidential: issue.confidential,
+            web_url: Some(issue.web_url.clone()),
+            error: None,
+            follow_ups,
+            done: Vec::new(),
+        }
+    }
+
     /// Records in `done` what a dry run would do about each follow-up.
     pub fn preview_follow_ups(&mut self) {
         self.done = self
@@ -106,6 +134,14 @@ pub enum FollowUp {
         /// Markdown body.
         body: String,
     },
+    /// Post the comment `id` on the issue, once, then close the issue if it is open: what
+    /// it was for is over (the time off was cancelled, or the person is back).
+    CloseWith {
+        /// Stable name of the comment, unique within the issue.
+        id: String,
+        /// Markdown body: why the issue is closed.
+        body: String,
+    },
 }
 
 impl FollowUp {
@@ -115,6 +151,7 @@ impl FollowUp {
             FollowUp::LinkTo { key } => format!("link to {key}"),
             FollowUp::Close { key, .. } => format!("close {key}"),
             FollowUp::Note { id, .. } => format!("post the note {id:?}"),
+            FollowUp::CloseWith { id, .. } => format!("post the note {id:?} and close it"),
         }
     }
 }

@@ -203,6 +203,9 @@ pub struct PtoSettings {
     pub create_days_before: u32,
     /// Whether coverage issues are confidential.
     pub confidential: bool,
+    /// Whether the coverage issue is closed once the person is back (after the note asking
+    /// them to sync with their backups).
+    pub close_after_return: bool,
 }
 
 /// Settings of the onboarding job for one team.

@@ -108,6 +108,9 @@ pub struct IssueEdit {
     pub add_labels: Vec<String>,
     /// Labels to remove.
     pub remove_labels: Vec<String>,
+    /// Usernames to assign instead of the current assignees; usernames without an account
+    /// are left out.
+    pub assignees: Option<Vec<String>>,
     /// Close or reopen.
     pub state: Option<IssueState>,
 }

@@ -140,6 +140,21 @@ impl IssueTracker for Memory {
             self.writes.set(self.writes.get() + 1);
             issue.state = state;
         }
+        if edit.title.is_some() || edit.description.is_some() || edit.assignees.is_some() {
+            self.writes.set(self.writes.get() + 1);
+        }
+        if let Some(title) = &edit.title {
+            issue.title = title.clone();
+        }
+        if let Some(description) = &edit.description {
+            issue.description = description.clone();
+        }
+        if let Some(due) = edit.due_date {
+            issue.due_date = Some(due);
+        }
+        if let Some(assignees) = &edit.assignees {
+            issue.assignees = assignees.clone();
+        }
         Ok(issue.clone())
     }
 
@@ -736,14 +751,80 @@ fn follow_ups_on_an_existing_issue_are_done_once_and_never_create_it() {
     run(apply(&tracker, &mut closed, &options()));
     assert_eq!(
         closed.issues[0].done,
-        ["onboarding/dave was closed: nothing posted"]
+        ["onboarding/dave was closed: nothing changed"]
     );
     let mut gone = report(vec![reminder_on("onboarding/erin")]);
     run(apply(&tracker, &mut gone, &options()));
     assert_eq!(
         gone.issues[0].done,
-        ["onboarding/erin is no longer in g/a: nothing posted"]
+        ["onboarding/erin is no longer in g/a: nothing changed"]
     );
     assert_eq!(tracker.creates.get(), 1);
     assert_eq!(tracker.notes.borrow().len(), 1);
+}
+
+#[test]
+fn an_update_posts_its_note_then_edits_the_issue_and_a_rerun_adds_nothing() {
+    let tracker = Memory::default();
+    let mut first = report(vec![plan("pto/hr-1", "g/a")]);
+    run(apply(&tracker, &mut first, &options()));
+
+    let moved = || IssuePlan {
+        action: Action::Update,
+        title: "Coverage for Bob from 2026-12-07 until 2026-12-18".to_owned(),
+        description: "The new table".to_owned(),
+        assignees: vec!["bob".to_owned(), "dan".to_owned()],
+        due_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 7),
+        follow_ups: vec![FollowUp::Note {
+            id: "dates:2026-12-07..2026-12-18".to_owned(),
+            body: "The time off changed.".to_owned(),
+        }],
+        ..plan("pto/hr-1", "g/a")
+    };
+    // A repeated run (a retried pipeline) edits again but never posts the note twice.
+    for _ in 0..2 {
+        let mut update = report(vec![moved()]);
+        run(apply(&tracker, &mut update, &options()));
+        assert!(update.errors.is_empty(), "{:?}", update.errors);
+        assert_eq!(update.issues[0].action, Action::Update);
+    }
+    let issues = tracker.issues.borrow();
+    assert_eq!(issues.len(), 1, "never a second issue");
+    assert_eq!(issues[0].title, "Coverage for Bob from 2026-12-07 until 2026-12-18");
+    assert_eq!(issues[0].assignees, ["bob", "dan"]);
+    assert_eq!(key_in(&issues[0].description), Some("pto/hr-1"), "the key survives");
+    assert!(issues[0].description.starts_with("The new table"));
+    let notes = tracker.notes.borrow();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].1.starts_with("The time off changed."));
+}
+
+#[test]
+fn close_with_posts_once_and_closes_and_leaves_a_closed_issue_alone() {
+    let tracker = Memory::default();
+    let mut first = report(vec![plan("pto/hr-2", "g/a")]);
+    run(apply(&tracker, &mut first, &options()));
+    let cancel = || IssuePlan {
+        action: Action::Exists,
+        follow_ups: vec![FollowUp::CloseWith {
+            id: "cancelled".to_owned(),
+            body: "The time off was cancelled.".to_owned(),
+        }],
+        ..plan("pto/hr-2", "g/a")
+    };
+    // The comment fails once: nothing is closed without its reason, and a re-run finishes.
+    tracker.failing_notes.set(1);
+    let mut failed = report(vec![cancel()]);
+    run(apply(&tracker, &mut failed, &options()));
+    assert_eq!(failed.errors.len(), 1, "{:?}", failed.errors);
+    assert_eq!(tracker.issues.borrow()[0].state, IssueState::Opened);
+    for _ in 0..2 {
+        let mut again = report(vec![cancel()]);
+        run(apply(&tracker, &mut again, &options()));
+        assert!(again.errors.is_empty(), "{:?}", again.errors);
+    }
+    assert_eq!(tracker.issues.borrow()[0].state, IssueState::Closed);
+    let notes = tracker.notes.borrow();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(note_id_in(&notes[0].1), Some("cancelled"));
 }

@@ -354,8 +354,21 @@ impl IssueTracker for GitLab {
         }
         let doing = Doing::write(format!("editing {project}#{iid}"), Place::Project(project))
             .about(format!("issue #{iid}"));
+        let assignee_ids = match &edit.assignees {
+            Some(usernames) => Some(self.assignee_ids(usernames).await?.0),
+            None => None,
+        };
         let mut builder = EditIssue::builder();
         builder.project(project).issue(iid);
+        match assignee_ids {
+            Some(ids) if ids.is_empty() => {
+                builder.unassign();
+            }
+            Some(ids) => {
+                builder.assignee_ids(ids.into_iter());
+            }
+            None => {}
+        }
         if let Some(title) = &edit.title {
             builder.title(title.as_str());
         }

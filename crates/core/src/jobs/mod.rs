@@ -209,10 +209,17 @@ impl Plans {
         }
     }
 
-    pub(crate) fn add(&mut self, draft: Draft<'_>) {
+    /// Renders `draft` into a plan and returns it, or records why it does not render.
+    pub(crate) fn add(&mut self, draft: Draft<'_>) -> Option<&mut IssuePlan> {
         match draft.render(&self.renderer) {
-            Ok(plan) => self.report.issues.push(plan),
-            Err(e) => self.template_errors.push(e),
+            Ok(plan) => {
+                self.report.issues.push(plan);
+                self.report.issues.last_mut()
+            }
+            Err(e) => {
+                self.template_errors.push(e);
+                None
+            }
         }
     }
 
@@ -270,7 +277,7 @@ pub fn check(config: &Config, today: NaiveDate) -> CheckReport {
         today,
         &planning::offline_facts(config, today),
     ));
-    record(pto::plan(config, today, Scope::Everything, None, &[]));
+    record(pto::plan(config, today, Scope::Everything, None, &pto::Facts::default()));
     let no_facts = onboarding::Facts::default();
     record(onboarding::plan(
         config,
@@ -292,7 +299,7 @@ pub fn check(config: &Config, today: NaiveDate) -> CheckReport {
             if let Ok(sample) =
                 crate::time_off::TimeOff::new(&member.username, first, days_after(first, 11))
             {
-                record(pto::plan(config, today, Scope::Upcoming, Some(sample), &[]));
+                record(pto::plan(config, today, Scope::Upcoming, Some(sample), &pto::Facts::default()));
             }
         }
         if !config.new_hires.iter().any(|h| h.team == team.id) {

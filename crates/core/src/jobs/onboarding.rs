@@ -475,22 +475,9 @@ fn remind_overdue(report: &mut JobReport, today: NaiveDate, facts: &Facts) {
                 plan.follow_ups.push(reminder);
                 continue;
             }
-            report.issues.push(IssuePlan {
-                key: key.to_owned(),
-                action: Action::Exists,
-                project: project.clone(),
-                title: issue.title.clone(),
-                description: issue.description.clone(),
-                labels: issue.labels.clone(),
-                assignees: issue.assignees.clone(),
-                milestone: issue.milestone.clone(),
-                due_date: issue.due_date,
-                confidential: issue.confidential,
-                web_url: Some(issue.web_url.clone()),
-                error: None,
-                follow_ups: vec![reminder],
-                done: Vec::new(),
-            });
+            report
+                .issues
+                .push(IssuePlan::on_existing(key, project, issue, vec![reminder]));
         }
     }
 }

@@ -5,15 +5,21 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
+use futures_util::future::join_all;
+
 use super::{
     Draft, JobError, Plans, Scope, days_before, due_from, person_by_username, person_json,
     team_json, ymd,
 };
+use crate::apply::key_in;
 use crate::config::Config;
+use crate::ics_time_off::{FeedTimeOff, time_off_from_ics};
 use crate::jobs::planning::milestone_json;
-use crate::plan::{Action, JobReport, push_unique};
+use crate::neutralise::{self, is_valid_username};
+use crate::plan::{Action, FollowUp, IssuePlan, JobReport, push_unique};
 use crate::team::{Member, Team};
 use crate::time_off::TimeOff;
+use crate::tracker::{IssueQuery, IssueState, IssueTracker, TrackedIssue, UserStatus};
 
 /// The label that marks this job's issues, so that later runs find them again.
 pub const KIND_LABEL: &str = "teamcadence::pto";
@@ -39,50 +45,341 @@ pub fn manual_time_off(
     })
 }
 
+/// What the job reads before it plans: the feeds' time off, the coverage issues already
+/// open, and who GitLab says is away now. [`gather`] fills it in; without GitLab (a dry run
+/// without a token, `teamcadence check`) only the feeds are known.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// Each configured feed by name, in config order: its time off, or why it could not be
+    /// read (a warning; nothing is created or closed from that feed).
+    pub feeds: Vec<(String, Result<FeedTimeOff, String>)>,
+    /// The open coverage issues of each coverage project, or why they could not be listed.
+    pub open: Vec<(String, Result<Vec<TrackedIssue>, String>)>,
+    /// People whose GitLab status says they are away (busy, or "OOO"), from today until the
+    /// status clears, or today only when it has no clear date.
+    pub away_by_status: Vec<TimeOff>,
+    /// What could not be read, one sentence each.
+    pub warnings: Vec<String>,
+}
+
+/// Reads what [`plan`] needs beyond the config. `feed_texts` are the texts of the config's
+/// `time_off_feeds`, in order, or why each could not be loaded (the caller fetches them:
+/// files and https are the command line's business). With a `tracker`, lists the open
+/// coverage issues and reads the GitLab status of everyone who might be chosen as a backup
+/// for time off that is due.
+pub async fn gather<T: IssueTracker>(
+    tracker: Option<&T>,
+    config: &Config,
+    today: NaiveDate,
+    manual: Option<&TimeOff>,
+    feed_texts: Vec<Result<String, String>>,
+) -> Facts {
+    let feeds: Vec<(String, Result<FeedTimeOff, String>)> = config
+        .time_off_feeds
+        .iter()
+        .zip(feed_texts)
+        .map(|(feed, text)| {
+            let read = text.and_then(|text| {
+                time_off_from_ics(&text, &feed.mapping).map_err(|e| e.to_string())
+            });
+            (feed.name.clone(), read)
+        })
+        .collect();
+    let mut facts = Facts {
+        feeds,
+        ..Facts::default()
+    };
+    let Some(tracker) = tracker else {
+        return facts;
+    };
+
+    let mut projects: Vec<&str> = Vec::new();
+    for team in &config.teams {
+        if !projects.contains(&team.pto.project.as_str()) {
+            projects.push(&team.pto.project);
+        }
+    }
+    facts.open = join_all(projects.iter().map(|project| async move {
+        let query = IssueQuery {
+            labels: vec![KIND_LABEL.to_owned()],
+            state: Some(IssueState::Opened),
+            ..IssueQuery::default()
+        };
+        let listed = tracker.list_issues(project, &query).await;
+        ((*project).to_owned(), listed.map_err(|e| e.to_string()))
+    }))
+    .await;
+
+    // Backups are chosen only for time off whose issue is due: ask about those candidates.
+    let mut candidates: Vec<&str> = Vec::new();
+    for time_off in sourced(config, &facts, manual).iter().map(|(t, _)| *t) {
+        let Some((team, member)) = config.member(time_off.person()) else {
+            continue;
+        };
+        let due = days_before(time_off.first(), team.pto.create_days_before) <= today;
+        if !due || time_off.last() < today {
+            continue;
+        }
+        for responsibility in team.responsibilities_of(&member.username) {
+            for username in &responsibility.covered_by {
+                if !candidates.contains(&username.as_str()) {
+                    candidates.push(username);
+                }
+            }
+        }
+    }
+    let statuses = join_all(
+        candidates
+            .iter()
+            .map(|username| tracker.user_status(username)),
+    )
+    .await;
+    for (username, status) in candidates.into_iter().zip(statuses) {
+        match status {
+            Ok(Some(status)) => {
+                if let Some(until) = away_until(&status, today, config.timezone) {
+                    facts.away_by_status.extend(
+                        TimeOff::new(username, today, until)
+                            .ok()
+                            .map(|t| t.with_note(status.message.clone())),
+                    );
+                }
+            }
+            Ok(None) => {}
+            Err(e) => facts.warnings.push(format!(
+                "could not read the GitLab status of {username} ({e}); they may be chosen as a \
+                 backup although their status says they are away"
+            )),
+        }
+    }
+    facts
+}
+
+/// Until when a GitLab status says its user is away: when they set themselves busy or wrote
+/// "OOO" (or "out of office") in the message; until the date it clears in `zone`, or today
+/// when it does not clear by itself.
+fn away_until(status: &UserStatus, today: NaiveDate, zone: chrono_tz::Tz) -> Option<NaiveDate> {
+    let message = status.message.as_deref().unwrap_or_default().to_lowercase();
+    let says_ooo = message
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|word| word == "ooo")
+        || message.contains("out of office");
+    if !status.busy && !says_ooo {
+        return None;
+    }
+    let clears = status
+        .clear_status_at
+        .map(|at| at.with_timezone(&zone).date_naive());
+    Some(clears.map_or(today, |date| date.max(today)))
+}
+
+/// Where a time off is recorded, which decides whether its issue may be closed when it is no
+/// longer there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source<'a> {
+    /// The config's `time_off` (or the file it names).
+    Config,
+    /// The feed of this name.
+    Feed(&'a str),
+    /// A manual pipeline: never seen again, so never taken as cancelled.
+    Manual,
+}
+
+impl Source<'_> {
+    /// How the source is written in an issue's record.
+    fn tag(self) -> String {
+        match self {
+            Source::Config => "config".to_owned(),
+            Source::Feed(name) => format!("feed:{}", tag_safe(name)),
+            Source::Manual => "manual".to_owned(),
+        }
+    }
+
+    /// The source for people, in notes.
+    fn describe(self) -> String {
+        match self {
+            Source::Config => "the teamcadence config".to_owned(),
+            Source::Feed(name) => format!("the calendar feed \"{}\"", neutralise::plain(name)),
+            Source::Manual => "a manual pipeline".to_owned(),
+        }
+    }
+}
+
+/// `text` with everything but letters, digits, `.`, `_` and `-` replaced, so that it can sit
+/// in a hidden HTML comment.
+fn tag_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Every recorded time off with where it comes from: the config's, then each feed's that
+/// loaded (an entry overlapping an earlier one of the same person is left out: it is the
+/// same absence recorded twice), then the manual one, which replaces a recorded one with its key.
+fn sourced<'a>(
+    config: &'a Config,
+    facts: &'a Facts,
+    manual: Option<&'a TimeOff>,
+) -> Vec<(&'a TimeOff, Source<'a>)> {
+    let mut all: Vec<(&TimeOff, Source)> =
+        config.time_off.iter().map(|t| (t, Source::Config)).collect();
+    for (name, feed) in &facts.feeds {
+        for entry in feed.iter().flat_map(|f| &f.entries) {
+            let recorded_already = all.iter().any(|(other, _)| {
+                other.person() == entry.person() && other.overlaps(entry.first(), entry.last())
+            });
+            if !recorded_already {
+                all.push((entry, Source::Feed(name)));
+            }
+        }
+    }
+    if let Some(manual) = manual {
+        all.retain(|(t, _)| t.key() != manual.key());
+        all.push((manual, Source::Manual));
+    }
+    all
+}
+
+/// What a coverage issue records about the time off it was made for, in a hidden line of its
+/// description, so that a later run can tell what changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Record {
+    person: String,
+    first: NaiveDate,
+    last: NaiveDate,
+    source: String,
+}
+
+const RECORD_START: &str = "<!-- teamcadence:pto ";
+const RECORD_END: &str = " -->";
+
+impl Record {
+    fn of(time_off: &TimeOff, source: Source<'_>) -> Self {
+        Record {
+            person: time_off.person().to_owned(),
+            first: time_off.first(),
+            last: time_off.last(),
+            source: source.tag(),
+        }
+    }
+
+    fn line(&self) -> String {
+        format!(
+            "{RECORD_START}person={} from={} until={} source={}{RECORD_END}",
+            tag_safe(&self.person),
+            ymd(self.first),
+            ymd(self.last),
+            self.source
+        )
+    }
+
+    /// The record in an issue's description (the last one, as the key marker).
+    fn read(description: &str) -> Option<Self> {
+        let start = description.rfind(RECORD_START)? + RECORD_START.len();
+        let length = description[start..].find(RECORD_END)?;
+        let mut fields = BTreeMap::new();
+        for pair in description[start..start + length].split_whitespace() {
+            let (name, value) = pair.split_once('=')?;
+            fields.insert(name, value);
+        }
+        let date = |name: &str| {
+            fields
+                .get(name)
+                .and_then(|v| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
+        };
+        Some(Record {
+            person: (*fields.get("person")?).to_owned(),
+            first: date("from")?,
+            last: date("until")?,
+            source: (*fields.get("source")?).to_owned(),
+        })
+    }
+}
+
 /// Plans coverage issues: for each recorded time off that has not ended (every one, with
-/// [`Scope::Everything`]), in the config or read from its `feeds`, and for `manual`, which is
-/// always due. Everyone's time off, from any source, keeps them from being chosen as a backup.
+/// [`Scope::Everything`]), in the config or read from its feeds, and for `manual`, which is
+/// always due. Everyone's time off, from any source, and a GitLab status saying someone is
+/// away keep them from being chosen as a backup.
 ///
 /// An issue is due from `create_days_before` days before the first day off until the last,
-/// when the time off needs coverage under the team's rule.
+/// when the time off needs coverage under the team's rule. An open issue whose time off
+/// moved is updated, with a note saying what changed; one whose time off is no longer
+/// recorded (and whose source was read) gets a note and is closed; once the person is back,
+/// a note asks them to sync with their backups.
 pub fn plan(
     config: &Config,
     today: NaiveDate,
     scope: Scope,
     manual: Option<TimeOff>,
-    feeds: &[TimeOff],
+    facts: &Facts,
 ) -> Result<JobReport, JobError> {
-    let mut entries: Vec<(&TimeOff, bool)> = config
-        .time_off
-        .iter()
-        .chain(feeds)
-        .filter(|t| scope == Scope::Everything || t.last() >= today)
-        .map(|t| (t, false))
-        .collect();
-    if let Some(manual) = &manual {
-        // The same time off given by hand replaces its config entry rather than doubling it.
-        entries.retain(|(t, _)| t.key() != manual.key());
-        entries.push((manual, true));
+    let mut plans = Plans::new(config);
+    plans.report.warnings.extend(facts.warnings.iter().cloned());
+    for (name, feed) in &facts.feeds {
+        match feed {
+            Err(e) => plans.report.warnings.push(format!(
+                "time-off feed \"{name}\" was not read ({e}); nothing is created or closed \
+                 from it this run"
+            )),
+            Ok(feed) if !feed.unmapped.is_empty() => plans.report.warnings.push(format!(
+                "time-off feed \"{name}\": nobody in its `people` for {}; add them there if they \
+                 are team members",
+                feed.unmapped.join(", ")
+            )),
+            Ok(_) => {}
+        }
     }
+    for (name, project) in facts.open.iter().filter_map(|(p, l)| Some((p, l.as_ref().err()?))) {
+        plans.report.warnings.push(format!(
+            "could not list the open coverage issues of {name} ({project}); changed, cancelled \
+             and finished time off is looked at again next run"
+        ));
+    }
+
+    let all = sourced(config, facts, manual.as_ref());
+    let mut entries: Vec<(&TimeOff, Source)> = all
+        .iter()
+        .filter(|(t, source)| {
+            *source == Source::Manual || scope == Scope::Everything || t.last() >= today
+        })
+        .copied()
+        .collect();
     entries.sort_by(|(a, _), (b, _)| (a.first(), a.person()).cmp(&(b.first(), b.person())));
 
-    let everyone_away: Vec<&TimeOff> = config
-        .time_off
+    let everyone_away: Vec<&TimeOff> = all
         .iter()
-        .chain(feeds)
-        .chain(manual.as_ref())
+        .map(|(t, _)| *t)
+        .chain(&facts.away_by_status)
         .collect();
     let mut duties = Duties::default();
-    let mut plans = Plans::new(config);
-    for (time_off, is_manual) in entries {
+    for (time_off, source) in entries {
+        let is_manual = source == Source::Manual;
         let Some((team, member)) = config.member(time_off.person()) else {
             continue; // validated: every person is a member
         };
         let calendar = config.calendars.for_person(member.username.as_str());
         let run = time_off.run(calendar);
         let required = is_manual || team.pto.coverage.requires_coverage(&run);
+        let existing = open_issue(facts, &team.pto.project, &time_off.key());
+        let earlier = existing.and_then(|issue| Record::read(&issue.description));
+        let moved = earlier
+            .as_ref()
+            .filter(|r| (r.first, r.last) != (time_off.first(), time_off.last()));
         let window_start = days_before(time_off.first(), team.pto.create_days_before);
-        let action = if !required {
+        let action = if moved.is_some() {
+            Action::Update
+        } else if !required {
+            if matches!(source, Source::Feed(_)) && existing.is_none() {
+                // Feeds hold every day off, recurring ones for years: only what may need an
+                // issue is listed.
+                continue;
+            }
             Action::Skip(format!(
                 "{} consecutive working day{} off; a coverage issue is expected from {}",
                 run.days,
@@ -156,6 +453,14 @@ pub fn plan(
             "milestone": milestone.as_ref().map(milestone_json),
             "lock_exception": lock_exception,
         });
+        let follow_ups = moved
+            .map(|earlier| {
+                vec![FollowUp::Note {
+                    id: format!("dates:{}..{}", ymd(time_off.first()), ymd(time_off.last())),
+                    body: moved_note(earlier, time_off, source),
+                }]
+            })
+            .unwrap_or_default();
         let draft = Draft {
             key: time_off.key(),
             action,
@@ -170,12 +475,195 @@ pub fn plan(
             milestone: None,
             due_date: Some(time_off.first()),
             confidential: team.pto.confidential,
-            follow_ups: Vec::new(),
+            follow_ups,
             notes: Vec::new(),
         };
-        plans.add(draft);
+        if let Some(plan) = plans.add(draft) {
+            if let (Some(issue), Some(_)) = (existing, moved) {
+                // Boxes people ticked stay ticked.
+                plan.description = keep_ticked(&issue.description, &plan.description);
+            }
+            plan.description.push_str("\n\n");
+            plan.description
+                .push_str(&Record::of(time_off, source).line());
+        }
+    }
+    if scope == Scope::Upcoming {
+        follow_up_open_issues(config, today, facts, &all, &mut plans.report);
     }
     plans.finish()
+}
+
+/// The open coverage issue of `key` in `project`, as listed before planning.
+fn open_issue<'a>(facts: &'a Facts, project: &str, key: &str) -> Option<&'a TrackedIssue> {
+    facts
+        .open
+        .iter()
+        .filter(|(p, _)| p == project)
+        .filter_map(|(_, listed)| listed.as_ref().ok())
+        .flatten()
+        .filter(|issue| key_in(&issue.description) == Some(key))
+        .min_by_key(|issue| (issue.created_at, issue.iid))
+}
+
+/// The note on an issue whose time off moved.
+fn moved_note(earlier: &Record, now: &TimeOff, source: Source<'_>) -> String {
+    format!(
+        "The time off changed in {}: it was {} until {}, it is now {} until {}. teamcadence \
+         updated the title, the due date and the responsibilities table (and the backups, \
+         who must be there on the new days).",
+        source.describe(),
+        ymd(earlier.first),
+        ymd(earlier.last),
+        ymd(now.first()),
+        ymd(now.last())
+    )
+}
+
+/// `new` with each task `- [ ] text` ticked where `old` has the same task ticked.
+fn keep_ticked(old: &str, new: &str) -> String {
+    let ticked: Vec<&str> = old
+        .lines()
+        .filter_map(|line| {
+            let line = line.trim_start();
+            line.strip_prefix("- [x] ")
+                .or_else(|| line.strip_prefix("- [X] "))
+        })
+        .collect();
+    let mut kept: Vec<String> = new
+        .lines()
+        .map(|line| {
+            let indent = line.len() - line.trim_start().len();
+            match line.trim_start().strip_prefix("- [ ] ") {
+                Some(task) if ticked.contains(&task) => format!("{}- [x] {task}", &line[..indent]),
+                _ => line.to_owned(),
+            }
+        })
+        .collect();
+    if new.ends_with('\n') {
+        kept.push(String::new());
+    }
+    kept.join("\n")
+}
+
+/// Follow-ups on open coverage issues that no plan of this run stands for: a note once the
+/// person is back (and closing, where the team wants that), or a note and closing when the
+/// time off is no longer recorded in a source that was read.
+fn follow_up_open_issues(
+    config: &Config,
+    today: NaiveDate,
+    facts: &Facts,
+    all: &[(&TimeOff, Source<'_>)],
+    report: &mut JobReport,
+) {
+    let loaded: Vec<String> = facts
+        .feeds
+        .iter()
+        .filter(|(_, feed)| feed.is_ok())
+        .map(|(name, _)| Source::Feed(name).tag())
+        .collect();
+    for (project, listed) in &facts.open {
+        let Ok(issues) = listed else {
+            continue;
+        };
+        for issue in issues {
+            let Some(key) = key_in(&issue.description).filter(|k| k.starts_with("pto/")) else {
+                continue;
+            };
+            // Issues made before teamcadence recorded the dates are left as they are.
+            let Some(record) = Record::read(&issue.description) else {
+                continue;
+            };
+            let entry = all.iter().find(|(t, _)| t.key() == key);
+            let last = entry.map_or(record.last, |(t, _)| t.last());
+            let person = entry.map_or(record.person.as_str(), |(t, _)| t.person());
+            let team = config.member(person).map(|(team, _)| team);
+            let back_on = config
+                .calendars
+                .for_person(person)
+                .add_working_days(last, 1);
+            let follow_up = if today >= back_on {
+                let body = back_note(person, &issue.assignees, team.is_some_and(|t| t.pto.close_after_return));
+                if team.is_some_and(|t| t.pto.close_after_return) {
+                    FollowUp::CloseWith { id: "back".to_owned(), body }
+                } else {
+                    FollowUp::Note { id: "back".to_owned(), body }
+                }
+            } else if entry.is_none()
+                && (record.source == "config" || loaded.contains(&record.source))
+            {
+                let cancelled = facts
+                    .feeds
+                    .iter()
+                    .filter_map(|(_, feed)| feed.as_ref().ok())
+                    .any(|feed| feed.cancelled.iter().any(|c| format!("pto/{c}") == key));
+                FollowUp::CloseWith {
+                    id: "cancelled".to_owned(),
+                    body: cancelled_note(&record, cancelled, &issue.assignees),
+                }
+            } else {
+                continue;
+            };
+            match report.issues.iter_mut().find(|p| p.key == key && p.project == *project) {
+                Some(plan) => plan.follow_ups.push(follow_up),
+                None => report
+                    .issues
+                    .push(IssuePlan::on_existing(key, project, issue, vec![follow_up])),
+            }
+        }
+    }
+}
+
+/// Mentions of `usernames` that are real usernames, space-separated.
+fn mentions<'a>(usernames: impl IntoIterator<Item = &'a String>) -> String {
+    usernames
+        .into_iter()
+        .filter(|u| is_valid_username(u))
+        .map(|u| format!("@{u}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The note once `person` is back, to the backups among `assignees`.
+fn back_note(person: &str, assignees: &[String], closing: bool) -> String {
+    let backups = mentions(assignees.iter().filter(|a| *a != person));
+    let who = mentions([&person.to_owned()]);
+    let mut body = if backups.is_empty() {
+        format!("Welcome back, {who}! Please review the coverage tasks and the retrospective thread.")
+    } else {
+        format!(
+            "Welcome back, {who}! Please sync with your backups ({backups}) on what happened \
+             while you were away, take your work back, and review the retrospective thread."
+        )
+    };
+    if closing {
+        body.push_str(" teamcadence closes this issue now; reopen it if something is left.");
+    } else {
+        body.push_str(" Close this issue when the closing tasks are done.");
+    }
+    body
+}
+
+/// The note on an issue whose time off is no longer recorded.
+fn cancelled_note(record: &Record, cancelled: bool, assignees: &[String]) -> String {
+    let how = if cancelled {
+        "was cancelled".to_owned()
+    } else {
+        "is no longer recorded".to_owned()
+    };
+    format!(
+        "The time off from {} until {} {how} in its source ({}), so no coverage is needed: \
+         teamcadence closes this issue. {} If this is a mistake, record the time off again and \
+         reopen this issue.",
+        ymd(record.first),
+        ymd(record.last),
+        if record.source == "config" {
+            "the teamcadence config".to_owned()
+        } else {
+            format!("calendar feed {}", record.source.trim_start_matches("feed:"))
+        },
+        mentions(assignees),
+    )
 }
 
 /// One responsibility with the backups chosen for it.
@@ -338,9 +826,11 @@ END:VEVENT\r
 END:VCALENDAR\r
 ";
 
-    #[test]
-    fn time_off_from_a_feed_gets_an_issue_keyed_by_its_event_and_keeps_the_absent_off_backup() {
-        let config = config();
+    fn date(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("date")
+    }
+
+    fn hr_feed(config: &Config, text: &str) -> Facts {
         let mapping = FeedMapping {
             from: PersonFrom::Attendee,
             people: vec![
@@ -349,28 +839,237 @@ END:VCALENDAR\r
             ],
             zone: config.timezone,
         };
-        let feed = time_off_from_ics(FEED, &mapping).expect("feed parses");
-        let report = plan(
-            &config,
-            NaiveDate::from_ymd_opt(2026, 11, 25).expect("date"),
-            Scope::Upcoming,
-            None,
-            &feed.entries,
-        )
-        .expect("plans");
-        let bob = report
+        let feed = time_off_from_ics(text, &mapping).expect("feed parses");
+        Facts {
+            feeds: vec![("hr".to_owned(), Ok(feed))],
+            ..Facts::default()
+        }
+    }
+
+    /// An open coverage issue in g/p as an earlier run left it.
+    fn open_issue_for(key: &str, record: &Record, description: &str) -> TrackedIssue {
+        TrackedIssue {
+            project: "g/p".to_owned(),
+            iid: 7,
+            title: "Coverage".to_owned(),
+            description: format!(
+                "{description}\n\n{}\n\n{}",
+                record.line(),
+                crate::apply::marker(key)
+            ),
+            state: IssueState::Opened,
+            labels: vec![KIND_LABEL.to_owned()],
+            assignees: vec!["bob".to_owned(), "dan".to_owned()],
+            milestone: None,
+            due_date: Some(record.first),
+            confidential: false,
+            web_url: "https://gitlab.example/g/p/-/issues/7".to_owned(),
+            created_at: "2026-11-20T08:00:00Z".parse().expect("instant"),
+            closed_at: None,
+            weight: None,
+        }
+    }
+
+    fn record(first: &str, last: &str, source: &str) -> Record {
+        Record {
+            person: "bob".to_owned(),
+            first: date(first),
+            last: date(last),
+            source: source.to_owned(),
+        }
+    }
+
+    fn plan_for<'a>(report: &'a JobReport, key: &str) -> &'a IssuePlan {
+        report
             .issues
             .iter()
-            .find(|p| p.key == "pto/hr-1001")
-            .unwrap_or_else(|| panic!("no issue for bob's event in {report:?}"));
+            .find(|p| p.key == key)
+            .unwrap_or_else(|| panic!("no plan for {key} in {report:#?}"))
+    }
+
+    #[test]
+    fn time_off_from_a_feed_gets_an_issue_keyed_by_its_event_and_keeps_the_absent_off_backup() {
+        let config = config();
+        let facts = hr_feed(&config, FEED);
+        let report = plan(&config, date("2026-11-25"), Scope::Upcoming, None, &facts)
+            .expect("plans");
+        let bob = plan_for(&report, "pto/hr-1001");
         assert_eq!(bob.action, Action::Create);
         // carol is away on one of bob's days, so dan covers triage.
         assert_eq!(bob.assignees, ["bob", "dan"]);
-        // carol's single day needs no coverage issue.
-        let carol = report.issues.iter().find(|p| p.key == "pto/hr-1002");
         assert!(
-            carol.is_none_or(|p| matches!(p.action, Action::Skip(_))),
-            "{carol:?}"
+            bob.description
+                .contains("<!-- teamcadence:pto person=bob from=2026-12-07 until=2026-12-18 source=feed:hr -->"),
+            "{}",
+            bob.description
         );
+        // carol's single day needs no coverage issue, and a feed's short days are not listed.
+        assert!(!report.issues.iter().any(|p| p.key == "pto/hr-1002"));
+    }
+
+    #[test]
+    fn a_gitlab_status_saying_away_keeps_a_member_off_the_backups() {
+        let config = config();
+        let mut facts = Facts::default();
+        facts.away_by_status.push(
+            TimeOff::new("carol", date("2026-12-07"), date("2026-12-07")).expect("time off"),
+        );
+        let manual = TimeOff::new("bob", date("2026-12-07"), date("2026-12-08")).expect("time off");
+        let report = plan(&config, date("2026-12-07"), Scope::Upcoming, Some(manual), &facts)
+            .expect("plans");
+        assert_eq!(plan_for(&report, "pto/bob/2026-12-07").assignees, ["bob", "dan"]);
+        // Without the status, carol comes first in the config.
+        let manual = TimeOff::new("bob", date("2026-12-07"), date("2026-12-08")).expect("time off");
+        let report = plan(&config, date("2026-12-07"), Scope::Upcoming, Some(manual), &Facts::default())
+            .expect("plans");
+        assert_eq!(plan_for(&report, "pto/bob/2026-12-07").assignees, ["bob", "carol", "dan"]);
+    }
+
+    #[test]
+    fn a_status_is_away_when_busy_or_ooo_until_it_clears() {
+        let zone: chrono_tz::Tz = "Europe/Amsterdam".parse().expect("zone");
+        let today = date("2026-12-01");
+        let status = |busy: bool, message: &str, clears: Option<&str>| UserStatus {
+            busy,
+            message: Some(message.to_owned()),
+            clear_status_at: clears.map(|c| c.parse().expect("instant")),
+        };
+        assert_eq!(away_until(&status(true, "", None), today, zone), Some(today));
+        assert_eq!(
+            away_until(&status(false, "OOO until Friday", Some("2026-12-04T23:30:00Z")), today, zone),
+            Some(date("2026-12-05")),
+            "the clear date is read in the team's zone"
+        );
+        assert_eq!(away_until(&status(false, "Out of office", None), today, zone), Some(today));
+        assert_eq!(away_until(&status(false, "Looking at the cooool bug", None), today, zone), None);
+    }
+
+    #[test]
+    fn moved_time_off_updates_its_issue_keeping_ticked_boxes_and_says_what_changed() {
+        let config = config();
+        let facts = Facts {
+            open: vec![(
+                "g/p".to_owned(),
+                Ok(vec![open_issue_for(
+                    "pto/hr-1001",
+                    &record("2026-12-07", "2026-12-11", "feed:hr"),
+                    "- [x] Point your email auto-responder at this issue\n- [ ] Close this issue",
+                )]),
+            )],
+            ..hr_feed(&config, FEED)
+        };
+        let report = plan(&config, date("2026-11-25"), Scope::Upcoming, None, &facts)
+            .expect("plans");
+        let bob = plan_for(&report, "pto/hr-1001");
+        assert_eq!(bob.action, Action::Update);
+        assert!(bob.title.contains("2026-12-18"), "{}", bob.title);
+        assert!(bob.description.contains("- [x] Point your email auto-responder at this issue"));
+        assert!(bob.description.contains("- [ ] Close this issue"));
+        assert_eq!(
+            bob.follow_ups,
+            [FollowUp::Note {
+                id: "dates:2026-12-07..2026-12-18".to_owned(),
+                body: "The time off changed in the calendar feed \"hr\": it was 2026-12-07 until \
+                       2026-12-11, it is now 2026-12-07 until 2026-12-18. teamcadence updated the \
+                       title, the due date and the responsibilities table (and the backups, who \
+                       must be there on the new days)."
+                    .to_owned()
+            }]
+        );
+
+        // The same dates as recorded: nothing to update.
+        let facts = Facts {
+            open: vec![(
+                "g/p".to_owned(),
+                Ok(vec![open_issue_for(
+                    "pto/hr-1001",
+                    &record("2026-12-07", "2026-12-18", "feed:hr"),
+                    "",
+                )]),
+            )],
+            ..hr_feed(&config, FEED)
+        };
+        let report = plan(&config, date("2026-11-25"), Scope::Upcoming, None, &facts)
+            .expect("plans");
+        let bob = plan_for(&report, "pto/hr-1001");
+        assert_eq!(bob.action, Action::Create, "apply finds it and leaves it");
+        assert!(bob.follow_ups.is_empty());
+    }
+
+    #[test]
+    fn time_off_gone_from_a_source_that_was_read_closes_its_issue_and_a_failed_feed_closes_nothing() {
+        let config = config();
+        let gone = open_issue_for(
+            "pto/hr-0999",
+            &record("2026-12-14", "2026-12-24", "feed:hr"),
+            "",
+        );
+        let facts = Facts {
+            open: vec![("g/p".to_owned(), Ok(vec![gone.clone()]))],
+            ..hr_feed(&config, FEED)
+        };
+        let report = plan(&config, date("2026-11-25"), Scope::Upcoming, None, &facts)
+            .expect("plans");
+        let closing = plan_for(&report, "pto/hr-0999");
+        assert_eq!(closing.action, Action::Exists);
+        match closing.follow_ups.as_slice() {
+            [FollowUp::CloseWith { id, body }] => {
+                assert_eq!(id, "cancelled");
+                assert!(body.starts_with("The time off from 2026-12-14 until 2026-12-24 is no longer recorded in its source (calendar feed hr)"), "{body}");
+                assert!(body.contains("@bob @dan"), "{body}");
+            }
+            other => panic!("{other:?}"),
+        }
+
+        let failed = Facts {
+            feeds: vec![("hr".to_owned(), Err("connection refused".to_owned()))],
+            open: vec![("g/p".to_owned(), Ok(vec![gone]))],
+            ..Facts::default()
+        };
+        let report = plan(&config, date("2026-11-25"), Scope::Upcoming, None, &failed)
+            .expect("plans");
+        assert!(report.issues.iter().all(|p| p.follow_ups.is_empty()), "{report:#?}");
+        assert!(
+            report.warnings.iter().any(|w| w
+                == "time-off feed \"hr\" was not read (connection refused); nothing is created or \
+                    closed from it this run"),
+            "{:?}",
+            report.warnings
+        );
+    }
+
+    #[test]
+    fn once_the_person_is_back_a_note_asks_them_to_sync_with_their_backups() {
+        let config = config();
+        let issue = open_issue_for(
+            "pto/bob/2026-11-09",
+            &record("2026-11-09", "2026-11-20", "manual"),
+            "",
+        );
+        let facts = Facts {
+            open: vec![("g/p".to_owned(), Ok(vec![issue]))],
+            ..Facts::default()
+        };
+        // Friday the 20th is the last day off: nothing yet on Sunday, a note on Monday.
+        let sunday = plan(&config, date("2026-11-22"), Scope::Upcoming, None, &facts).expect("plans");
+        assert!(sunday.issues.is_empty(), "{sunday:#?}");
+        let monday = plan(&config, date("2026-11-23"), Scope::Upcoming, None, &facts).expect("plans");
+        assert_eq!(
+            plan_for(&monday, "pto/bob/2026-11-09").follow_ups,
+            [FollowUp::Note {
+                id: "back".to_owned(),
+                body: "Welcome back, @bob! Please sync with your backups (@dan) on what happened \
+                       while you were away, take your work back, and review the retrospective \
+                       thread. Close this issue when the closing tasks are done."
+                    .to_owned()
+            }]
+        );
+    }
+
+    #[test]
+    fn ticked_boxes_are_carried_by_their_text() {
+        let old = "- [x] a\n  - [X] b\n- [ ] c\n";
+        let new = "- [ ] a\n  - [ ] b\n- [ ] c\n- [ ] d\n";
+        assert_eq!(keep_ticked(old, new), "- [x] a\n  - [x] b\n- [ ] c\n- [ ] d\n");
     }
 }
