@@ -13,7 +13,8 @@ use teamcadence_core::apply::{ApplyOptions, apply};
 use teamcadence_core::config::{Config, SourceFiles};
 use teamcadence_core::jobs::{self, JobError, Scope};
 use teamcadence_core::plan::{Action, JobReport};
-use teamcadence_gitlab::{ConnectError, ConnectOptions, GitLab, Token, resolve_url};
+use teamcadence_core::time_off::FeedSource;
+use teamcadence_gitlab::{ConnectError, ConnectOptions, GitLab, Token, fetch_feed, resolve_url};
 
 pub mod logging;
 pub mod output;
@@ -145,6 +146,7 @@ impl Job {
     async fn plan(
         self,
         config: &Config,
+        files: &ConfigDir,
         today: NaiveDate,
         gitlab: Option<&GitLab>,
     ) -> Result<JobReport, JobError> {
@@ -166,10 +168,27 @@ impl Job {
                         jobs::pto::manual_time_off(config, &person, from, until)
                     })
                     .transpose()?;
-                jobs::pto::plan(config, today, Scope::Upcoming, time_off, &[])
+                let feeds = read_feeds(config, files).await;
+                let facts =
+                    jobs::pto::gather(gitlab, config, today, time_off.as_ref(), feeds).await;
+                jobs::pto::plan(config, today, Scope::Upcoming, time_off, &facts)
             }
         }
     }
+}
+
+/// The text of each of the config's time-off feeds, in order, or why it could not be read:
+/// files relative to the config file's folder, addresses over https.
+async fn read_feeds(config: &Config, files: &ConfigDir) -> Vec<Result<String, String>> {
+    let reads = config.time_off_feeds.iter().map(|feed| async move {
+        match &feed.source {
+            FeedSource::File(path) => files
+                .read_to_string(path)
+                .map_err(|e| format!("cannot read the file {path}: {e}")),
+            FeedSource::Url(url) => fetch_feed(url).await,
+        }
+    });
+    futures_util::future::join_all(reads).await
 }
 
 /// Runs a job end to end and returns the process exit code. Errors go to stderr, results to
@@ -217,7 +236,8 @@ pub fn run(job: Job, args: &CommonArgs) -> ExitCode {
         dry_run: args.dry_run,
         create_attempts: 3,
     };
-    let mut report = match plan_and_apply(job, &config, today, connection, &options) {
+    let files = ConfigDir::of(&args.config);
+    let mut report = match plan_and_apply(job, &config, &files, today, connection, &options) {
         Ok(report) => report,
         Err((code, message)) => return fail(name, code, &message),
     };
@@ -251,6 +271,7 @@ pub fn run(job: Job, args: &CommonArgs) -> ExitCode {
 fn plan_and_apply(
     job: Job,
     config: &Config,
+    files: &ConfigDir,
     today: NaiveDate,
     connection: Option<(String, Token)>,
     options: &ApplyOptions,
@@ -277,7 +298,7 @@ fn plan_and_apply(
             ),
         };
         let mut report = job
-            .plan(config, today, gitlab.as_ref())
+            .plan(config, files, today, gitlab.as_ref())
             .await
             .map_err(|e| (EXIT_USAGE, format!("{e}\nnothing was written")))?;
         match &gitlab {

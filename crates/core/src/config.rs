@@ -28,6 +28,26 @@ use crate::template::Template;
 use crate::time_off::{CoverageRule, FeedSource, TimeOff, TimeOffFeed};
 use crate::tracker::MilestoneScope;
 
+/// Whether requests to `url` may carry secrets (a token, a private calendar's address): https,
+/// or plain http to this machine only.
+pub fn may_carry_secrets(url: &url::Url) -> bool {
+    match url.scheme() {
+        "https" => url.host().is_some(),
+        "http" => is_loopback(url),
+        _ => false,
+    }
+}
+
+/// Whether `url`'s host is this machine (127.0.0.0/8, ::1 or `localhost`).
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 /// Reads the files a configuration names (holiday calendars, templates, the roster).
 ///
 /// Paths are as written in the configuration, relative to the configuration file's folder;
@@ -1605,16 +1625,7 @@ impl Validator<'_> {
     fn feed_url(&mut self, raw: &Spanned<String>, field: String) -> Option<String> {
         let value = raw.value.trim();
         let parsed = url::Url::parse(value).ok();
-        let allowed = parsed.as_ref().is_some_and(|url| match url.scheme() {
-            "https" => url.host().is_some(),
-            "http" => match url.host() {
-                Some(url::Host::Domain(host)) => host == "localhost",
-                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-                None => false,
-            },
-            _ => false,
-        });
+        let allowed = parsed.as_ref().is_some_and(may_carry_secrets);
         if allowed {
             Some(value.to_owned())
         } else {

@@ -790,9 +790,16 @@ fn an_update_posts_its_note_then_edits_the_issue_and_a_rerun_adds_nothing() {
     }
     let issues = tracker.issues.borrow();
     assert_eq!(issues.len(), 1, "never a second issue");
-    assert_eq!(issues[0].title, "Coverage for Bob from 2026-12-07 until 2026-12-18");
+    assert_eq!(
+        issues[0].title,
+        "Coverage for Bob from 2026-12-07 until 2026-12-18"
+    );
     assert_eq!(issues[0].assignees, ["bob", "dan"]);
-    assert_eq!(key_in(&issues[0].description), Some("pto/hr-1"), "the key survives");
+    assert_eq!(
+        key_in(&issues[0].description),
+        Some("pto/hr-1"),
+        "the key survives"
+    );
     assert!(issues[0].description.starts_with("The new table"));
     let notes = tracker.notes.borrow();
     assert_eq!(notes.len(), 1, "{notes:?}");

@@ -88,8 +88,14 @@ fn planning_issue() {
 
 #[test]
 fn pto_coverage_issue() {
-    let report = jobs::pto::plan(&example(), date("2026-12-07"), Scope::Upcoming, None, &jobs::pto::Facts::default())
-        .expect("renders");
+    let report = jobs::pto::plan(
+        &example(),
+        date("2026-12-07"),
+        Scope::Upcoming,
+        None,
+        &jobs::pto::Facts::default(),
+    )
+    .expect("renders");
     insta::assert_snapshot!(shown(find(&report.issues, "pto/bob/2026-12-21")));
 }
 
@@ -97,8 +103,14 @@ fn pto_coverage_issue() {
 fn pto_coverage_issue_recorded_after_the_planning_lock() {
     // Grace's ten days off were recorded on 2026-12-10, after 19.8's planning lock
     // (2026-12-07): the issue asks for the manager's exception.
-    let report = jobs::pto::plan(&example(), date("2026-12-21"), Scope::Upcoming, None, &jobs::pto::Facts::default())
-        .expect("renders");
+    let report = jobs::pto::plan(
+        &example(),
+        date("2026-12-21"),
+        Scope::Upcoming,
+        None,
+        &jobs::pto::Facts::default(),
+    )
+    .expect("renders");
     let plan = find(&report.issues, "pto/grace/2027-01-04");
     assert!(
         plan.description

@@ -9,7 +9,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use secrecy::{ExposeSecret, SecretString};
-use url::{Host, Url};
+use url::Url;
 
 /// The GitLab URL to use: the explicit one (`--gitlab-url`), else `CI_SERVER_URL` from the
 /// environment, else the configuration's `gitlab.url`. Empty values count as unset.
@@ -83,12 +83,7 @@ impl ServerUrl {
 
     /// Whether the host is this machine (127.0.0.0/8, ::1 or `localhost`).
     pub fn is_loopback(&self) -> bool {
-        match self.url.host() {
-            Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-            Some(Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        }
+        teamcadence_core::config::is_loopback(&self.url)
     }
 
     /// Whether requests go over plain http.

@@ -21,10 +21,12 @@
 mod connection;
 mod endpoints;
 mod errors;
+mod feed;
 mod tracker;
 mod transport;
 mod wire;
 
 pub use connection::{ConnectError, ServerUrl, Token, TokenKind, resolve_url};
+pub use feed::fetch_feed;
 pub use tracker::GitLab;
 pub use transport::ConnectOptions;

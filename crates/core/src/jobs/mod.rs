@@ -277,7 +277,13 @@ pub fn check(config: &Config, today: NaiveDate) -> CheckReport {
         today,
         &planning::offline_facts(config, today),
     ));
-    record(pto::plan(config, today, Scope::Everything, None, &pto::Facts::default()));
+    record(pto::plan(
+        config,
+        today,
+        Scope::Everything,
+        None,
+        &pto::Facts::default(),
+    ));
     let no_facts = onboarding::Facts::default();
     record(onboarding::plan(
         config,
@@ -299,7 +305,13 @@ pub fn check(config: &Config, today: NaiveDate) -> CheckReport {
             if let Ok(sample) =
                 crate::time_off::TimeOff::new(&member.username, first, days_after(first, 11))
             {
-                record(pto::plan(config, today, Scope::Upcoming, Some(sample), &pto::Facts::default()));
+                record(pto::plan(
+                    config,
+                    today,
+                    Scope::Upcoming,
+                    Some(sample),
+                    &pto::Facts::default(),
+                ));
             }
         }
         if !config.new_hires.iter().any(|h| h.team == team.id) {

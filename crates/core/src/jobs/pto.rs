@@ -18,11 +18,16 @@ use crate::jobs::planning::milestone_json;
 use crate::neutralise::{self, is_valid_username};
 use crate::plan::{Action, FollowUp, IssuePlan, JobReport, push_unique};
 use crate::team::{Member, Team};
+use crate::template::Template;
 use crate::time_off::TimeOff;
 use crate::tracker::{IssueQuery, IssueState, IssueTracker, TrackedIssue, UserStatus};
 
 /// The label that marks this job's issues, so that later runs find them again.
 pub const KIND_LABEL: &str = "teamcadence::pto";
+/// The comment that opens the retrospective thread of a coverage issue.
+const RETROSPECTIVE: &str = "**Retrospective.** Reply to this thread with what went well and \
+what did not while {{person.name}} was away, so that the next coverage goes better.";
+
 /// Checks time off given on the command line (or in pipeline variables) against the config.
 pub fn manual_time_off(
     config: &Config,
@@ -227,8 +232,11 @@ fn sourced<'a>(
     facts: &'a Facts,
     manual: Option<&'a TimeOff>,
 ) -> Vec<(&'a TimeOff, Source<'a>)> {
-    let mut all: Vec<(&TimeOff, Source)> =
-        config.time_off.iter().map(|t| (t, Source::Config)).collect();
+    let mut all: Vec<(&TimeOff, Source)> = config
+        .time_off
+        .iter()
+        .map(|t| (t, Source::Config))
+        .collect();
     for (name, feed) in &facts.feeds {
         for entry in feed.iter().flat_map(|f| &f.entries) {
             let recorded_already = all.iter().any(|(other, _)| {
@@ -335,7 +343,11 @@ pub fn plan(
             Ok(_) => {}
         }
     }
-    for (name, project) in facts.open.iter().filter_map(|(p, l)| Some((p, l.as_ref().err()?))) {
+    for (name, project) in facts
+        .open
+        .iter()
+        .filter_map(|(p, l)| Some((p, l.as_ref().err()?)))
+    {
         plans.report.warnings.push(format!(
             "could not list the open coverage issues of {name} ({project}); changed, cancelled \
              and finished time off is looked at again next run"
@@ -476,7 +488,13 @@ pub fn plan(
             due_date: Some(time_off.first()),
             confidential: team.pto.confidential,
             follow_ups,
-            notes: Vec::new(),
+            notes: vec![(
+                "retrospective".to_owned(),
+                Template::new(
+                    "the retrospective thread".to_owned(),
+                    RETROSPECTIVE.to_owned(),
+                ),
+            )],
         };
         if let Some(plan) = plans.add(draft) {
             if let (Some(issue), Some(_)) = (existing, moved) {
@@ -583,11 +601,21 @@ fn follow_up_open_issues(
                 .for_person(person)
                 .add_working_days(last, 1);
             let follow_up = if today >= back_on {
-                let body = back_note(person, &issue.assignees, team.is_some_and(|t| t.pto.close_after_return));
+                let body = back_note(
+                    person,
+                    &issue.assignees,
+                    team.is_some_and(|t| t.pto.close_after_return),
+                );
                 if team.is_some_and(|t| t.pto.close_after_return) {
-                    FollowUp::CloseWith { id: "back".to_owned(), body }
+                    FollowUp::CloseWith {
+                        id: "back".to_owned(),
+                        body,
+                    }
                 } else {
-                    FollowUp::Note { id: "back".to_owned(), body }
+                    FollowUp::Note {
+                        id: "back".to_owned(),
+                        body,
+                    }
                 }
             } else if entry.is_none()
                 && (record.source == "config" || loaded.contains(&record.source))
@@ -604,11 +632,17 @@ fn follow_up_open_issues(
             } else {
                 continue;
             };
-            match report.issues.iter_mut().find(|p| p.key == key && p.project == *project) {
+            match report
+                .issues
+                .iter_mut()
+                .find(|p| p.key == key && p.project == *project)
+            {
                 Some(plan) => plan.follow_ups.push(follow_up),
-                None => report
-                    .issues
-                    .push(IssuePlan::on_existing(key, project, issue, vec![follow_up])),
+                None => {
+                    report
+                        .issues
+                        .push(IssuePlan::on_existing(key, project, issue, vec![follow_up]))
+                }
             }
         }
     }
@@ -629,7 +663,9 @@ fn back_note(person: &str, assignees: &[String], closing: bool) -> String {
     let backups = mentions(assignees.iter().filter(|a| *a != person));
     let who = mentions([&person.to_owned()]);
     let mut body = if backups.is_empty() {
-        format!("Welcome back, {who}! Please review the coverage tasks and the retrospective thread.")
+        format!(
+            "Welcome back, {who}! Please review the coverage tasks and the retrospective thread."
+        )
     } else {
         format!(
             "Welcome back, {who}! Please sync with your backups ({backups}) on what happened \
@@ -660,7 +696,10 @@ fn cancelled_note(record: &Record, cancelled: bool, assignees: &[String]) -> Str
         if record.source == "config" {
             "the teamcadence config".to_owned()
         } else {
-            format!("calendar feed {}", record.source.trim_start_matches("feed:"))
+            format!(
+                "calendar feed {}",
+                record.source.trim_start_matches("feed:")
+            )
         },
         mentions(assignees),
     )
@@ -891,8 +930,8 @@ END:VCALENDAR\r
     fn time_off_from_a_feed_gets_an_issue_keyed_by_its_event_and_keeps_the_absent_off_backup() {
         let config = config();
         let facts = hr_feed(&config, FEED);
-        let report = plan(&config, date("2026-11-25"), Scope::Upcoming, None, &facts)
-            .expect("plans");
+        let report =
+            plan(&config, date("2026-11-25"), Scope::Upcoming, None, &facts).expect("plans");
         let bob = plan_for(&report, "pto/hr-1001");
         assert_eq!(bob.action, Action::Create);
         // carol is away on one of bob's days, so dan covers triage.
@@ -911,18 +950,36 @@ END:VCALENDAR\r
     fn a_gitlab_status_saying_away_keeps_a_member_off_the_backups() {
         let config = config();
         let mut facts = Facts::default();
-        facts.away_by_status.push(
-            TimeOff::new("carol", date("2026-12-07"), date("2026-12-07")).expect("time off"),
-        );
+        facts
+            .away_by_status
+            .push(TimeOff::new("carol", date("2026-12-07"), date("2026-12-07")).expect("time off"));
         let manual = TimeOff::new("bob", date("2026-12-07"), date("2026-12-08")).expect("time off");
-        let report = plan(&config, date("2026-12-07"), Scope::Upcoming, Some(manual), &facts)
-            .expect("plans");
-        assert_eq!(plan_for(&report, "pto/bob/2026-12-07").assignees, ["bob", "dan"]);
+        let report = plan(
+            &config,
+            date("2026-12-07"),
+            Scope::Upcoming,
+            Some(manual),
+            &facts,
+        )
+        .expect("plans");
+        assert_eq!(
+            plan_for(&report, "pto/bob/2026-12-07").assignees,
+            ["bob", "dan"]
+        );
         // Without the status, carol comes first in the config.
         let manual = TimeOff::new("bob", date("2026-12-07"), date("2026-12-08")).expect("time off");
-        let report = plan(&config, date("2026-12-07"), Scope::Upcoming, Some(manual), &Facts::default())
-            .expect("plans");
-        assert_eq!(plan_for(&report, "pto/bob/2026-12-07").assignees, ["bob", "carol", "dan"]);
+        let report = plan(
+            &config,
+            date("2026-12-07"),
+            Scope::Upcoming,
+            Some(manual),
+            &Facts::default(),
+        )
+        .expect("plans");
+        assert_eq!(
+            plan_for(&report, "pto/bob/2026-12-07").assignees,
+            ["bob", "carol", "dan"]
+        );
     }
 
     #[test]
@@ -934,14 +991,31 @@ END:VCALENDAR\r
             message: Some(message.to_owned()),
             clear_status_at: clears.map(|c| c.parse().expect("instant")),
         };
-        assert_eq!(away_until(&status(true, "", None), today, zone), Some(today));
         assert_eq!(
-            away_until(&status(false, "OOO until Friday", Some("2026-12-04T23:30:00Z")), today, zone),
+            away_until(&status(true, "", None), today, zone),
+            Some(today)
+        );
+        assert_eq!(
+            away_until(
+                &status(false, "OOO until Friday", Some("2026-12-04T23:30:00Z")),
+                today,
+                zone
+            ),
             Some(date("2026-12-05")),
             "the clear date is read in the team's zone"
         );
-        assert_eq!(away_until(&status(false, "Out of office", None), today, zone), Some(today));
-        assert_eq!(away_until(&status(false, "Looking at the cooool bug", None), today, zone), None);
+        assert_eq!(
+            away_until(&status(false, "Out of office", None), today, zone),
+            Some(today)
+        );
+        assert_eq!(
+            away_until(
+                &status(false, "Looking at the cooool bug", None),
+                today,
+                zone
+            ),
+            None
+        );
     }
 
     #[test]
@@ -958,15 +1032,18 @@ END:VCALENDAR\r
             )],
             ..hr_feed(&config, FEED)
         };
-        let report = plan(&config, date("2026-11-25"), Scope::Upcoming, None, &facts)
-            .expect("plans");
+        let report =
+            plan(&config, date("2026-11-25"), Scope::Upcoming, None, &facts).expect("plans");
         let bob = plan_for(&report, "pto/hr-1001");
         assert_eq!(bob.action, Action::Update);
         assert!(bob.title.contains("2026-12-18"), "{}", bob.title);
-        assert!(bob.description.contains("- [x] Point your email auto-responder at this issue"));
+        assert!(
+            bob.description
+                .contains("- [x] Point your email auto-responder at this issue")
+        );
         assert!(bob.description.contains("- [ ] Close this issue"));
         assert_eq!(
-            bob.follow_ups,
+            bob.follow_ups[..1],
             [FollowUp::Note {
                 id: "dates:2026-12-07..2026-12-18".to_owned(),
                 body: "The time off changed in the calendar feed \"hr\": it was 2026-12-07 until \
@@ -989,15 +1066,17 @@ END:VCALENDAR\r
             )],
             ..hr_feed(&config, FEED)
         };
-        let report = plan(&config, date("2026-11-25"), Scope::Upcoming, None, &facts)
-            .expect("plans");
+        let report =
+            plan(&config, date("2026-11-25"), Scope::Upcoming, None, &facts).expect("plans");
         let bob = plan_for(&report, "pto/hr-1001");
         assert_eq!(bob.action, Action::Create, "apply finds it and leaves it");
-        assert!(bob.follow_ups.is_empty());
+        let ids: Vec<String> = bob.follow_ups.iter().map(FollowUp::describe).collect();
+        assert_eq!(ids, ["post the note \"retrospective\""]);
     }
 
     #[test]
-    fn time_off_gone_from_a_source_that_was_read_closes_its_issue_and_a_failed_feed_closes_nothing() {
+    fn time_off_gone_from_a_source_that_was_read_closes_its_issue_and_a_failed_feed_closes_nothing()
+    {
         let config = config();
         let gone = open_issue_for(
             "pto/hr-0999",
@@ -1008,8 +1087,8 @@ END:VCALENDAR\r
             open: vec![("g/p".to_owned(), Ok(vec![gone.clone()]))],
             ..hr_feed(&config, FEED)
         };
-        let report = plan(&config, date("2026-11-25"), Scope::Upcoming, None, &facts)
-            .expect("plans");
+        let report =
+            plan(&config, date("2026-11-25"), Scope::Upcoming, None, &facts).expect("plans");
         let closing = plan_for(&report, "pto/hr-0999");
         assert_eq!(closing.action, Action::Exists);
         match closing.follow_ups.as_slice() {
@@ -1026,9 +1105,12 @@ END:VCALENDAR\r
             open: vec![("g/p".to_owned(), Ok(vec![gone]))],
             ..Facts::default()
         };
-        let report = plan(&config, date("2026-11-25"), Scope::Upcoming, None, &failed)
-            .expect("plans");
-        assert!(report.issues.iter().all(|p| p.follow_ups.is_empty()), "{report:#?}");
+        let report =
+            plan(&config, date("2026-11-25"), Scope::Upcoming, None, &failed).expect("plans");
+        assert!(
+            report.issues.iter().all(|p| p.follow_ups.is_empty()),
+            "{report:#?}"
+        );
         assert!(
             report.warnings.iter().any(|w| w
                 == "time-off feed \"hr\" was not read (connection refused); nothing is created or \
@@ -1051,9 +1133,11 @@ END:VCALENDAR\r
             ..Facts::default()
         };
         // Friday the 20th is the last day off: nothing yet on Sunday, a note on Monday.
-        let sunday = plan(&config, date("2026-11-22"), Scope::Upcoming, None, &facts).expect("plans");
+        let sunday =
+            plan(&config, date("2026-11-22"), Scope::Upcoming, None, &facts).expect("plans");
         assert!(sunday.issues.is_empty(), "{sunday:#?}");
-        let monday = plan(&config, date("2026-11-23"), Scope::Upcoming, None, &facts).expect("plans");
+        let monday =
+            plan(&config, date("2026-11-23"), Scope::Upcoming, None, &facts).expect("plans");
         assert_eq!(
             plan_for(&monday, "pto/bob/2026-11-09").follow_ups,
             [FollowUp::Note {
@@ -1070,6 +1154,9 @@ END:VCALENDAR\r
     fn ticked_boxes_are_carried_by_their_text() {
         let old = "- [x] a\n  - [X] b\n- [ ] c\n";
         let new = "- [ ] a\n  - [ ] b\n- [ ] c\n- [ ] d\n";
-        assert_eq!(keep_ticked(old, new), "- [x] a\n  - [x] b\n- [ ] c\n- [ ] d\n");
+        assert_eq!(
+            keep_ticked(old, new),
+            "- [x] a\n  - [x] b\n- [ ] c\n- [ ] d\n"
+        );
     }
 }
