@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, Weekday};
 use chrono_tz::Tz;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_saphyr::{Location, Spanned};
 
@@ -634,10 +635,20 @@ struct Validator<'f> {
     in_file: Option<String>,
 }
 
-/// New hires read from one file: the config (`file: None`) or its roster.
-struct HireList {
+/// Entries of one list read from one file: the config (`file: None`) or a file it names.
+struct Listed<T> {
     file: Option<String>,
-    hires: Vec<Spanned<RawNewHire>>,
+    entries: Vec<Spanned<T>>,
+}
+
+impl<T> Listed<T> {
+    /// The config's own entries.
+    fn in_config(entries: Vec<Spanned<T>>) -> Self {
+        Listed {
+            file: None,
+            entries,
+        }
+    }
 }
 
 impl Validator<'_> {
@@ -715,11 +726,10 @@ impl Validator<'_> {
 
         let time_off = self.time_off(raw.time_off, &all_members);
         let time_off_feeds = self.time_off_feeds(raw.time_off_feeds, &all_members, timezone);
-        let mut hire_lists = vec![HireList {
-            file: None,
-            hires: raw.new_hires,
-        }];
-        hire_lists.extend(raw.roster.and_then(|path| self.roster(path)));
+        let mut hire_lists = vec![Listed::in_config(raw.new_hires)];
+        hire_lists.extend(raw.roster.and_then(|path| {
+            self.listed_in_file(path, "roster", "roster", |r: RawRoster| r.new_hires)
+        }));
         let new_hires = self.new_hires(
             hire_lists,
             &teams,
@@ -742,24 +752,34 @@ impl Validator<'_> {
         }
     }
 
-    /// The new hires of the roster file at `path`; `None` when it cannot be read.
-    fn roster(&mut self, path: Spanned<String>) -> Option<HireList> {
+    /// The entries of the file at `path`, which the config names at `key` and calls `what`
+    /// in messages; `None` when the file cannot be read or is not shaped as `F`.
+    fn listed_in_file<F: DeserializeOwned, T>(
+        &mut self,
+        path: Spanned<String>,
+        key: &str,
+        what: &str,
+        entries: fn(F) -> Vec<Spanned<T>>,
+    ) -> Option<Listed<T>> {
         let text = match self.files.read_to_string(&path.value) {
             Ok(text) => text,
             Err(e) => {
                 self.problem(
                     Some(path.referenced),
-                    "roster".to_owned(),
-                    format!("cannot read the roster `{}`: {e}", path.value),
-                    "the roster's path is relative to the config file's folder; check that the file exists",
+                    key.to_owned(),
+                    format!("cannot read the {what} `{}`: {e}", path.value),
+                    &format!(
+                        "the {what}'s path is relative to the config file's folder; check that \
+                         the file exists"
+                    ),
                 );
                 return None;
             }
         };
-        match serde_saphyr::from_str::<RawRoster>(&text) {
-            Ok(roster) => Some(HireList {
+        match serde_saphyr::from_str::<F>(&text) {
+            Ok(raw) => Some(Listed {
                 file: Some(path.value),
-                hires: roster.new_hires,
+                entries: entries(raw),
             }),
             Err(e) => {
                 self.problems.push(Problem {
@@ -1672,7 +1692,7 @@ impl Validator<'_> {
     /// a username in two lists is listed twice.
     fn new_hires(
         &mut self,
-        lists: Vec<HireList>,
+        lists: Vec<Listed<RawNewHire>>,
         teams: &[Team],
         all_members: &BTreeSet<String>,
         timezone: Tz,
@@ -1691,7 +1711,7 @@ impl Validator<'_> {
                 ),
             };
             self.in_file = list.file;
-            for entry in list.hires {
+            for entry in list.entries {
                 let h = entry.value;
                 let at = format!("new_hires[{}]", h.username.value);
                 self.username(&h.username, format!("{at}.username"));
