@@ -536,7 +536,7 @@ impl OneOrMany {
 #[serde(deny_unknown_fields)]
 struct RawTimeOff {
     person: Spanned<String>,
-    from: Date,
+    from: Spanned<Date>,
     until: Spanned<Date>,
     note: Option<String>,
     id: Option<Spanned<String>>,
@@ -724,7 +724,7 @@ impl Validator<'_> {
             teams.push(team);
         }
 
-        let time_off = self.time_off(raw.time_off, &all_members);
+        let time_off = self.time_off(vec![Listed::in_config(raw.time_off)], &all_members);
         let time_off_feeds = self.time_off_feeds(raw.time_off_feeds, &all_members, timezone);
         let mut hire_lists = vec![Listed::in_config(raw.new_hires)];
         hire_lists.extend(raw.roster.and_then(|path| {
@@ -1646,45 +1646,65 @@ impl Validator<'_> {
         }
     }
 
+    /// The time off of each list in turn, checked alike; the same time off (the same
+    /// [`TimeOff::key`]) in two places is listed twice.
     fn time_off(
         &mut self,
-        raw: Vec<Spanned<RawTimeOff>>,
+        lists: Vec<Listed<RawTimeOff>>,
         all_members: &BTreeSet<String>,
     ) -> Vec<TimeOff> {
-        let mut ids = BTreeSet::new();
+        let mut keys = BTreeSet::new();
         let mut list = Vec::new();
-        for entry in raw {
-            let t = entry.value;
-            let at = format!("time_off[{} from {}]", t.person.value, t.from.0);
-            self.known_member(&t.person, format!("{at}.person"), all_members);
-            if let Some(id) = &t.id
-                && !ids.insert(id.value.clone())
-            {
-                self.problem(
+        for listed in lists {
+            self.in_file = listed.file;
+            for entry in listed.entries {
+                let t = entry.value;
+                let at = format!("time_off[{} from {}]", t.person.value, t.from.value.0);
+                self.known_member(&t.person, format!("{at}.person"), all_members);
+                let time_off = match TimeOff::new(&t.person.value, t.from.value.0, t.until.value.0)
+                {
+                    Ok(time_off) => time_off
+                        .with_note(t.note)
+                        .with_id(t.id.as_ref().map(|s| s.value.clone()))
+                        .with_requested(t.requested.map(|d| d.0)),
+                    Err(_) => {
+                        self.problem(
+                            Some(t.until.referenced),
+                            format!("{at}.until"),
+                            format!(
+                                "`until` ({}) is before `from` ({})",
+                                t.until.value.0, t.from.value.0
+                            ),
+                            "`until` is the last day off (inclusive) and must be on or after `from`",
+                        );
+                        continue;
+                    }
+                };
+                if keys.insert(time_off.key()) {
+                    list.push(time_off);
+                    continue;
+                }
+                // The key is the id when there is one, else the person and the first day.
+                match &t.id {
+                    Some(id) => self.problem(
                         Some(id.referenced),
                         format!("{at}.id"),
-                        format!("time off id `{}` is used twice", id.value),
-                        "give each time off entry its own id (it keeps its coverage issue across date changes)",
-                    );
-            }
-            match TimeOff::new(&t.person.value, t.from.0, t.until.value.0) {
-                Ok(time_off) => list.push(
-                    time_off
-                        .with_note(t.note)
-                        .with_id(t.id.map(|s| s.value))
-                        .with_requested(t.requested.map(|d| d.0)),
-                ),
-                Err(_) => self.problem(
-                    Some(t.until.referenced),
-                    format!("{at}.until"),
-                    format!(
-                        "`until` ({}) is before `from` ({})",
-                        t.until.value.0, t.from.0
+                        format!("time off id `{}` is listed twice", id.value),
+                        "list each time off once; if these are two absences, give each its own id",
                     ),
-                    "`until` is the last day off (inclusive) and must be on or after `from`",
-                ),
+                    None => self.problem(
+                        Some(t.from.referenced),
+                        format!("{at}.from"),
+                        format!(
+                            "the time off of `{}` from {} is listed twice",
+                            t.person.value, t.from.value.0
+                        ),
+                        "list each time off once",
+                    ),
+                }
             }
         }
+        self.in_file = None;
         list
     }
 

@@ -415,6 +415,28 @@ fn an_unreadable_roster_is_reported_at_its_key() {
 }
 
 #[test]
+fn the_same_time_off_twice_is_listed_twice() {
+    // The same key: the same id, or the same person and first day.
+    let text = format!(
+        "{TEAM}time_off:
+  - {{ person: alice, from: 2026-12-21, until: 2026-12-24 }}
+  - {{ person: alice, from: 2026-12-21, until: 2026-12-31, note: Longer }}
+  - {{ person: alice, from: 2027-01-04, until: 2027-01-08, id: hr-1 }}
+  - {{ person: alice, from: 2027-02-01, until: 2027-02-05, id: hr-1 }}
+  - {{ person: alice, from: 2027-01-04, until: 2027-01-08 }}
+"
+    );
+    assert_eq!(
+        error(&text, &Files::default()),
+        "team.yml: 2 problems in the configuration; nothing was written
+  team.yml:9:28: time_off[alice from 2026-12-21].from: the time off of `alice` from 2026-12-21 is listed twice
+    hint: list each time off once
+  team.yml:11:63: time_off[alice from 2027-02-01].id: time off id `hr-1` is listed twice
+    hint: list each time off once; if these are two absences, give each its own id"
+    );
+}
+
+#[test]
 fn time_off_feeds_are_read_from_https_or_files_and_map_to_members() {
     let text = format!(
         "timezone: Europe/Amsterdam\n{TEAM}time_off_feeds:
