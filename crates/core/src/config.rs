@@ -29,7 +29,8 @@ use crate::template::Template;
 use crate::time_off::{CoverageRule, FeedSource, TimeOff, TimeOffFeed};
 use crate::tracker::MilestoneScope;
 
-/// Reads the files a configuration names (holiday calendars, templates, the roster).
+/// Reads the files a configuration names (holiday calendars, templates, the roster, the time
+/// off file).
 ///
 /// Paths are as written in the configuration, relative to the configuration file's folder;
 /// the core never touches the file system itself.
@@ -51,7 +52,7 @@ pub struct Config {
     pub milestones: Milestones,
     /// The teams, in config order.
     pub teams: Vec<Team>,
-    /// Recorded time off, in config order.
+    /// Recorded time off: the config's in order, then its time off file's.
     pub time_off: Vec<TimeOff>,
     /// iCalendar feeds and files that time off is read from when a job runs.
     pub time_off_feeds: Vec<TimeOffFeed>,
@@ -121,7 +122,7 @@ impl Config {
     }
 
     /// Reads and validates a configuration. `file` names it in messages; `files` reads the
-    /// holiday calendars, templates and roster it refers to.
+    /// holiday calendars, templates, roster and time off file it refers to.
     pub fn parse(file: &str, text: &str, files: &dyn SourceFiles) -> Result<Config, ConfigError> {
         let raw: RawConfig = serde_saphyr::from_str(text).map_err(|e| ConfigError {
             file: file.to_owned(),
@@ -151,8 +152,8 @@ impl Config {
 /// One thing wrong in a configuration file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// The file the problem is in, as the configuration names it (the roster); `None` for
-    /// the configuration file itself.
+    /// The file the problem is in, as the configuration names it (the roster, the time off
+    /// file); `None` for the configuration file itself.
     pub file: Option<String>,
     /// 1-based line, where known.
     pub line: Option<u32>,
@@ -199,7 +200,8 @@ impl Problem {
 pub struct ConfigError {
     /// The configuration file's name as given.
     pub file: String,
-    /// Every problem: the configuration file's in file order, then the roster's.
+    /// Every problem: the configuration file's in file order, then those of the files it
+    /// names (the roster, the time off file), each in file order.
     pub problems: Vec<Problem>,
 }
 
@@ -320,6 +322,7 @@ struct RawConfig {
     teams: Vec<Spanned<RawTeam>>,
     #[serde(default)]
     time_off: Vec<Spanned<RawTimeOff>>,
+    time_off_file: Option<Spanned<String>>,
     #[serde(default)]
     time_off_feeds: Vec<Spanned<RawFeed>>,
     #[serde(default)]
@@ -332,6 +335,14 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawRoster {
     new_hires: Vec<Spanned<RawNewHire>>,
+}
+
+/// A time off file, which teams change by merge request: more time off, shaped as in the
+/// config.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTimeOffFile {
+    time_off: Vec<Spanned<RawTimeOff>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -724,7 +735,16 @@ impl Validator<'_> {
             teams.push(team);
         }
 
-        let time_off = self.time_off(vec![Listed::in_config(raw.time_off)], &all_members);
+        let mut time_off_lists = vec![Listed::in_config(raw.time_off)];
+        time_off_lists.extend(raw.time_off_file.and_then(|path| {
+            self.listed_in_file(
+                path,
+                "time_off_file",
+                "time off file",
+                |f: RawTimeOffFile| f.time_off,
+            )
+        }));
+        let time_off = self.time_off(time_off_lists, &all_members);
         let time_off_feeds = self.time_off_feeds(raw.time_off_feeds, &all_members, timezone);
         let mut hire_lists = vec![Listed::in_config(raw.new_hires)];
         hire_lists.extend(raw.roster.and_then(|path| {
@@ -1646,8 +1666,8 @@ impl Validator<'_> {
         }
     }
 
-    /// The time off of each list in turn, checked alike; the same time off (the same
-    /// [`TimeOff::key`]) in two places is listed twice.
+    /// The time off of each list in turn (the config's, then the time off file's), checked
+    /// alike; the same time off (the same [`TimeOff::key`]) in two places is listed twice.
     fn time_off(
         &mut self,
         lists: Vec<Listed<RawTimeOff>>,
@@ -1656,6 +1676,12 @@ impl Validator<'_> {
         let mut keys = BTreeSet::new();
         let mut list = Vec::new();
         for listed in lists {
+            let list_once = match listed.file {
+                None => "list each time off once",
+                Some(_) => {
+                    "list each time off once, in the config's `time_off` or in the time off file"
+                }
+            };
             self.in_file = listed.file;
             for entry in listed.entries {
                 let t = entry.value;
@@ -1690,7 +1716,7 @@ impl Validator<'_> {
                         Some(id.referenced),
                         format!("{at}.id"),
                         format!("time off id `{}` is listed twice", id.value),
-                        "list each time off once; if these are two absences, give each its own id",
+                        &format!("{list_once}; if these are two absences, give each its own id"),
                     ),
                     None => self.problem(
                         Some(t.from.referenced),
@@ -1699,7 +1725,7 @@ impl Validator<'_> {
                             "the time off of `{}` from {} is listed twice",
                             t.person.value, t.from.value.0
                         ),
-                        "list each time off once",
+                        list_once,
                     ),
                 }
             }
