@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, Weekday};
 use chrono_tz::Tz;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_saphyr::{Location, Spanned};
 
@@ -48,7 +49,8 @@ pub fn is_loopback(url: &url::Url) -> bool {
     }
 }
 
-/// Reads the files a configuration names (holiday calendars, templates, the roster).
+/// Reads the files a configuration names (holiday calendars, templates, the roster, the time
+/// off file).
 ///
 /// Paths are as written in the configuration, relative to the configuration file's folder;
 /// the core never touches the file system itself.
@@ -70,7 +72,7 @@ pub struct Config {
     pub milestones: Milestones,
     /// The teams, in config order.
     pub teams: Vec<Team>,
-    /// Recorded time off, in config order.
+    /// Recorded time off: the config's in order, then its time off file's.
     pub time_off: Vec<TimeOff>,
     /// iCalendar feeds and files that time off is read from when a job runs.
     pub time_off_feeds: Vec<TimeOffFeed>,
@@ -140,7 +142,7 @@ impl Config {
     }
 
     /// Reads and validates a configuration. `file` names it in messages; `files` reads the
-    /// holiday calendars, templates and roster it refers to.
+    /// holiday calendars, templates, roster and time off file it refers to.
     pub fn parse(file: &str, text: &str, files: &dyn SourceFiles) -> Result<Config, ConfigError> {
         let raw: RawConfig = serde_saphyr::from_str(text).map_err(|e| ConfigError {
             file: file.to_owned(),
@@ -170,8 +172,8 @@ impl Config {
 /// One thing wrong in a configuration file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// The file the problem is in, as the configuration names it (the roster); `None` for
-    /// the configuration file itself.
+    /// The file the problem is in, as the configuration names it (the roster, the time off
+    /// file); `None` for the configuration file itself.
     pub file: Option<String>,
     /// 1-based line, where known.
     pub line: Option<u32>,
@@ -218,7 +220,8 @@ impl Problem {
 pub struct ConfigError {
     /// The configuration file's name as given.
     pub file: String,
-    /// Every problem: the configuration file's in file order, then the roster's.
+    /// Every problem: the configuration file's in file order, then those of the files it
+    /// names (the roster, the time off file), each in file order.
     pub problems: Vec<Problem>,
 }
 
@@ -339,6 +342,7 @@ struct RawConfig {
     teams: Vec<Spanned<RawTeam>>,
     #[serde(default)]
     time_off: Vec<Spanned<RawTimeOff>>,
+    time_off_file: Option<Spanned<String>>,
     #[serde(default)]
     time_off_feeds: Vec<Spanned<RawFeed>>,
     #[serde(default)]
@@ -351,6 +355,14 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawRoster {
     new_hires: Vec<Spanned<RawNewHire>>,
+}
+
+/// A time off file, which teams change by merge request: more time off, shaped as in the
+/// config.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTimeOffFile {
+    time_off: Vec<Spanned<RawTimeOff>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -556,7 +568,7 @@ impl OneOrMany {
 #[serde(deny_unknown_fields)]
 struct RawTimeOff {
     person: Spanned<String>,
-    from: Date,
+    from: Spanned<Date>,
     until: Spanned<Date>,
     note: Option<String>,
     id: Option<Spanned<String>>,
@@ -655,10 +667,20 @@ struct Validator<'f> {
     in_file: Option<String>,
 }
 
-/// New hires read from one file: the config (`file: None`) or its roster.
-struct HireList {
+/// Entries of one list read from one file: the config (`file: None`) or a file it names.
+struct Listed<T> {
     file: Option<String>,
-    hires: Vec<Spanned<RawNewHire>>,
+    entries: Vec<Spanned<T>>,
+}
+
+impl<T> Listed<T> {
+    /// The config's own entries.
+    fn in_config(entries: Vec<Spanned<T>>) -> Self {
+        Listed {
+            file: None,
+            entries,
+        }
+    }
 }
 
 impl Validator<'_> {
@@ -734,13 +756,21 @@ impl Validator<'_> {
             teams.push(team);
         }
 
-        let time_off = self.time_off(raw.time_off, &all_members);
+        let mut time_off_lists = vec![Listed::in_config(raw.time_off)];
+        time_off_lists.extend(raw.time_off_file.and_then(|path| {
+            self.listed_in_file(
+                path,
+                "time_off_file",
+                "time off file",
+                |f: RawTimeOffFile| f.time_off,
+            )
+        }));
+        let time_off = self.time_off(time_off_lists, &all_members);
         let time_off_feeds = self.time_off_feeds(raw.time_off_feeds, &all_members, timezone);
-        let mut hire_lists = vec![HireList {
-            file: None,
-            hires: raw.new_hires,
-        }];
-        hire_lists.extend(raw.roster.and_then(|path| self.roster(path)));
+        let mut hire_lists = vec![Listed::in_config(raw.new_hires)];
+        hire_lists.extend(raw.roster.and_then(|path| {
+            self.listed_in_file(path, "roster", "roster", |r: RawRoster| r.new_hires)
+        }));
         let new_hires = self.new_hires(
             hire_lists,
             &teams,
@@ -763,24 +793,34 @@ impl Validator<'_> {
         }
     }
 
-    /// The new hires of the roster file at `path`; `None` when it cannot be read.
-    fn roster(&mut self, path: Spanned<String>) -> Option<HireList> {
+    /// The entries of the file at `path`, which the config names at `key` and calls `what`
+    /// in messages; `None` when the file cannot be read or is not shaped as `F`.
+    fn listed_in_file<F: DeserializeOwned, T>(
+        &mut self,
+        path: Spanned<String>,
+        key: &str,
+        what: &str,
+        entries: fn(F) -> Vec<Spanned<T>>,
+    ) -> Option<Listed<T>> {
         let text = match self.files.read_to_string(&path.value) {
             Ok(text) => text,
             Err(e) => {
                 self.problem(
                     Some(path.referenced),
-                    "roster".to_owned(),
-                    format!("cannot read the roster `{}`: {e}", path.value),
-                    "the roster's path is relative to the config file's folder; check that the file exists",
+                    key.to_owned(),
+                    format!("cannot read the {what} `{}`: {e}", path.value),
+                    &format!(
+                        "the {what}'s path is relative to the config file's folder; check that \
+                         the file exists"
+                    ),
                 );
                 return None;
             }
         };
-        match serde_saphyr::from_str::<RawRoster>(&text) {
-            Ok(roster) => Some(HireList {
+        match serde_saphyr::from_str::<F>(&text) {
+            Ok(raw) => Some(Listed {
                 file: Some(path.value),
-                hires: roster.new_hires,
+                entries: entries(raw),
             }),
             Err(e) => {
                 self.problems.push(Problem {
@@ -1640,45 +1680,71 @@ impl Validator<'_> {
         }
     }
 
+    /// The time off of each list in turn (the config's, then the time off file's), checked
+    /// alike; the same time off (the same [`TimeOff::key`]) in two places is listed twice.
     fn time_off(
         &mut self,
-        raw: Vec<Spanned<RawTimeOff>>,
+        lists: Vec<Listed<RawTimeOff>>,
         all_members: &BTreeSet<String>,
     ) -> Vec<TimeOff> {
-        let mut ids = BTreeSet::new();
+        let mut keys = BTreeSet::new();
         let mut list = Vec::new();
-        for entry in raw {
-            let t = entry.value;
-            let at = format!("time_off[{} from {}]", t.person.value, t.from.0);
-            self.known_member(&t.person, format!("{at}.person"), all_members);
-            if let Some(id) = &t.id
-                && !ids.insert(id.value.clone())
-            {
-                self.problem(
+        for listed in lists {
+            let list_once = match listed.file {
+                None => "list each time off once",
+                Some(_) => {
+                    "list each time off once, in the config's `time_off` or in the time off file"
+                }
+            };
+            self.in_file = listed.file;
+            for entry in listed.entries {
+                let t = entry.value;
+                let at = format!("time_off[{} from {}]", t.person.value, t.from.value.0);
+                self.known_member(&t.person, format!("{at}.person"), all_members);
+                let time_off = match TimeOff::new(&t.person.value, t.from.value.0, t.until.value.0)
+                {
+                    Ok(time_off) => time_off
+                        .with_note(t.note)
+                        .with_id(t.id.as_ref().map(|s| s.value.clone()))
+                        .with_requested(t.requested.map(|d| d.0)),
+                    Err(_) => {
+                        self.problem(
+                            Some(t.until.referenced),
+                            format!("{at}.until"),
+                            format!(
+                                "`until` ({}) is before `from` ({})",
+                                t.until.value.0, t.from.value.0
+                            ),
+                            "`until` is the last day off (inclusive) and must be on or after `from`",
+                        );
+                        continue;
+                    }
+                };
+                if keys.insert(time_off.key()) {
+                    list.push(time_off);
+                    continue;
+                }
+                // The key is the id when there is one, else the person and the first day.
+                match &t.id {
+                    Some(id) => self.problem(
                         Some(id.referenced),
                         format!("{at}.id"),
-                        format!("time off id `{}` is used twice", id.value),
-                        "give each time off entry its own id (it keeps its coverage issue across date changes)",
-                    );
-            }
-            match TimeOff::new(&t.person.value, t.from.0, t.until.value.0) {
-                Ok(time_off) => list.push(
-                    time_off
-                        .with_note(t.note)
-                        .with_id(t.id.map(|s| s.value))
-                        .with_requested(t.requested.map(|d| d.0)),
-                ),
-                Err(_) => self.problem(
-                    Some(t.until.referenced),
-                    format!("{at}.until"),
-                    format!(
-                        "`until` ({}) is before `from` ({})",
-                        t.until.value.0, t.from.0
+                        format!("time off id `{}` is listed twice", id.value),
+                        &format!("{list_once}; if these are two absences, give each its own id"),
                     ),
-                    "`until` is the last day off (inclusive) and must be on or after `from`",
-                ),
+                    None => self.problem(
+                        Some(t.from.referenced),
+                        format!("{at}.from"),
+                        format!(
+                            "the time off of `{}` from {} is listed twice",
+                            t.person.value, t.from.value.0
+                        ),
+                        list_once,
+                    ),
+                }
             }
         }
+        self.in_file = None;
         list
     }
 
@@ -1686,7 +1752,7 @@ impl Validator<'_> {
     /// a username in two lists is listed twice.
     fn new_hires(
         &mut self,
-        lists: Vec<HireList>,
+        lists: Vec<Listed<RawNewHire>>,
         teams: &[Team],
         all_members: &BTreeSet<String>,
         timezone: Tz,
@@ -1705,7 +1771,7 @@ impl Validator<'_> {
                 ),
             };
             self.in_file = list.file;
-            for entry in list.hires {
+            for entry in list.entries {
                 let h = entry.value;
                 let at = format!("new_hires[{}]", h.username.value);
                 self.username(&h.username, format!("{at}.username"));

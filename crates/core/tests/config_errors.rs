@@ -415,6 +415,159 @@ fn an_unreadable_roster_is_reported_at_its_key() {
 }
 
 #[test]
+fn the_same_time_off_twice_is_listed_twice() {
+    // The same key: the same id, or the same person and first day.
+    let text = format!(
+        "{TEAM}time_off:
+  - {{ person: alice, from: 2026-12-21, until: 2026-12-24 }}
+  - {{ person: alice, from: 2026-12-21, until: 2026-12-31, note: Longer }}
+  - {{ person: alice, from: 2027-01-04, until: 2027-01-08, id: hr-1 }}
+  - {{ person: alice, from: 2027-02-01, until: 2027-02-05, id: hr-1 }}
+  - {{ person: alice, from: 2027-01-04, until: 2027-01-08 }}
+"
+    );
+    assert_eq!(
+        error(&text, &Files::default()),
+        "team.yml: 2 problems in the configuration; nothing was written
+  team.yml:9:28: time_off[alice from 2026-12-21].from: the time off of `alice` from 2026-12-21 is listed twice
+    hint: list each time off once
+  team.yml:11:63: time_off[alice from 2027-02-01].id: time off id `hr-1` is listed twice
+    hint: list each time off once; if these are two absences, give each its own id"
+    );
+}
+
+/// A config with time off of its own and a time off file that teams change by merge request.
+fn with_time_off_file(time_off_file_key: &str) -> String {
+    format!(
+        "{TEAM}time_off:
+  - {{ person: alice, from: 2026-12-21, until: 2026-12-24, note: Winter break }}
+{time_off_file_key}"
+    )
+}
+
+#[test]
+fn time_off_file_entries_come_after_the_configs_own() {
+    let files = Files(BTreeMap::from([(
+        "time-off.yml",
+        "time_off:
+  - { person: alice, from: 2027-01-04, until: 2027-01-15, note: Conference, id: hr-7, requested: 2026-12-01 }
+  - { person: alice, from: 2027-02-01, until: 2027-02-01 }
+",
+    )]));
+    let text = with_time_off_file("time_off_file: time-off.yml\n");
+    let config = Config::parse("team.yml", &text, &files).expect("valid");
+    let days: Vec<String> = config
+        .time_off
+        .iter()
+        .map(|t| format!("{} {}..{}", t.person(), t.first(), t.last()))
+        .collect();
+    assert_eq!(
+        days,
+        [
+            "alice 2026-12-21..2026-12-24",
+            "alice 2027-01-04..2027-01-15",
+            "alice 2027-02-01..2027-02-01"
+        ]
+    );
+    // Read like the config's entries, every field kept.
+    let conference = &config.time_off[1];
+    assert_eq!(conference.note(), Some("Conference"));
+    assert_eq!(conference.id(), Some("hr-7"));
+    assert_eq!(
+        conference.requested().map(|d| d.to_string()).as_deref(),
+        Some("2026-12-01")
+    );
+}
+
+#[test]
+fn a_time_off_file_problem_names_the_file_and_its_line() {
+    let text =
+        with_time_off_file("time_off_file: time-off.yml\n").replace("person: alice", "person: zed");
+    let files = Files(BTreeMap::from([(
+        "time-off.yml",
+        "time_off:
+  - person: bob
+    from: 2027-01-04
+    until: 2027-01-08
+  - { person: alice, from: 2027-02-05, until: 2027-02-01 }
+",
+    )]));
+    // Every problem at once, the config's first.
+    assert_eq!(
+        error(&text, &files),
+        "team.yml: 3 problems in the configuration; nothing was written
+  team.yml:8:15: time_off[zed from 2026-12-21].person: `zed` is not a member of any team
+    hint: use the username of someone listed under a team's `members`
+  time-off.yml:2:13: time_off[bob from 2027-01-04].person: `bob` is not a member of any team
+    hint: use the username of someone listed under a team's `members`
+  time-off.yml:5:47: time_off[alice from 2027-02-05].until: `until` (2027-02-01) is before `from` (2027-02-05)
+    hint: `until` is the last day off (inclusive) and must be on or after `from`"
+    );
+}
+
+#[test]
+fn a_yaml_error_in_the_time_off_file_names_the_file() {
+    let unknown_key = Files(BTreeMap::from([(
+        "time-off.yml",
+        "time_off:
+  - person: alice
+    from: 2027-01-04
+    until: 2027-01-08
+    reason: Conference
+",
+    )]));
+    assert_eq!(
+        error(
+            &with_time_off_file("time_off_file: time-off.yml\n"),
+            &unknown_key
+        ),
+        "team.yml: 1 problem in the configuration; nothing was written
+  time-off.yml:5:5: unknown field `reason`, expected one of person, from, until, note, id, requested
+    hint: remove the key or fix its spelling; the keys allowed here are listed"
+    );
+}
+
+#[test]
+fn an_unreadable_time_off_file_is_reported_at_its_key() {
+    assert_eq!(
+        error(
+            &with_time_off_file("time_off_file: people/time-off.yml\n"),
+            &Files::default()
+        ),
+        "team.yml: 1 problem in the configuration; nothing was written
+  team.yml:9:16: time_off_file: cannot read the time off file `people/time-off.yml`: no such file
+    hint: the time off file's path is relative to the config file's folder; check that the file exists"
+    );
+}
+
+#[test]
+fn time_off_in_the_config_and_the_time_off_file_is_listed_twice() {
+    let text = format!(
+        "{TEAM}time_off:
+  - {{ person: alice, from: 2026-12-21, until: 2026-12-24, note: Winter break }}
+  - {{ person: alice, from: 2027-01-04, until: 2027-01-08, id: hr-1 }}
+time_off_file: time-off.yml
+"
+    );
+    let files = Files(BTreeMap::from([(
+        "time-off.yml",
+        "time_off:
+  - { person: alice, from: 2026-12-21, until: 2026-12-31 }
+  - { person: alice, from: 2027-03-01, until: 2027-03-05, id: hr-1 }
+",
+    )]));
+    // The second place is named: the file, after the config.
+    assert_eq!(
+        error(&text, &files),
+        "team.yml: 2 problems in the configuration; nothing was written
+  time-off.yml:2:28: time_off[alice from 2026-12-21].from: the time off of `alice` from 2026-12-21 is listed twice
+    hint: list each time off once, in the config's `time_off` or in the time off file
+  time-off.yml:3:63: time_off[alice from 2027-03-01].id: time off id `hr-1` is listed twice
+    hint: list each time off once, in the config's `time_off` or in the time off file; if these are two absences, give each its own id"
+    );
+}
+
+#[test]
 fn time_off_feeds_are_read_from_https_or_files_and_map_to_members() {
     let text = format!(
         "timezone: Europe/Amsterdam\n{TEAM}time_off_feeds:
