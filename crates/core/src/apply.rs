@@ -224,7 +224,7 @@ impl<T: IssueTracker> FollowUpRun<'_, T> {
         if !self.dry_run {
             let edit = IssueEdit {
                 title: Some(plan.title.clone()),
-                description: Some(with_marker(&plan.description, &plan.key)),
+                description: Some(stored_description(plan)),
                 due_date: plan.due_date,
                 assignees: Some(plan.assignees.clone()),
                 ..IssueEdit::default()
@@ -461,7 +461,7 @@ async fn create_once<T: IssueTracker>(
     let issue = NewIssue {
         project: plan.project.clone(),
         title: plan.title.clone(),
-        description: with_marker(&plan.description, &plan.key),
+        description: stored_description(plan),
         labels,
         assignees: plan.assignees.clone(),
         milestone: plan.milestone.clone(),
@@ -510,6 +510,18 @@ async fn create_once<T: IssueTracker>(
         }
     }
     Err(format!("{last_error} (tried {attempts} times)"))
+}
+
+/// What a plan's issue holds as its description: the description, the plan's hidden record
+/// and the key's marker.
+fn stored_description(plan: &IssuePlan) -> String {
+    match &plan.record {
+        Some(record) => with_marker(
+            &format!("{}\n\n{record}", plan.description.trim_end()),
+            &plan.key,
+        ),
+        None => with_marker(&plan.description, &plan.key),
+    }
 }
 
 /// The description with the key's marker at its end.

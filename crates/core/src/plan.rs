@@ -52,6 +52,9 @@ pub struct IssuePlan {
     pub title: String,
     /// Markdown description, data values already neutralised.
     pub description: String,
+    /// A hidden line the job keeps on the issue, after the description: what the issue was
+    /// made for (a coverage issue's dates), so that a later run can tell what changed.
+    pub record: Option<String>,
     /// Labels, in order, without duplicates.
     pub labels: Vec<String>,
     /// Usernames to assign, in order, without duplicates.
@@ -88,6 +91,7 @@ impl IssuePlan {
             project: project.to_owned(),
             title: issue.title.clone(),
             description: issue.description.clone(),
+            record: None,
             labels: issue.labels.clone(),
             assignees: issue.assignees.clone(),
             milestone: issue.milestone.clone(),

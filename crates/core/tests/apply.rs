@@ -254,6 +254,7 @@ fn plan(key: &str, project: &str) -> IssuePlan {
         project: project.to_owned(),
         title: format!("Title of {key}"),
         description: format!("Body of {key}"),
+        record: None,
         labels: vec!["Planning Issue".to_owned()],
         assignees: vec!["alice".to_owned()],
         milestone: Some("19.8".to_owned()),

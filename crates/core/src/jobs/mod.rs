@@ -178,6 +178,7 @@ impl Draft<'_> {
             project: self.project.to_owned(),
             title,
             description,
+            record: None,
             labels,
             assignees,
             milestone: self.milestone,

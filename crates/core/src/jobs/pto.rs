@@ -501,9 +501,7 @@ pub fn plan(
                 // Boxes people ticked stay ticked.
                 plan.description = keep_ticked(&issue.description, &plan.description);
             }
-            plan.description.push_str("\n\n");
-            plan.description
-                .push_str(&Record::of(time_off, source).line());
+            plan.record = Some(Record::of(time_off, source).line());
         }
     }
     if scope == Scope::Upcoming {
@@ -936,11 +934,11 @@ END:VCALENDAR\r
         assert_eq!(bob.action, Action::Create);
         // carol is away on one of bob's days, so dan covers triage.
         assert_eq!(bob.assignees, ["bob", "dan"]);
-        assert!(
-            bob.description
-                .contains("<!-- teamcadence:pto person=bob from=2026-12-07 until=2026-12-18 source=feed:hr -->"),
-            "{}",
-            bob.description
+        assert_eq!(
+            bob.record.as_deref(),
+            Some(
+                "<!-- teamcadence:pto person=bob from=2026-12-07 until=2026-12-18 source=feed:hr -->"
+            )
         );
         // carol's single day needs no coverage issue, and a feed's short days are not listed.
         assert!(!report.issues.iter().any(|p| p.key == "pto/hr-1002"));
