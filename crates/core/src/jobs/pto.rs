@@ -593,18 +593,16 @@ fn follow_up_open_issues(
             let entry = all.iter().find(|(t, _)| t.key() == key);
             let last = entry.map_or(record.last, |(t, _)| t.last());
             let person = entry.map_or(record.person.as_str(), |(t, _)| t.person());
-            let team = config.member(person).map(|(team, _)| team);
+            let closing = config
+                .member(person)
+                .is_some_and(|(team, _)| team.pto.close_after_return);
             let back_on = config
                 .calendars
                 .for_person(person)
                 .add_working_days(last, 1);
             let follow_up = if today >= back_on {
-                let body = back_note(
-                    person,
-                    &issue.assignees,
-                    team.is_some_and(|t| t.pto.close_after_return),
-                );
-                if team.is_some_and(|t| t.pto.close_after_return) {
+                let body = back_note(person, &issue.assignees, closing);
+                if closing {
                     FollowUp::CloseWith {
                         id: "back".to_owned(),
                         body,
@@ -1118,18 +1116,23 @@ END:VCALENDAR\r
         );
     }
 
+    /// bob's issue for his time off from 2026-11-09 to Friday 2026-11-20, still open.
+    fn bobs_two_weeks_open(source: &str) -> Facts {
+        let issue = open_issue_for(
+            "pto/bob/2026-11-09",
+            &record("2026-11-09", "2026-11-20", source),
+            "",
+        );
+        Facts {
+            open: vec![("g/p".to_owned(), Ok(vec![issue]))],
+            ..Facts::default()
+        }
+    }
+
     #[test]
     fn once_the_person_is_back_a_note_asks_them_to_sync_with_their_backups() {
         let config = config();
-        let issue = open_issue_for(
-            "pto/bob/2026-11-09",
-            &record("2026-11-09", "2026-11-20", "manual"),
-            "",
-        );
-        let facts = Facts {
-            open: vec![("g/p".to_owned(), Ok(vec![issue]))],
-            ..Facts::default()
-        };
+        let facts = bobs_two_weeks_open("manual");
         // Friday the 20th is the last day off: nothing yet on Sunday, a note on Monday.
         let sunday =
             plan(&config, date("2026-11-22"), Scope::Upcoming, None, &facts).expect("plans");
@@ -1146,6 +1149,38 @@ END:VCALENDAR\r
                     .to_owned()
             }]
         );
+    }
+
+    #[test]
+    fn a_team_that_closes_after_the_return_gets_the_note_and_the_issue_closed() {
+        let text = "timezone: Europe/Amsterdam
+teams:
+  - id: t
+    name: Team
+    project: g/p
+    pto: { close_after_return: true }
+    members:
+      - { username: bob, name: B, role: backend-engineer }
+";
+        let config = Config::parse("team.yml", text, &NoFiles).expect("valid config");
+        let facts = bobs_two_weeks_open("config");
+        let monday =
+            plan(&config, date("2026-11-23"), Scope::Upcoming, None, &facts).expect("plans");
+        match plan_for(&monday, "pto/bob/2026-11-09")
+            .follow_ups
+            .as_slice()
+        {
+            [FollowUp::CloseWith { id, body }] => {
+                assert_eq!(id, "back");
+                assert!(
+                    body.ends_with(
+                        "teamcadence closes this issue now; reopen it if something is left."
+                    ),
+                    "{body}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
