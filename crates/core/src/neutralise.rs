@@ -83,6 +83,17 @@ pub fn inline(value: &str) -> String {
     out
 }
 
+/// Mentions (`@name`) of those of `usernames` that are valid to mention, space-separated,
+/// in order; empty when there are none.
+pub fn mentions<'a>(usernames: impl IntoIterator<Item = &'a str>) -> String {
+    usernames
+        .into_iter()
+        .filter(|name| is_valid_username(name))
+        .map(|name| format!("@{name}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Whether `name` is a valid GitLab username to mention (GitLab's charset: letters, digits, `_`, `-`, `.`; not starting with `-`/`.`; not ending in `.`; and not a mass mention such as `all`/`here`/`everyone`/`channel`, case-insensitive).
 pub fn is_valid_username(name: &str) -> bool {
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::apply::key_in;
 use crate::config::Config;
-use crate::neutralise::is_valid_username;
+use crate::neutralise::{is_valid_username, mentions};
 use crate::plan::{Action, FollowUp, IssuePlan, JobReport};
 use crate::team::{NewHire, Team, TemplateSource};
 use crate::template::Template;
@@ -484,15 +484,11 @@ fn remind_overdue(report: &mut JobReport, today: NaiveDate, facts: &Facts) {
 
 /// The reminder on an onboarding issue still open after `due`, addressed to its assignees.
 pub fn reminder(due: NaiveDate, assignees: &[String]) -> String {
-    let mentions: Vec<String> = assignees
-        .iter()
-        .filter(|username| is_valid_username(username))
-        .map(|username| format!("@{username}"))
-        .collect();
+    let mentions = mentions(assignees.iter().map(String::as_str));
     let who = if mentions.is_empty() {
         "Please".to_owned()
     } else {
-        format!("{}: please", mentions.join(" "))
+        format!("{mentions}: please")
     };
     format!(
         "This onboarding issue was due on {} and is still open. {who} finish or hand over the \

@@ -15,7 +15,7 @@ use crate::apply::key_in;
 use crate::config::Config;
 use crate::ics_time_off::{FeedTimeOff, time_off_from_ics};
 use crate::jobs::planning::milestone_json;
-use crate::neutralise::{self, is_valid_username};
+use crate::neutralise::{self, mentions};
 use crate::plan::{Action, FollowUp, IssuePlan, JobReport, push_unique};
 use crate::team::{Member, Team};
 use crate::template::Template;
@@ -644,20 +644,15 @@ fn follow_up_open_issues(
     }
 }
 
-/// Mentions of `usernames` that are real usernames, space-separated.
-fn mentions<'a>(usernames: impl IntoIterator<Item = &'a String>) -> String {
-    usernames
-        .into_iter()
-        .filter(|u| is_valid_username(u))
-        .map(|u| format!("@{u}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// The note once `person` is back, to the backups among `assignees`.
 fn back_note(person: &str, assignees: &[String], closing: bool) -> String {
-    let backups = mentions(assignees.iter().filter(|a| *a != person));
-    let who = mentions([&person.to_owned()]);
+    let backups = mentions(
+        assignees
+            .iter()
+            .map(String::as_str)
+            .filter(|a| *a != person),
+    );
+    let who = mentions([person]);
     let mut body = if backups.is_empty() {
         format!(
             "Welcome back, {who}! Please review the coverage tasks and the retrospective thread."
@@ -697,7 +692,7 @@ fn cancelled_note(record: &Record, cancelled: bool, assignees: &[String]) -> Str
                 record.source.trim_start_matches("feed:")
             )
         },
-        mentions(assignees),
+        mentions(assignees.iter().map(String::as_str)),
     )
 }
 
