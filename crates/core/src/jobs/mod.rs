@@ -329,3 +329,13 @@ pub fn check(config: &Config, today: NaiveDate) -> CheckReport {
     }
     report
 }
+
+/// The plan of `key` in a report, for tests.
+#[cfg(test)]
+pub(crate) fn plan_for<'a>(report: &'a JobReport, key: &str) -> &'a IssuePlan {
+    report
+        .issues
+        .iter()
+        .find(|p| p.key == key)
+        .unwrap_or_else(|| panic!("no plan for {key} in {report:#?}"))
+}

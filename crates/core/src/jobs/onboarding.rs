@@ -509,6 +509,7 @@ mod tests {
     use super::*;
     use crate::apply::with_marker;
     use crate::config::SourceFiles;
+    use crate::jobs::plan_for;
 
     /// Files next to the config: the template parts.
     struct Parts;
@@ -557,14 +558,6 @@ new_hires:
             )],
             open: Vec::new(),
         }
-    }
-
-    fn plan_for<'a>(report: &'a JobReport, key: &str) -> &'a IssuePlan {
-        report
-            .issues
-            .iter()
-            .find(|p| p.key == key)
-            .unwrap_or_else(|| panic!("no plan {key} in {report:?}"))
     }
 
     #[test]

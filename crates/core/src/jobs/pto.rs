@@ -805,6 +805,7 @@ mod tests {
     use super::*;
     use crate::config::SourceFiles;
     use crate::ics_time_off::{FeedMapping, PersonFrom, time_off_from_ics};
+    use crate::jobs::plan_for;
 
     struct NoFiles;
 
@@ -909,12 +910,12 @@ END:VCALENDAR\r
         }
     }
 
-    fn plan_for<'a>(report: &'a JobReport, key: &str) -> &'a IssuePlan {
-        report
-            .issues
-            .iter()
-            .find(|p| p.key == key)
-            .unwrap_or_else(|| panic!("no plan for {key} in {report:#?}"))
+    /// `facts` with `issue` open in g/p.
+    fn with_open(issue: TrackedIssue, facts: Facts) -> Facts {
+        Facts {
+            open: vec![("g/p".to_owned(), Ok(vec![issue]))],
+            ..facts
+        }
     }
 
     #[test]
@@ -1012,17 +1013,12 @@ END:VCALENDAR\r
     #[test]
     fn moved_time_off_updates_its_issue_keeping_ticked_boxes_and_says_what_changed() {
         let config = config();
-        let facts = Facts {
-            open: vec![(
-                "g/p".to_owned(),
-                Ok(vec![open_issue_for(
-                    "pto/hr-1001",
-                    &record("2026-12-07", "2026-12-11", "feed:hr"),
-                    "- [x] Point your email auto-responder at this issue\n- [ ] Close this issue",
-                )]),
-            )],
-            ..hr_feed(&config, FEED)
-        };
+        let earlier = open_issue_for(
+            "pto/hr-1001",
+            &record("2026-12-07", "2026-12-11", "feed:hr"),
+            "- [x] Point your email auto-responder at this issue\n- [ ] Close this issue",
+        );
+        let facts = with_open(earlier, hr_feed(&config, FEED));
         let report =
             plan(&config, date("2026-11-25"), Scope::Upcoming, None, &facts).expect("plans");
         let bob = plan_for(&report, "pto/hr-1001");
@@ -1046,17 +1042,12 @@ END:VCALENDAR\r
         );
 
         // The same dates as recorded: nothing to update.
-        let facts = Facts {
-            open: vec![(
-                "g/p".to_owned(),
-                Ok(vec![open_issue_for(
-                    "pto/hr-1001",
-                    &record("2026-12-07", "2026-12-18", "feed:hr"),
-                    "",
-                )]),
-            )],
-            ..hr_feed(&config, FEED)
-        };
+        let same = open_issue_for(
+            "pto/hr-1001",
+            &record("2026-12-07", "2026-12-18", "feed:hr"),
+            "",
+        );
+        let facts = with_open(same, hr_feed(&config, FEED));
         let report =
             plan(&config, date("2026-11-25"), Scope::Upcoming, None, &facts).expect("plans");
         let bob = plan_for(&report, "pto/hr-1001");
@@ -1074,10 +1065,7 @@ END:VCALENDAR\r
             &record("2026-12-14", "2026-12-24", "feed:hr"),
             "",
         );
-        let facts = Facts {
-            open: vec![("g/p".to_owned(), Ok(vec![gone.clone()]))],
-            ..hr_feed(&config, FEED)
-        };
+        let facts = with_open(gone.clone(), hr_feed(&config, FEED));
         let report =
             plan(&config, date("2026-11-25"), Scope::Upcoming, None, &facts).expect("plans");
         let closing = plan_for(&report, "pto/hr-0999");
@@ -1091,11 +1079,13 @@ END:VCALENDAR\r
             other => panic!("{other:?}"),
         }
 
-        let failed = Facts {
-            feeds: vec![("hr".to_owned(), Err("connection refused".to_owned()))],
-            open: vec![("g/p".to_owned(), Ok(vec![gone]))],
-            ..Facts::default()
-        };
+        let failed = with_open(
+            gone,
+            Facts {
+                feeds: vec![("hr".to_owned(), Err("connection refused".to_owned()))],
+                ..Facts::default()
+            },
+        );
         let report =
             plan(&config, date("2026-11-25"), Scope::Upcoming, None, &failed).expect("plans");
         assert!(
@@ -1118,10 +1108,7 @@ END:VCALENDAR\r
             &record("2026-11-09", "2026-11-20", source),
             "",
         );
-        Facts {
-            open: vec![("g/p".to_owned(), Ok(vec![issue]))],
-            ..Facts::default()
-        }
+        with_open(issue, Facts::default())
     }
 
     #[test]
