@@ -47,6 +47,14 @@ pub struct CommonArgs {
     /// token comes from `GITLAB_TOKEN` or the file named by `GITLAB_TOKEN_FILE`.
     #[arg(long)]
     pub gitlab_url: Option<String>,
+    /// With --dry-run: plan from the config alone and never contact GitLab, whatever URL or
+    /// token the environment holds (a merge request's preview).
+    #[arg(long, requires = "dry_run")]
+    pub offline: bool,
+    /// Also write the report as JSON (the `--format json` document) to this file, whatever
+    /// the outcome: a CI job's artifact.
+    #[arg(long, env = "TEAMCADENCE_REPORT")]
+    pub report: Option<PathBuf>,
 }
 
 /// How results are printed on stdout.
@@ -192,59 +200,38 @@ async fn read_feeds(config: &Config, files: &ConfigDir) -> Vec<Result<String, St
 }
 
 /// Runs a job end to end and returns the process exit code. Errors go to stderr, results to
-/// stdout.
+/// stdout, and with `--report` the JSON report to its file, even when the run stops early.
 pub fn run(job: Job, args: &CommonArgs) -> ExitCode {
     logging::init();
     let name = job.name();
-    let kind_label = job.kind_label();
-    let config = match load_config(&args.config) {
-        Ok(config) => config,
-        Err(e) => return fail(name, EXIT_USAGE, &format!("{e:#}")),
-    };
-    let today = today(&config, args.today);
-
-    let env = |var: &str| std::env::var(var).ok();
-    let url = resolve_url(
-        args.gitlab_url.as_deref(),
-        &env,
-        config.gitlab_url.as_deref(),
-    );
-    let mut notes = Vec::new();
-    let connection = match url {
-        None if args.dry_run => None,
-        None => {
-            return fail(
-                name,
-                EXIT_USAGE,
-                "no GitLab to write to: pass --gitlab-url, or set CI_SERVER_URL or `gitlab.url` \
-                 in the config (or run with --dry-run); nothing was written",
-            );
-        }
-        Some(url) => match Token::from_env(&env, true) {
-            Ok(token) => Some((url, token)),
-            Err(ConnectError::MissingToken) if args.dry_run => {
-                notes.push(format!(
-                    "GitLab at {url} was not read: no GITLAB_TOKEN, so existing issues are not known"
-                ));
-                None
+    let (today, report) = match planned_and_applied(job, args) {
+        Ok(done) => done,
+        Err((code, message)) => {
+            if let Some(path) = &args.report {
+                let report = JobReport {
+                    errors: vec![message.clone()],
+                    ..JobReport::default()
+                };
+                if let Err(e) = write_report(path, &report) {
+                    eprintln!("{name}: {e:#}");
+                }
             }
-            Err(e) => return fail(name, EXIT_USAGE, &format!("{e}; nothing was written")),
-        },
+            return fail(name, code, &message);
+        }
     };
-    let options = ApplyOptions {
-        kind_label: kind_label.to_owned(),
-        dry_run: args.dry_run,
-        create_attempts: 3,
-    };
-    let files = ConfigDir::of(&args.config);
-    let mut report = match plan_and_apply(job, &config, &files, today, connection, &options) {
-        Ok(report) => report,
-        Err((code, message)) => return fail(name, code, &message),
-    };
-    report.warnings.extend(notes);
 
     let printed = match args.format {
-        Format::Text => output::text(name, today, args.dry_run, &report),
+        Format::Text => {
+            let sections = std::env::var("GITLAB_CI").is_ok_and(|v| v == "true");
+            let style = if sections {
+                output::Style::GitLabSections {
+                    now: chrono::Utc::now().timestamp(),
+                }
+            } else {
+                output::Style::Plain
+            };
+            output::text(name, today, args.dry_run, &report, style)
+        }
         Format::Json => output::json(&report),
     };
     let mut stdout = std::io::stdout().lock();
@@ -255,14 +242,81 @@ pub fn run(job: Job, args: &CommonArgs) -> ExitCode {
         eprintln!("{name}: cannot write the output: {e}");
         return ExitCode::from(EXIT_FAILED);
     }
+    let mut failed = !report.errors.is_empty();
+    if let Some(path) = &args.report
+        && let Err(e) = write_report(path, &report)
+    {
+        eprintln!("{name}: {e:#}");
+        failed = true;
+    }
     for error in &report.errors {
         eprintln!("{name}: error: {error}");
     }
-    if report.errors.is_empty() {
-        ExitCode::from(EXIT_OK)
-    } else {
+    if failed {
         ExitCode::from(EXIT_FAILED)
+    } else {
+        ExitCode::from(EXIT_OK)
     }
+}
+
+/// Loads the config, connects to GitLab when there is one to use, plans and applies: the day
+/// it ran for and its report, or an exit code and why the run stopped before writing.
+fn planned_and_applied(
+    job: Job,
+    args: &CommonArgs,
+) -> Result<(NaiveDate, JobReport), (u8, String)> {
+    let kind_label = job.kind_label();
+    let config = load_config(&args.config).map_err(|e| (EXIT_USAGE, format!("{e:#}")))?;
+    let today = today(&config, args.today);
+
+    let env = |var: &str| std::env::var(var).ok();
+    let url = resolve_url(
+        args.gitlab_url.as_deref(),
+        &env,
+        config.gitlab_url.as_deref(),
+    );
+    let mut notes = Vec::new();
+    let connection = match url {
+        _ if args.offline => None,
+        None if args.dry_run => None,
+        None => {
+            return Err((
+                EXIT_USAGE,
+                "no GitLab to write to: pass --gitlab-url, or set CI_SERVER_URL or `gitlab.url` \
+                 in the config (or run with --dry-run); nothing was written"
+                    .to_owned(),
+            ));
+        }
+        Some(url) => match Token::from_env(&env, true) {
+            Ok(token) => Some((url, token)),
+            Err(ConnectError::MissingToken) if args.dry_run => {
+                notes.push(format!(
+                    "GitLab at {url} was not read: no GITLAB_TOKEN, so existing issues are not known"
+                ));
+                None
+            }
+            Err(e) => return Err((EXIT_USAGE, format!("{e}; nothing was written"))),
+        },
+    };
+    let options = ApplyOptions {
+        kind_label: kind_label.to_owned(),
+        dry_run: args.dry_run,
+        create_attempts: 3,
+    };
+    let files = ConfigDir::of(&args.config);
+    let mut report = plan_and_apply(job, &config, &files, today, connection, &options)?;
+    report.warnings.extend(notes);
+    Ok((today, report))
+}
+
+/// Writes the report's JSON document to `path`, creating its folder.
+fn write_report(path: &Path, report: &JobReport) -> anyhow::Result<()> {
+    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder)
+            .with_context(|| format!("cannot create the report's folder {}", folder.display()))?;
+    }
+    std::fs::write(path, output::json(report))
+        .with_context(|| format!("cannot write the report {}", path.display()))
 }
 
 /// Connects to GitLab (when there is one to read), plans the job and applies the plans. A

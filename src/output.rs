@@ -37,8 +37,28 @@ fn issue_json(plan: &IssuePlan) -> Value {
     })
 }
 
+/// How the text report is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Everything in full, for a terminal.
+    Plain,
+    /// For a GitLab CI job log: each issue is a collapsed log section under a one-line
+    /// heading, so the summary, the headings and the warnings are what a reader sees first.
+    /// `now` (unix seconds) stamps the sections, as GitLab's section markers require.
+    GitLabSections {
+        /// Seconds since the epoch when the report is printed.
+        now: i64,
+    },
+}
+
 /// The report for a person: a summary line, each issue's fields, then its full description.
-pub fn text(job: &str, today: NaiveDate, dry_run: bool, report: &JobReport) -> String {
+pub fn text(
+    job: &str,
+    today: NaiveDate,
+    dry_run: bool,
+    report: &JobReport,
+    style: Style,
+) -> String {
     let mut out = String::new();
     let count = report.issues.len();
     let tally = |wanted: &str, failed: bool| {
@@ -66,13 +86,25 @@ pub fn text(job: &str, today: NaiveDate, dry_run: bool, report: &JobReport) -> S
     if count == 0 {
         let _ = writeln!(out, "nothing upcoming in the config");
     }
-    for plan in &report.issues {
-        let _ = writeln!(out);
-        let _ = write!(out, "[{}] {}", plan.action.name(), plan.key);
+    for (index, plan) in report.issues.iter().enumerate() {
+        let mut heading = format!("[{}] {}", plan.action.name(), plan.key);
         if let Some(reason) = plan.action.reason() {
-            let _ = write!(out, ": {reason}");
+            let _ = write!(heading, ": {reason}");
         }
-        let _ = writeln!(out);
+        // GitLab section names allow letters, digits, `_`, `.` and `-` only.
+        let section = format!("teamcadence_issue_{}", index + 1);
+        match style {
+            Style::Plain => {
+                let _ = writeln!(out);
+                let _ = writeln!(out, "{heading}");
+            }
+            Style::GitLabSections { now } => {
+                let _ = writeln!(
+                    out,
+                    "\x1b[0Ksection_start:{now}:{section}[collapsed=true]\r\x1b[0K{heading}"
+                );
+            }
+        }
         let none = || "-".to_owned();
         let fields = [
             ("project", plan.project.clone()),
@@ -104,6 +136,9 @@ pub fn text(job: &str, today: NaiveDate, dry_run: bool, report: &JobReport) -> S
         let _ = writeln!(out, "----- description -----");
         let _ = writeln!(out, "{}", plan.description.trim_end());
         let _ = writeln!(out, "----- end of {} -----", plan.key);
+        if let Style::GitLabSections { now } = style {
+            let _ = writeln!(out, "\x1b[0Ksection_end:{now}:{section}\r\x1b[0K");
+        }
     }
     for (heading, lines) in [("warnings", &report.warnings), ("errors", &report.errors)] {
         if !lines.is_empty() {
@@ -121,5 +156,88 @@ fn list_or_dash(list: &[String]) -> String {
         "-".to_owned()
     } else {
         list.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use teamcadence_core::plan::{Action, IssuePlan};
+
+    use super::*;
+
+    fn report() -> JobReport {
+        let plan = |key: &str, action: Action| IssuePlan {
+            key: key.to_owned(),
+            action,
+            project: "acme/app".to_owned(),
+            title: format!("Issue {key}"),
+            description: format!("Body of {key}\n"),
+            record: None,
+            labels: Vec::new(),
+            assignees: Vec::new(),
+            milestone: None,
+            due_date: None,
+            confidential: false,
+            web_url: None,
+            error: None,
+            follow_ups: Vec::new(),
+            done: Vec::new(),
+        };
+        JobReport {
+            issues: vec![
+                plan("pto/bob/2026-12-21", Action::Create),
+                plan("pto/carol/2027-01-04", Action::Exists),
+            ],
+            warnings: vec!["bob has no backup".to_owned()],
+            errors: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn gitlab_sections_fold_each_issue_under_its_heading() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 21).expect("date");
+        let text = text(
+            "pto-coverage",
+            today,
+            false,
+            &report(),
+            Style::GitLabSections { now: 1_795_000_000 },
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "pto-coverage on 2026-11-21: 1 created, 1 already exists, 0 skipped, 0 failed"
+        );
+        assert_eq!(
+            lines[1],
+            "\x1b[0Ksection_start:1795000000:teamcadence_issue_1[collapsed=true]\r\x1b[0K\
+             [create] pto/bob/2026-12-21"
+        );
+        let end = lines
+            .iter()
+            .position(|l| *l == "\x1b[0Ksection_end:1795000000:teamcadence_issue_1\r\x1b[0K")
+            .expect("the first section ends");
+        assert!(
+            lines[1..end].contains(&"Body of pto/bob/2026-12-21"),
+            "{text}"
+        );
+        assert!(
+            lines[end + 1].starts_with("\x1b[0Ksection_start:1795000000:teamcadence_issue_2["),
+            "{text}"
+        );
+        // Warnings stay outside every section, where the reader sees them.
+        let last_end = text.rfind("section_end").expect("sections end");
+        assert!(
+            text.rfind("bob has no backup").expect("warning") > last_end,
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn plain_text_has_no_section_markers() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 21).expect("date");
+        let text = text("pto-coverage", today, false, &report(), Style::Plain);
+        assert!(!text.contains("section_"), "{text}");
+        assert!(text.contains("\n[create] pto/bob/2026-12-21\n"), "{text}");
     }
 }

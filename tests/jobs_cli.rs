@@ -682,3 +682,104 @@ fn plain_http_to_another_machine_is_refused_before_the_token_leaves() {
     assert!(text.contains("use https://"), "{text}");
     assert!(!text.contains("SECRET"), "{text}");
 }
+
+#[test]
+fn report_file_holds_the_json_document_beside_the_text_output() {
+    let scratch = Scratch::new("report", &[]);
+    let report = scratch.path("out/report.json");
+    let output = run(
+        "planning-issue",
+        &[
+            "--config",
+            EXAMPLE,
+            "--dry-run",
+            "--today",
+            "2026-11-30",
+            "--report",
+            &report,
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+    assert!(stdout(&output).starts_with("planning-issue on 2026-11-30: 1 to create"));
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report written"))
+            .expect("the report is JSON");
+    assert_eq!(
+        written,
+        json_run("planning-issue", &["--today", "2026-11-30"]),
+        "the report is the --format json document"
+    );
+}
+
+#[test]
+fn report_file_is_written_when_the_run_stops_on_a_config_error() {
+    let scratch = Scratch::new("report-error", &[("teamcadence.yml", "teams: nope\n")]);
+    let report = scratch.path("report.json");
+    let output = bin("pto-coverage")
+        .args(["--config", &scratch.path("teamcadence.yml"), "--dry-run"])
+        .env("TEAMCADENCE_REPORT", &report)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report written"))
+            .expect("the report is JSON");
+    assert_eq!(written["issues"], serde_json::json!([]));
+    let error = written["errors"][0].as_str().expect("one error");
+    assert!(error.contains("teamcadence.yml"), "{error}");
+    assert!(stderr(&output).contains(error.lines().next().expect("a line")));
+}
+
+#[test]
+fn offline_dry_run_never_contacts_gitlab_whatever_the_environment_holds() {
+    // Nothing listens on port 9 of this machine: reading GitLab would fail the run.
+    let env = [
+        ("CI_SERVER_URL", "http://127.0.0.1:9"),
+        ("GITLAB_TOKEN", "glpat-unused-SECRET"),
+        ("TEAMCADENCE_RETRY_BASE_MS", "1"),
+    ];
+    let online = bin("planning-issue")
+        .args(["--config", EXAMPLE, "--dry-run", "--today", "2026-11-30"])
+        .envs(env)
+        .output()
+        .expect("runs");
+    assert_eq!(online.status.code(), Some(1), "{}", stderr(&online));
+
+    let offline = json_run_with_env(
+        "planning-issue",
+        &["--today", "2026-11-30", "--offline"],
+        &env,
+    );
+    assert_eq!(
+        issue(&offline, "planning/code-creation/19.8")["action"],
+        "create"
+    );
+    assert_eq!(offline["warnings"], serde_json::json!([]));
+
+    let without_dry_run = run("planning-issue", &["--config", EXAMPLE, "--offline"]);
+    assert_eq!(without_dry_run.status.code(), Some(2));
+    assert!(
+        stderr(&without_dry_run).contains("--dry-run"),
+        "{}",
+        stderr(&without_dry_run)
+    );
+}
+
+#[test]
+fn in_a_gitlab_job_each_issue_is_a_collapsed_log_section() {
+    let output = bin("planning-issue")
+        .args(["--config", EXAMPLE, "--dry-run", "--today", "2026-11-30"])
+        .env("GITLAB_CI", "true")
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("[collapsed=true]\r\x1b[0K[create] planning/code-creation/19.8\n"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("section_start:").count(),
+        text.matches("section_end:").count()
+    );
+}

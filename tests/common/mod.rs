@@ -41,6 +41,9 @@ pub fn bin(name: &str) -> Command {
         "GITLAB_TOKEN_FILE",
         "CI_JOB_TOKEN",
         "TEAMCADENCE_LOG",
+        "TEAMCADENCE_REPORT",
+        "GITLAB_CI",
+        "LOCATION",
     ] {
         command.env_remove(var);
     }
