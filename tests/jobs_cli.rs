@@ -361,6 +361,21 @@ fn onboarding_manual_hire_from_env_is_created_at_once() {
             ("MANAGER", ""),
         ],
     );
+    // A scheduled pipeline sees the form's variables too, all blank: nothing given by hand.
+    let blank = [
+        ("NEW_HIRE", ""),
+        ("START_DATE", ""),
+        ("PTO_PERSON", " "),
+        ("PTO_FROM", ""),
+        ("PTO_UNTIL", ""),
+    ];
+    let scheduled = json_run_with_env("onboarding-issue", &["--today", "2026-11-20"], &blank);
+    assert!(
+        !keys(&scheduled).contains(&"onboarding/zed".to_owned()),
+        "{scheduled:#}"
+    );
+    let scheduled = json_run_with_env("pto-coverage", &["--today", "2026-11-20"], &blank);
+    assert!(!keys(&scheduled).is_empty(), "{scheduled:#}");
     let plan = issue(&document, "onboarding/zed");
     assert_eq!(plan["action"], "create");
     assert_eq!(
@@ -421,7 +436,13 @@ fn onboarding_manual_hire_bad_input_is_a_usage_error() {
         ],
     );
     assert_eq!(bad_date.status.code(), Some(2));
-    assert!(stderr(&bad_date).contains("is not a date: write it as YYYY-MM-DD"));
+    assert!(
+        stderr(&bad_date).contains(
+            "--start-date (START_DATE): `07/12/2026` is not a date: write it as YYYY-MM-DD"
+        ),
+        "{}",
+        stderr(&bad_date)
+    );
 }
 
 #[test]

@@ -3,9 +3,8 @@
 
 use std::process::ExitCode;
 
-use chrono::NaiveDate;
 use clap::Parser;
-use teamcadence::{CommonArgs, EXIT_USAGE, Job, parse_date};
+use teamcadence::{CommonArgs, EXIT_USAGE, Job, given_date};
 use teamcadence_core::jobs::onboarding::ManualHire;
 
 /// Create onboarding issues for new hires.
@@ -18,8 +17,8 @@ struct Args {
     #[arg(long, env = "NEW_HIRE")]
     new_hire: Option<String>,
     /// The new hire's first day (YYYY-MM-DD).
-    #[arg(long, env = "START_DATE", value_parser = parse_date)]
-    start_date: Option<NaiveDate>,
+    #[arg(long, env = "START_DATE", value_name = "YYYY-MM-DD")]
+    start_date: Option<String>,
     /// Their manager's username (default: the roster's, else the team's engineering manager).
     #[arg(long, env = "MANAGER")]
     manager: Option<String>,
@@ -41,17 +40,21 @@ fn main() -> ExitCode {
     let args = Args::parse();
     // Pipeline variables arrive as empty strings when left blank in the "Run pipeline" form.
     let given = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    let start_date = match given_date("--start-date (START_DATE)", args.start_date) {
+        Ok(date) => date,
+        Err(message) => return teamcadence::fail("onboarding-issue", EXIT_USAGE, &message),
+    };
     let manual = match given(args.new_hire) {
         Some(username) => Some(ManualHire {
             username,
-            start: args.start_date,
+            start: start_date,
             manager: given(args.manager),
             buddy: given(args.buddy),
             role: given(args.role),
             team: given(args.team),
             location: given(args.location),
         }),
-        None if args.start_date.is_some() => {
+        None if start_date.is_some() => {
             return teamcadence::fail(
                 "onboarding-issue",
                 EXIT_USAGE,

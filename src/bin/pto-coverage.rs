@@ -3,9 +3,8 @@
 
 use std::process::ExitCode;
 
-use chrono::NaiveDate;
 use clap::Parser;
-use teamcadence::{CommonArgs, EXIT_USAGE, Job, parse_date};
+use teamcadence::{CommonArgs, EXIT_USAGE, Job, given_date};
 
 /// Create PTO coverage issues, with backups who are not away themselves.
 #[derive(Debug, Parser)]
@@ -17,20 +16,23 @@ struct Args {
     #[arg(long, env = "PTO_PERSON")]
     person: Option<String>,
     /// First day off (YYYY-MM-DD).
-    #[arg(long, env = "PTO_FROM", value_parser = parse_date)]
-    from: Option<NaiveDate>,
+    #[arg(long, env = "PTO_FROM", value_name = "YYYY-MM-DD")]
+    from: Option<String>,
     /// Last day off, inclusive (YYYY-MM-DD).
-    #[arg(long, env = "PTO_UNTIL", value_parser = parse_date)]
-    until: Option<NaiveDate>,
+    #[arg(long, env = "PTO_UNTIL", value_name = "YYYY-MM-DD")]
+    until: Option<String>,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let manual = match (
-        args.person.filter(|p| !p.trim().is_empty()),
-        args.from,
-        args.until,
-    ) {
+    // Pipeline variables arrive as empty strings when left blank in the "Run pipeline" form.
+    let dates = given_date("--from (PTO_FROM)", args.from)
+        .and_then(|from| Ok((from, given_date("--until (PTO_UNTIL)", args.until)?)));
+    let (from, until) = match dates {
+        Ok(dates) => dates,
+        Err(message) => return teamcadence::fail("pto-coverage", EXIT_USAGE, &message),
+    };
+    let manual = match (args.person.filter(|p| !p.trim().is_empty()), from, until) {
         (Some(person), Some(from), Some(until)) => Some((person, from, until)),
         (None, None, None) => None,
         _ => {
