@@ -2,7 +2,7 @@
 //! `{"message": {"field": ["..."]}}` for model validation and `{"error": "..."}` for
 //! parameters Grape rejects before the endpoint runs.
 
-use axum::http::StatusCode;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
@@ -11,6 +11,9 @@ use serde_json::{Map, Value, json};
 pub(crate) struct ApiError {
     status: StatusCode,
     body: Value,
+    /// Extra response headers; rare, so a small list rather than a `HeaderMap` (which
+    /// would make every `Result<_, ApiError>` large).
+    headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
@@ -19,6 +22,7 @@ impl ApiError {
         Self {
             status,
             body: json!({ "message": message.into() }),
+            headers: Vec::new(),
         }
     }
 
@@ -27,6 +31,7 @@ impl ApiError {
         Self {
             status: StatusCode::BAD_REQUEST,
             body: json!({ "error": errors.join(", ") }),
+            headers: Vec::new(),
         }
     }
 
@@ -44,6 +49,7 @@ impl ApiError {
         Self {
             status: StatusCode::BAD_REQUEST,
             body: json!({ "message": fields }),
+            headers: Vec::new(),
         }
     }
 
@@ -85,6 +91,7 @@ impl ApiError {
                 "error_description": "The request requires higher privileges than provided by the access token.",
                 "scope": needed,
             }),
+            headers: Vec::new(),
         }
     }
 
@@ -98,12 +105,19 @@ impl ApiError {
         Self {
             status: StatusCode::NOT_FOUND,
             body: json!({ "error": "404 Not Found" }),
+            headers: Vec::new(),
         }
     }
 
     /// 409 `{"message": message}`.
     pub(crate) fn conflict(message: impl Into<String>) -> Self {
         Self::message(StatusCode::CONFLICT, message)
+    }
+
+    /// Adds a response header (e.g. the `WWW-Authenticate` realm of the package registry).
+    pub(crate) fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
     }
 
     /// The status this error answers with.
@@ -115,7 +129,9 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(self.body)).into_response()
+        let mut response = (self.status, axum::Json(self.body)).into_response();
+        response.headers_mut().extend(self.headers);
+        response
     }
 }
 

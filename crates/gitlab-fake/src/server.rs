@@ -28,7 +28,7 @@ use crate::seed::Seed;
 use crate::store::Store;
 use crate::{
     control, faults, files, groups, issues, iterations, jobs, labels, links, milestones, notes,
-    projects, users,
+    packages, projects, users,
 };
 
 /// How to start a fake GitLab.
@@ -367,6 +367,12 @@ fn router(app: App) -> Router {
         .route(
             "/api/v4/projects/{id}/repository/files/{file_path}",
             get(files::show).post(files::create).put(files::update),
+        )
+        // The upload handler reads its body itself, up to `packages::UPLOAD_LIMIT` (200 MiB):
+        // axum's 2 MB `DefaultBodyLimit` only binds body extractors, which it does not use.
+        .route(
+            "/api/v4/projects/{id}/packages/generic/{package_name}/{package_version}/{file_name}",
+            get(packages::download).put(packages::upload),
         )
         .route(
             "/__fake/conditions",

@@ -1,5 +1,5 @@
 //! The fake's whole state: users, tokens, groups, projects, labels, milestones, iterations,
-//! issues, notes, links and repository files, with GitLab's id/iid numbering, its
+//! issues, notes, links, repository files and generic packages, with GitLab's id/iid numbering, its
 //! visibility and role rules, and a settable clock. Handlers and the seed both go through
 //! the creation methods here so that both build the same shapes.
 
@@ -456,6 +456,62 @@ pub struct RepoFile {
     pub commit_message: String,
 }
 
+/// A generic package: a name and version in one project, with every file uploaded to it.
+#[derive(Debug, Clone)]
+pub struct Package {
+    /// Package id.
+    pub id: u64,
+    /// Project the package belongs to.
+    pub project_id: u64,
+    /// Package name (case-sensitive, like GitLab's lookup).
+    pub name: String,
+    /// Package version.
+    pub version: String,
+    /// Every upload, oldest first. GitLab keeps duplicate file names by default and
+    /// serves the most recent one, so a re-upload is appended rather than replacing.
+    pub files: Vec<PackageFile>,
+    /// Creation time (the first upload).
+    pub created_at: DateTime<Utc>,
+}
+
+impl Package {
+    /// The most recent upload of `file_name`, the one GitLab serves.
+    pub fn latest_file(&self, file_name: &str) -> Option<&PackageFile> {
+        self.files
+            .iter()
+            .rev()
+            .find(|file| file.file_name == file_name)
+    }
+}
+
+/// One uploaded file of a generic package.
+#[derive(Clone)]
+pub struct PackageFile {
+    /// Package file id.
+    pub id: u64,
+    /// File name as sent in the URL.
+    pub file_name: String,
+    /// Raw content.
+    pub content: Vec<u8>,
+    /// Who uploaded it (for a job token, the job's user).
+    pub uploader_id: u64,
+    /// Upload time.
+    pub created_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for PackageFile {
+    // Package files are release binaries of tens of megabytes: show their size, not their bytes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PackageFile")
+            .field("id", &self.id)
+            .field("file_name", &self.file_name)
+            .field("size", &self.content.len())
+            .field("uploader_id", &self.uploader_id)
+            .field("created_at", &self.created_at)
+            .finish()
+    }
+}
+
 /// The clock that stamps `created_at`/`updated_at`; frozen when set, wall time otherwise.
 #[derive(Debug, Clone, Default)]
 pub struct Clock {
@@ -498,6 +554,8 @@ struct Sequences {
     file: u64,
     token: u64,
     job: u64,
+    package: u64,
+    package_file: u64,
 }
 
 fn bump(counter: &mut u64) -> u64 {
@@ -523,6 +581,7 @@ pub struct Store {
     pub(crate) notes: BTreeMap<u64, Note>,
     pub(crate) links: BTreeMap<u64, IssueLink>,
     pub(crate) files: BTreeMap<(u64, String, String), RepoFile>,
+    pub(crate) packages: BTreeMap<u64, Package>,
     next_iid: HashMap<(char, u64), u64>,
     seq: Sequences,
 }
@@ -541,6 +600,7 @@ impl std::fmt::Debug for Store {
             .field("issues", &self.issues.len())
             .field("notes", &self.notes.len())
             .field("links", &self.links.len())
+            .field("packages", &self.packages.len())
             .finish_non_exhaustive()
     }
 }
@@ -656,6 +716,26 @@ impl Store {
             .map(|file| file.content.as_slice())
     }
 
+    /// All generic packages, by id.
+    pub fn packages(&self) -> impl Iterator<Item = &Package> {
+        self.packages.values()
+    }
+
+    /// The content GitLab would serve for a generic package file (project full path,
+    /// package name, version, file name): the most recent upload of that name.
+    pub fn package_file(
+        &self,
+        full_path: &str,
+        name: &str,
+        version: &str,
+        file_name: &str,
+    ) -> Option<&[u8]> {
+        let project = self.project_by_path(full_path)?;
+        self.package(project.id, name, version)?
+            .latest_file(file_name)
+            .map(|file| file.content.as_slice())
+    }
+
     // ----- paths and lookups -----
 
     /// A group's full path (`parent/child`).
@@ -744,6 +824,13 @@ impl Store {
         self.issues
             .values()
             .find(|issue| issue.project_id == project_id && issue.iid == iid)
+    }
+
+    /// A project's generic package by exact name and version.
+    pub(crate) fn package(&self, project_id: u64, name: &str, version: &str) -> Option<&Package> {
+        self.packages.values().find(|package| {
+            package.project_id == project_id && package.name == name && package.version == version
+        })
     }
 
     /// A group and its ancestors, nearest first.
@@ -1216,6 +1303,50 @@ impl Store {
                 commit_message: commit_message.to_owned(),
             },
         );
+    }
+
+    /// Adds a file to a generic package, creating the package on its first file like
+    /// GitLab's `find_or_create`. A file name already in the package is kept and the new
+    /// upload is added after it (GitLab's default "allow duplicates" setting).
+    pub(crate) fn add_package_file(
+        &mut self,
+        project_id: u64,
+        name: &str,
+        version: &str,
+        file_name: &str,
+        content: Vec<u8>,
+        uploader_id: u64,
+    ) -> u64 {
+        let now = self.clock.now();
+        let existing = self
+            .package(project_id, name, version)
+            .map(|package| package.id);
+        let package_id = existing.unwrap_or_else(|| {
+            let id = bump(&mut self.seq.package);
+            self.packages.insert(
+                id,
+                Package {
+                    id,
+                    project_id,
+                    name: name.to_owned(),
+                    version: version.to_owned(),
+                    files: Vec::new(),
+                    created_at: now,
+                },
+            );
+            id
+        });
+        let id = bump(&mut self.seq.package_file);
+        if let Some(package) = self.packages.get_mut(&package_id) {
+            package.files.push(PackageFile {
+                id,
+                file_name: file_name.to_owned(),
+                content,
+                uploader_id,
+                created_at: now,
+            });
+        }
+        id
     }
 
     /// Copies every file of one branch to a new branch.
