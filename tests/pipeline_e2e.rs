@@ -327,14 +327,28 @@ fn readme_setup_runs_scheduled_manual_and_merge_request_pipelines_against_gitlab
 
     let token = ("GITLAB_TOKEN", TEAM_TOKEN);
     let schedule = [token, ("CI_PIPELINE_SOURCE", "schedule")];
+    let all = [
+        "teamcadence-planning",
+        "teamcadence-onboarding",
+        "teamcadence-pto",
+    ];
+    assert_eq!(listed_jobs(&team, &schedule), all);
+    // A schedule variable turns one job off; Run pipeline without a hire or an absence runs
+    // the daily jobs now, with an absence only the PTO job.
+    let pto_off = [
+        token,
+        ("CI_PIPELINE_SOURCE", "schedule"),
+        ("TEAMCADENCE_PTO", "false"),
+    ];
+    assert_eq!(listed_jobs(&team, &pto_off), all[..2]);
     assert_eq!(
-        listed_jobs(&team, &schedule),
-        [
-            "teamcadence-planning",
-            "teamcadence-onboarding",
-            "teamcadence-pto"
-        ]
+        listed_jobs(&team, &[token, ("CI_PIPELINE_SOURCE", "web")]),
+        all
     );
+    let absence = [token, ("CI_PIPELINE_SOURCE", "web"), ("PTO_PERSON", "bob")];
+    assert_eq!(listed_jobs(&team, &absence), ["teamcadence-pto"]);
+    let push = [token, ("CI_PIPELINE_SOURCE", "push")];
+    assert_eq!(listed_jobs(&team, &push), Vec::<String>::new());
 
     // The daily schedule creates what is due: planning, onboarding and coverage issues.
     let run = gitlab_ci_local(&team, &[], &schedule);
