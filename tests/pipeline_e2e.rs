@@ -509,13 +509,48 @@ fn both_ci_configurations_pass_gitlabs_ci_schema() {
         .split_once("---\n")
         .map_or(stdout.as_str(), |(_, config)| config)
         .to_owned();
-    assert!(expanded.contains("teamcadence-planning:"), "{expanded}");
-
+    let jobs: Value = serde_saphyr::from_str(&expanded).expect("the expanded config is YAML");
+    for writer in [
+        "teamcadence-planning",
+        "teamcadence-onboarding",
+        "teamcadence-pto",
+    ] {
+        let job = &jobs[writer];
+        assert_eq!(job["resource_group"], "teamcadence", "{writer}: {job:#}");
+        assert_eq!(job["interruptible"], false, "{writer}: {job:#}");
+        assert_eq!(job["artifacts"]["when"], "always", "{writer}: {job:#}");
+        assert_eq!(
+            job["artifacts"]["paths"],
+            serde_json::json!(["teamcadence-report/"]),
+            "{writer}: {job:#}"
+        );
+    }
+    // The check only reads: a newer pipeline may cancel it, and it waits for no writer.
+    assert_eq!(jobs["teamcadence-check"]["interruptible"], true);
+    assert_eq!(jobs["teamcadence-check"]["resource_group"], Value::Null);
     let component = std::fs::read_to_string(Path::new(ROOT).join("templates/teamcadence.yml"))
         .expect("component");
-    let (header, _) = component
+    let (header, body) = component
         .split_once("\n---\n")
         .expect("a spec header, then `---`, then the configuration");
+    // The Run pipeline form: prefilled variables with descriptions, a choice for dry runs.
+    // (gitlab-ci-local's expansion keeps only their values, so the component is read.)
+    let configuration: Value = serde_saphyr::from_str(body).expect("the component is YAML");
+    let form = &configuration["variables"];
+    for name in [
+        "NEW_HIRE",
+        "START_DATE",
+        "PTO_PERSON",
+        "PTO_FROM",
+        "PTO_UNTIL",
+    ] {
+        assert_eq!(form[name]["value"], "", "{name}");
+        assert!(form[name]["description"].is_string(), "{name}");
+    }
+    assert_eq!(
+        form["TEAMCADENCE_DRY_RUN"]["options"],
+        serde_json::json!(["false", "true"])
+    );
     let files = [
         ("component-spec.yml", header),
         ("team-pipeline.yml", expanded.as_str()),
