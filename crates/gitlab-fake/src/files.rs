@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::app::{ApiRequest, App, created, ok};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::projects::visible_project;
+use crate::projects::{caller_can_read, visible_project};
 use crate::store::{Project, RepoFile, Store, access};
 
 /// A project the caller may read files of (job tokens: their project or what their user sees).
@@ -24,15 +24,10 @@ fn readable_project<'a>(
     id: &str,
     caller: &Caller,
 ) -> Result<&'a Project, ApiError> {
-    match caller {
-        Caller::Job(job) => store
-            .find_project(id)
-            .filter(|project| {
-                project.id == job.project_id || store.can_read_project(Some(job.user_id), project)
-            })
-            .ok_or_else(|| ApiError::not_found("Project")),
-        other => visible_project(store, id, other.user_id()),
-    }
+    store
+        .find_project(id)
+        .filter(|project| caller_can_read(store, caller, project))
+        .ok_or_else(|| ApiError::not_found("Project"))
 }
 
 fn fake_sha(seed: u64) -> String {

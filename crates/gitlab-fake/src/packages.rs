@@ -25,6 +25,7 @@ use crate::app::{App, created};
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
+use crate::projects::caller_can_read;
 use crate::store::{Project, Store, access};
 
 /// Largest package file accepted. GitLab's default `generic_packages_max_file_size` is
@@ -122,12 +123,9 @@ fn readable_project<'a>(
     id: &str,
     caller: &Caller,
 ) -> Result<&'a Project, ApiError> {
-    let project = store.find_project(id).filter(|project| match caller {
-        Caller::Job(job) => {
-            project.id == job.project_id || store.can_read_project(Some(job.user_id), project)
-        }
-        other => store.can_read_project(other.user_id(), project),
-    });
+    let project = store
+        .find_project(id)
+        .filter(|project| caller_can_read(store, caller, project));
     match (project, caller) {
         (Some(project), _) => Ok(project),
         (None, Caller::Anonymous) => Err(anonymous_unauthorized()),

@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use serde_json::{Value, json};
 
 use crate::app::{ApiRequest, App, created, ok, timestamp};
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::groups;
 use crate::store::{Namespace, Project, Store, Visibility, access};
@@ -127,6 +128,17 @@ pub(crate) fn visible_project<'a>(
         .find_project(id)
         .filter(|project| store.can_read_project(user, project))
         .ok_or_else(|| ApiError::not_found("Project"))
+}
+
+/// Whether `caller` may read `project`. A CI job token reads its own project and whatever its
+/// job's user can see (the job-token allowlist is not modelled); other callers as their user.
+pub(crate) fn caller_can_read(store: &Store, caller: &Caller, project: &Project) -> bool {
+    match caller {
+        Caller::Job(job) => {
+            project.id == job.project_id || store.can_read_project(Some(job.user_id), project)
+        }
+        other => store.can_read_project(other.user_id(), project),
+    }
 }
 
 /// GitLab's path from a name: lowercase, runs of other characters become `-`.
