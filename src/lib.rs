@@ -73,15 +73,17 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
     })
 }
 
-/// A date given by hand for a manual pipeline, named `what` in messages: blank counts as not
-/// given, since GitLab's "Run pipeline" form passes a variable left empty as `""`.
+/// A value given by hand for a manual pipeline: blank counts as not given, since GitLab's
+/// "Run pipeline" form passes a variable left empty as `""`.
+pub fn given(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}
+
+/// A date given by hand for a manual pipeline (see [`given`]), named `what` in messages.
 pub fn given_date(what: &str, value: Option<String>) -> Result<Option<NaiveDate>, String> {
-    match value.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(text) => parse_date(text)
-            .map(Some)
-            .map_err(|problem| format!("{what}: {problem}")),
-    }
+    given(value)
+        .map(|text| parse_date(&text).map_err(|problem| format!("{what}: {problem}")))
+        .transpose()
 }
 
 /// Reads the files a config names, relative to the config file's folder.

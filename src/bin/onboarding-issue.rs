@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use teamcadence::{CommonArgs, EXIT_USAGE, Job, given_date};
+use teamcadence::{CommonArgs, EXIT_USAGE, Job, given, given_date};
 use teamcadence_core::jobs::onboarding::ManualHire;
 
 /// Create onboarding issues for new hires.
@@ -38,8 +38,6 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    // Pipeline variables arrive as empty strings when left blank in the "Run pipeline" form.
-    let given = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
     let start_date = match given_date("--start-date (START_DATE)", args.start_date) {
         Ok(date) => date,
         Err(message) => return teamcadence::fail("onboarding-issue", EXIT_USAGE, &message),

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use teamcadence::{CommonArgs, EXIT_USAGE, Job, given_date};
+use teamcadence::{CommonArgs, EXIT_USAGE, Job, given, given_date};
 
 /// Create PTO coverage issues, with backups who are not away themselves.
 #[derive(Debug, Parser)]
@@ -25,14 +25,13 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    // Pipeline variables arrive as empty strings when left blank in the "Run pipeline" form.
     let dates = given_date("--from (PTO_FROM)", args.from)
         .and_then(|from| Ok((from, given_date("--until (PTO_UNTIL)", args.until)?)));
     let (from, until) = match dates {
         Ok(dates) => dates,
         Err(message) => return teamcadence::fail("pto-coverage", EXIT_USAGE, &message),
     };
-    let manual = match (args.person.filter(|p| !p.trim().is_empty()), from, until) {
+    let manual = match (given(args.person), from, until) {
         (Some(person), Some(from), Some(until)) => Some((person, from, until)),
         (None, None, None) => None,
         _ => {
