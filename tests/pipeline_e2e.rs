@@ -160,6 +160,35 @@ fn listed_jobs(dir: &Path, variables: &[(&str, &str)]) -> Vec<String> {
         .collect()
 }
 
+/// This project as its pipeline sees it (the pipeline, the publish script, Cargo.toml), in
+/// a repository of `scratch` whose origin is teamcadence/teamcadence on the fake.
+fn teamcadence_repository(scratch: &Scratch, gitlab: &Gitlab) -> PathBuf {
+    let dir = scratch.0.join("teamcadence");
+    repository(
+        &dir,
+        &[".gitlab-ci.yml", ".ci/publish-binaries", "Cargo.toml"],
+        &[],
+        &gitlab.url(),
+        "teamcadence/teamcadence",
+    );
+    dir
+}
+
+/// Runs this project's `publish-binaries` job in `dir` as a pipeline of the tag `tag` would,
+/// with the release pipeline's job token.
+fn publish_job(dir: &Path, tag: &str) -> Output {
+    gitlab_ci_local(
+        dir,
+        &["publish-binaries"],
+        &[
+            ("CI_COMMIT_TAG", tag),
+            ("CI_COMMIT_BRANCH", ""),
+            ("CI_PROJECT_ID", "teamcadence%2Fteamcadence"),
+            ("CI_JOB_TOKEN", RELEASE_JOB_TOKEN),
+        ],
+    )
+}
+
 /// Puts this repository's component where gitlab-ci-local finds the include of
 /// `teamcadence/teamcadence/teamcadence@VERSION` in the repository at `dir`: GitLab resolves
 /// it from the teamcadence project at that tag, gitlab-ci-local from its include cache,
@@ -271,26 +300,9 @@ fn readme_setup_runs_scheduled_manual_and_merge_request_pipelines_against_gitlab
 
     // teamcadence's own release pipeline, on the tag of this version: its publish job
     // uploads the binaries to the project's package registry with its job token.
-    let release = scratch.0.join("teamcadence");
-    repository(
-        &release,
-        &[".gitlab-ci.yml", ".ci/publish-binaries", "Cargo.toml"],
-        &[],
-        &gitlab.url(),
-        "teamcadence/teamcadence",
-    );
+    let release = teamcadence_repository(&scratch, &gitlab);
     release_binaries(&release.join("dist"));
-    let tag = format!("v{VERSION}");
-    let published = gitlab_ci_local(
-        &release,
-        &["publish-binaries"],
-        &[
-            ("CI_COMMIT_TAG", &tag),
-            ("CI_COMMIT_BRANCH", ""),
-            ("CI_PROJECT_ID", "teamcadence%2Fteamcadence"),
-            ("CI_JOB_TOKEN", RELEASE_JOB_TOKEN),
-        ],
-    );
+    let published = publish_job(&release, &format!("v{VERSION}"));
     assert!(published.status.success(), "{}", text(&published));
     assert!(!text(&published).contains(RELEASE_JOB_TOKEN));
     let archive = format!("teamcadence-{VERSION}-x86_64-linux.tar.gz");
@@ -577,14 +589,7 @@ fn both_ci_configurations_pass_gitlabs_ci_schema() {
 fn this_projects_pipeline_checks_every_change_and_releases_from_main_and_tags() {
     let gitlab = Gitlab::start(WORLD);
     let scratch = Scratch::new("own-pipeline", &[]);
-    let dir = scratch.0.join("teamcadence");
-    repository(
-        &dir,
-        &[".gitlab-ci.yml", ".ci/publish-binaries", "Cargo.toml"],
-        &[],
-        &gitlab.url(),
-        "teamcadence/teamcadence",
-    );
+    let dir = teamcadence_repository(&scratch, &gitlab);
     let checks = ["fmt", "clippy", "test"];
     let release = [
         "fmt",
@@ -614,16 +619,7 @@ fn this_projects_pipeline_checks_every_change_and_releases_from_main_and_tags() 
 
     // A tag that is not Cargo.toml's version publishes nothing.
     std::fs::create_dir_all(dir.join("dist")).expect("dist");
-    let wrong_tag = gitlab_ci_local(
-        &dir,
-        &["publish-binaries"],
-        &[
-            ("CI_COMMIT_TAG", "v9.9.9"),
-            ("CI_COMMIT_BRANCH", ""),
-            ("CI_PROJECT_ID", "teamcadence%2Fteamcadence"),
-            ("CI_JOB_TOKEN", RELEASE_JOB_TOKEN),
-        ],
-    );
+    let wrong_tag = publish_job(&dir, "v9.9.9");
     assert!(!wrong_tag.status.success(), "{}", text(&wrong_tag));
     assert!(
         text(&wrong_tag).contains(&format!(
