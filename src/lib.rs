@@ -6,6 +6,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::NaiveDate;
@@ -14,7 +15,9 @@ use teamcadence_core::config::{Config, SourceFiles};
 use teamcadence_core::jobs::{self, JobError, Scope};
 use teamcadence_core::plan::{Action, JobReport};
 use teamcadence_core::time_off::FeedSource;
-use teamcadence_gitlab::{ConnectError, ConnectOptions, GitLab, Token, fetch_feed, resolve_url};
+use teamcadence_gitlab::{
+    ConnectError, ConnectOptions, GitLab, ServerUrl, Token, fetch_feed, resolve_url,
+};
 
 pub mod logging;
 pub mod output;
@@ -55,6 +58,11 @@ pub struct CommonArgs {
     /// the outcome: a CI job's artifact.
     #[arg(long, env = "TEAMCADENCE_REPORT")]
     pub report: Option<PathBuf>,
+    /// The longest the run may take (seconds, or with a unit: `90s`, `15m`, `1h`). A wait
+    /// for GitLab (rate limit, retry) that would end past it fails at once, and the report
+    /// lists what was not done. The default fits within GitLab's 60-minute job timeout.
+    #[arg(long, env = "TEAMCADENCE_TIMEOUT", default_value = "15m", value_parser = parse_timeout)]
+    pub timeout: Duration,
 }
 
 /// How results are printed on stdout.
@@ -70,6 +78,32 @@ pub enum Format {
 pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
         format!("`{text}` is not a date: write it as YYYY-MM-DD, for example 2026-12-07")
+    })
+}
+
+/// Parses a `--timeout`: whole seconds (`900`), or a number with a unit `s`, `m` or `h`
+/// (`90s`, `15m`, `1h`); more than zero and at most a day.
+pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let trimmed = text.trim();
+    let (number, unit) = match trimmed.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => trimmed.split_at(at),
+        None => (trimmed, "s"),
+    };
+    let seconds_per = match unit.trim() {
+        "s" => Some(1),
+        "m" => Some(60),
+        "h" => Some(3600),
+        _ => None,
+    };
+    let seconds = seconds_per
+        .zip(number.parse::<u64>().ok())
+        .and_then(|(per, n)| n.checked_mul(per))
+        .filter(|seconds| (1..=24 * 3600).contains(seconds));
+    seconds.map(Duration::from_secs).ok_or_else(|| {
+        format!(
+            "`{text}` is not a timeout: write seconds or a number with s, m or h, such as 900, \
+             90s, 15m or 1h (at most 24h)"
+        )
     })
 }
 
@@ -170,6 +204,7 @@ impl Job {
         files: &ConfigDir,
         today: NaiveDate,
         gitlab: Option<&GitLab>,
+        deadline: Instant,
     ) -> Result<JobReport, JobError> {
         match self {
             Job::Planning => {
@@ -189,7 +224,7 @@ impl Job {
                         jobs::pto::manual_time_off(config, &person, from, until)
                     })
                     .transpose()?;
-                let feeds = read_feeds(config, files).await;
+                let feeds = read_feeds(config, files, deadline).await;
                 let facts =
                     jobs::pto::gather(gitlab, config, today, time_off.as_ref(), feeds).await;
                 jobs::pto::plan(config, today, Scope::Upcoming, time_off, &facts)
@@ -199,14 +234,18 @@ impl Job {
 }
 
 /// The text of each of the config's time-off feeds, in order, or why it could not be read:
-/// files relative to the config file's folder, addresses over https.
-async fn read_feeds(config: &Config, files: &ConfigDir) -> Vec<Result<String, String>> {
+/// files relative to the config file's folder, addresses over https, given up at `deadline`.
+async fn read_feeds(
+    config: &Config,
+    files: &ConfigDir,
+    deadline: Instant,
+) -> Vec<Result<String, String>> {
     let reads = config.time_off_feeds.iter().map(|feed| async move {
         match &feed.source {
             FeedSource::File(path) => files
                 .read_to_string(path)
                 .map_err(|e| format!("cannot read the file {path}: {e}")),
-            FeedSource::Url(url) => fetch_feed(url).await,
+            FeedSource::Url(url) => fetch_feed(url, Some(deadline)).await,
         }
     });
     futures_util::future::join_all(reads).await
@@ -216,8 +255,9 @@ async fn read_feeds(config: &Config, files: &ConfigDir) -> Vec<Result<String, St
 /// stdout, and with `--report` the JSON report to its file, even when the run stops early.
 pub fn run(job: Job, args: &CommonArgs) -> ExitCode {
     logging::init();
+    let deadline = Instant::now() + args.timeout;
     let name = job.name();
-    let (today, report) = match planned_and_applied(job, args) {
+    let (today, report) = match planned_and_applied(job, args, deadline) {
         Ok(done) => done,
         Err((code, message)) => {
             if let Some(path) = &args.report {
@@ -277,6 +317,7 @@ pub fn run(job: Job, args: &CommonArgs) -> ExitCode {
 fn planned_and_applied(
     job: Job,
     args: &CommonArgs,
+    deadline: Instant,
 ) -> Result<(NaiveDate, JobReport), (u8, String)> {
     let kind_label = job.kind_label();
     let config = load_config(&args.config).map_err(|e| (EXIT_USAGE, format!("{e:#}")))?;
@@ -300,16 +341,23 @@ fn planned_and_applied(
                     .to_owned(),
             ));
         }
-        Some(url) => match Token::from_env(&env, true) {
-            Ok(token) => Some((url, token)),
-            Err(ConnectError::MissingToken) if args.dry_run => {
-                notes.push(format!(
-                    "GitLab at {url} was not read: no GITLAB_TOKEN, so existing issues are not known"
-                ));
-                None
+        Some(url) => {
+            // The URL is checked first, so that whatever it holds (a query with a token) is
+            // never echoed, in an error or in the note below.
+            let server = ServerUrl::parse(&url)
+                .map_err(|e| (EXIT_USAGE, format!("{e}; nothing was written")))?;
+            match Token::from_env(&env, true) {
+                Ok(token) => Some((url, token)),
+                Err(ConnectError::MissingToken) if args.dry_run => {
+                    notes.push(format!(
+                        "GitLab at {server} was not read: no GITLAB_TOKEN, so existing issues \
+                         are not known"
+                    ));
+                    None
+                }
+                Err(e) => return Err((EXIT_USAGE, format!("{e}; nothing was written"))),
             }
-            Err(e) => return Err((EXIT_USAGE, format!("{e}; nothing was written"))),
-        },
+        }
     };
     let options = ApplyOptions {
         kind_label: kind_label.to_owned(),
@@ -317,7 +365,15 @@ fn planned_and_applied(
         create_attempts: 3,
     };
     let files = ConfigDir::of(&args.config);
-    let mut report = plan_and_apply(job, &config, &files, today, connection, &options)?;
+    let run = Run {
+        config: &config,
+        files: &files,
+        today,
+        options: &options,
+        timeout: args.timeout,
+        deadline,
+    };
+    let mut report = plan_and_apply(job, &run, connection)?;
     report.warnings.extend(notes);
     Ok((today, report))
 }
@@ -337,21 +393,26 @@ fn write_report(path: &Path, report: &JobReport) -> anyhow::Result<()> {
 /// an unreachable GitLab failed work); so is a template problem, found before any write.
 fn plan_and_apply(
     job: Job,
-    config: &Config,
-    files: &ConfigDir,
-    today: NaiveDate,
+    run: &Run<'_>,
     connection: Option<(String, Token)>,
-    options: &ApplyOptions,
 ) -> Result<JobReport, (u8, String)> {
+    let Run {
+        config,
+        files,
+        today,
+        options,
+        timeout,
+        deadline,
+    } = *run;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| (EXIT_FAILED, format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(async {
+    let work = async {
         let gitlab = match connection {
             None => None,
             Some((url, token)) => Some(
-                GitLab::connect(&url, token, connect_options())
+                GitLab::connect(&url, token, connect_options(deadline))
                     .await
                     .map_err(|e| {
                         let code = match e {
@@ -365,7 +426,7 @@ fn plan_and_apply(
             ),
         };
         let mut report = job
-            .plan(config, files, today, gitlab.as_ref())
+            .plan(config, files, today, gitlab.as_ref(), deadline)
             .await
             .map_err(|e| (EXIT_USAGE, format!("{e}\nnothing was written")))?;
         match &gitlab {
@@ -379,19 +440,55 @@ fn plan_and_apply(
             }
         }
         Ok(report)
+    };
+    // Every wait for GitLab or a feed already ends at the deadline; this only catches work
+    // that would not, so that nothing outlives the job's budget by more than the grace.
+    let guard = tokio::time::Instant::from_std(deadline + DEADLINE_GRACE);
+    runtime.block_on(async {
+        tokio::time::timeout_at(guard, work)
+            .await
+            .unwrap_or_else(|_| {
+                Err((
+                    EXIT_FAILED,
+                    format!(
+                        "the run did not finish within its deadline (--timeout {} s) and was \
+                     stopped; what it did before is in GitLab, and a rerun does the rest",
+                        timeout.as_secs()
+                    ),
+                ))
+            })
     })
 }
 
-/// How patient the GitLab connection is. `TEAMCADENCE_RETRY_BASE_MS` shortens the backoff
-/// between retries (tests and impatient local runs use it).
-fn connect_options() -> ConnectOptions {
-    let mut options = ConnectOptions::default();
+/// How long past its deadline a run may take to wind down (report the requests that the
+/// deadline failed) before it is stopped.
+const DEADLINE_GRACE: Duration = Duration::from_secs(10);
+
+/// What one run works with, besides the job and the connection.
+#[derive(Clone, Copy)]
+struct Run<'a> {
+    config: &'a Config,
+    files: &'a ConfigDir,
+    today: NaiveDate,
+    options: &'a ApplyOptions,
+    timeout: Duration,
+    deadline: Instant,
+}
+
+/// How patient the GitLab connection is, with the run's deadline.
+/// `TEAMCADENCE_RETRY_BASE_MS` shortens the backoff between retries (tests and impatient
+/// local runs use it).
+fn connect_options(deadline: Instant) -> ConnectOptions {
+    let mut options = ConnectOptions {
+        deadline: Some(deadline),
+        ..ConnectOptions::default()
+    };
     if let Some(ms) = std::env::var("TEAMCADENCE_RETRY_BASE_MS")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
     {
-        options.backoff_base = std::time::Duration::from_millis(ms);
-        options.backoff_max = std::time::Duration::from_millis(ms.saturating_mul(20));
+        options.backoff_base = Duration::from_millis(ms);
+        options.backoff_max = Duration::from_millis(ms.saturating_mul(20));
     }
     options
 }
@@ -417,6 +514,34 @@ mod tests {
         let new_york: chrono_tz::Tz = "America/New_York".parse().expect("zone");
         assert_eq!(date_in(amsterdam, late_evening_utc), ymd(2026, 11, 21));
         assert_eq!(date_in(new_york, late_evening_utc), ymd(2026, 11, 20));
+    }
+
+    #[test]
+    fn timeouts_take_seconds_or_a_unit() {
+        assert_eq!(parse_timeout("900"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_timeout("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_timeout(" 15m "), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_timeout("1h"), Ok(Duration::from_secs(3600)));
+        for bad in [
+            "",
+            "0",
+            "15 minutes",
+            "-5",
+            "1.5m",
+            "25h",
+            "m",
+            "99999999999999999999h",
+        ] {
+            assert!(parse_timeout(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_timeout("soon"),
+            Err(
+                "`soon` is not a timeout: write seconds or a number with s, m or h, such as \
+                 900, 90s, 15m or 1h (at most 24h)"
+                    .to_owned()
+            )
+        );
     }
 
     #[test]

@@ -37,12 +37,7 @@ impl ServerUrl {
     /// since the token would travel unencrypted.
     pub fn parse(raw: &str) -> Result<Self, ConnectError> {
         let raw = raw.trim();
-        // A URL may carry a password; never echo one that might.
-        let shown = if raw.contains('@') {
-            "(the URL given)".to_owned()
-        } else {
-            raw.to_owned()
-        };
+        let shown = shown_raw_url(raw);
         let invalid = |reason: &str| ConnectError::InvalidUrl {
             url: shown.clone(),
             reason: reason.to_owned(),
@@ -86,17 +81,32 @@ impl ServerUrl {
         teamcadence_core::config::is_loopback(&self.url)
     }
 
-    /// Whether requests go over plain http.
-    pub(crate) fn is_plain_http(&self) -> bool {
-        self.url.scheme() == "http"
+    /// The instance's root URL, ending in `/`, that API paths are joined to.
+    pub(crate) fn root(&self) -> Url {
+        let mut root = self.url.clone();
+        if !root.path().ends_with('/') {
+            let path = format!("{}/", root.path());
+            root.set_path(&path);
+        }
+        root
     }
+}
 
-    /// `host[:port][/path]`, as `gitlab::GitlabBuilder` wants it.
-    pub(crate) fn builder_host(&self) -> String {
-        let host = self.url.host_str().unwrap_or_default();
-        let port = self.url.port().map(|p| format!(":{p}")).unwrap_or_default();
-        let path = self.url.path().trim_end_matches('/');
-        format!("{host}{port}{path}")
+/// A URL as given, in a form safe to echo: without a user name, password, query or fragment
+/// (a `?private_token=...` must never reach an error), or a placeholder when it does not
+/// parse and may hold one of them.
+fn shown_raw_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) => {
+            // Both fail only for URLs without a host, which hold no credentials.
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.set_query(None);
+            url.set_fragment(None);
+            url.to_string()
+        }
+        Err(_) if raw.contains(['@', '?', '#']) => "(the URL given)".to_owned(),
+        Err(_) => raw.to_owned(),
     }
 }
 
@@ -279,6 +289,20 @@ pub enum ConnectError {
         /// What went wrong the last time.
         detail: String,
     },
+    /// The GitLab URL answered a redirect, which is not followed: the token would go along.
+    #[error(
+        "GitLab at {url} answered a redirect to {to}: use {use_instead} as the GitLab URL \
+         (--gitlab-url, CI_SERVER_URL or `gitlab.url`); teamcadence follows no redirect, so \
+         that the token never goes to an address that was not configured"
+    )]
+    Redirected {
+        /// The GitLab instance.
+        url: String,
+        /// Where the redirect points (origin and path, no query).
+        to: String,
+        /// The GitLab URL that redirect suggests.
+        use_instead: String,
+    },
     /// Something answered, but not as GitLab would.
     #[error("unexpected answer from {url} while checking the token: {detail}")]
     Unexpected {
@@ -367,18 +391,21 @@ mod tests {
             ("http://[::1]:41233", "[::1]:41233"),
         ] {
             let server = ServerUrl::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
-            assert!(server.is_loopback() && server.is_plain_http(), "{url}");
-            assert_eq!(server.builder_host(), host, "{url}");
+            assert!(
+                server.is_loopback() && server.root().scheme() == "http",
+                "{url}"
+            );
+            assert_eq!(server.root().as_str(), format!("http://{host}/"), "{url}");
         }
     }
 
     #[test]
     fn https_urls_keep_port_and_path() {
         let server = ServerUrl::parse("https://gitlab.example.com").unwrap();
-        assert_eq!(server.builder_host(), "gitlab.example.com");
-        assert!(!server.is_plain_http() && !server.is_loopback());
+        assert_eq!(server.root().as_str(), "https://gitlab.example.com/");
+        assert!(server.root().scheme() == "https" && !server.is_loopback());
         let server = ServerUrl::parse("https://example.com:8443/gitlab/").unwrap();
-        assert_eq!(server.builder_host(), "example.com:8443/gitlab");
+        assert_eq!(server.root().as_str(), "https://example.com:8443/gitlab/");
         assert_eq!(server.to_string(), "https://example.com:8443/gitlab");
     }
 
@@ -391,7 +418,13 @@ mod tests {
         );
         assert!(message("https://gitlab.example.com/api/v4").contains("without /api/v4"));
         assert!(message("ftp://gitlab.example.com").contains("only https://"));
-        assert!(message("https://gitlab.example.com/?private_token=x").contains("no query"));
+        let with_query = message("https://gitlab.example.com/?private_token=glpat-secret");
+        assert_eq!(
+            with_query,
+            "invalid GitLab URL `https://gitlab.example.com/`: a GitLab URL has no query or fragment"
+        );
+        let unparsable = message("gitlab.example.com?private_token=glpat-secret");
+        assert!(!unparsable.contains("glpat-secret"), "{unparsable}");
         let with_password = message("https://user:glpat-secret@gitlab.example.com");
         assert!(!with_password.contains("glpat-secret"), "{with_password}");
         assert!(with_password.contains("GITLAB_TOKEN"), "{with_password}");

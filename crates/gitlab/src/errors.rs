@@ -6,7 +6,6 @@
 
 use std::fmt;
 
-use gitlab::RestError;
 use gitlab::api::ApiError;
 use http::StatusCode;
 use serde_json::Value;
@@ -131,31 +130,32 @@ impl<'a> Doing<'a> {
     /// The error for what the request layer reported.
     fn transport(&self, error: TransportError) -> TrackerError {
         let action = &self.action;
+        let unchanged = if self.write {
+            "; nothing was changed"
+        } else {
+            ""
+        };
         match error {
-            TransportError::Unavailable { cause, .. } => {
-                let unchanged = if self.write {
-                    "; nothing was changed"
-                } else {
-                    ""
-                };
-                TrackerError::Unavailable(format!(
-                    "{action}: GitLab is unavailable ({cause}){unchanged}; try again later"
-                ))
-            }
+            TransportError::Unavailable { cause, .. } => TrackerError::Unavailable(format!(
+                "{action}: GitLab is unavailable ({cause}){unchanged}; try again later"
+            )),
             TransportError::Uncertain { cause, .. } => TrackerError::Uncertain(format!(
                 "{action}: the request was sent but no usable answer came back ({cause}); it \
                  may or may not have been done: check before trying again"
             )),
+            // GitLab answered a write, but too much to read: it may have done it.
+            TransportError::TooLarge { .. } if self.write => TrackerError::Uncertain(format!(
+                "{action}: {error}; it may or may not have been done: check before trying again"
+            )),
             TransportError::Status { status, body, .. } => {
                 self.status(status, gitlab_message(&body))
             }
-            TransportError::Client(RestError::AuthError { .. }) => TrackerError::Unauthorized(
-                format!("{action}: the token cannot be sent in an HTTP header; check GITLAB_TOKEN"),
-            ),
-            TransportError::Client(other) => TrackerError::Unavailable(format!(
-                "{action}: could not send the request: {}",
-                crate::transport::error_chain(&other)
-            )),
+            TransportError::Redirect { .. }
+            | TransportError::TooLarge { .. }
+            | TransportError::TooManyPages { .. }
+            | TransportError::Refused { .. } => {
+                TrackerError::Unavailable(format!("{action}: {error}{unchanged}"))
+            }
         }
     }
 

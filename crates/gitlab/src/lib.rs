@@ -1,7 +1,9 @@
 //! teamcadence's GitLab adapter: [`GitLab`] implements the core's
 //! [`IssueTracker`](teamcadence_core::tracker::IssueTracker) port over GitLab's REST API v4,
-//! with the `gitlab` crate's endpoints plus the few it lacks, and a request layer that owns
-//! timeouts, retries, rate-limit pacing and the bound on requests in flight.
+//! with the `gitlab` crate's endpoints plus the few it lacks, over our own HTTP client (it
+//! follows no redirect and sends the token to the configured origin only), and a request
+//! layer that owns timeouts, retries, rate-limit pacing, the bound on requests in flight, the
+//! run's deadline and the bounds on answers and pages.
 //!
 //! It only moves data to and from GitLab: it must not plan (what issues should exist, who
 //! covers whom, what an issue says is the core's business), must not leak GitLab's wire types
@@ -18,6 +20,7 @@
 //! # Ok(()) }
 //! ```
 
+mod client;
 mod connection;
 mod endpoints;
 mod errors;

@@ -3,15 +3,12 @@
 //! Each method maps one port call onto GitLab's endpoints and converts the answer into domain
 //! types. It decides nothing about what should exist (that is the core's planning), and never
 //! resends a request itself: the request layer ([`crate::transport`]) owns retries and pacing.
-//! (The token check in [`GitLab::connect`] runs inside the `gitlab` crate, before the request
-//! layer exists, so it has its own small retry loop.)
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Mutex;
 
 use futures_util::future::join_all;
-use gitlab::GitlabBuilder;
 use gitlab::api::common::SortOrder;
 use gitlab::api::groups::issues::Issues as GroupIssues;
 use gitlab::api::issues::{IssueIteration, IssueMilestone};
@@ -24,7 +21,6 @@ use gitlab::api::projects::issues::{
 use gitlab::api::projects::repository::files::FileRaw;
 use gitlab::api::users::Users;
 use gitlab::api::{self, ApiError, AsyncQuery, Pagination};
-use gitlab::{GitlabError, RestError};
 use http::StatusCode;
 use teamcadence_core::tracker::{
     CreatedIssue, IssueEdit, IssueQuery, IssueState, IssueTracker, LinkType, LinkedIssue,
@@ -32,12 +28,11 @@ use teamcadence_core::tracker::{
     TrackedUser, TrackerError, UserStatus,
 };
 
+use crate::client::ApiClient;
 use crate::connection::{ConnectError, ServerUrl, Token, TokenKind};
 use crate::endpoints;
 use crate::errors::{Doing, Place, gitlab_message};
-use crate::transport::{
-    ConnectOptions, Transport, TransportError, backoff_ceiling, error_chain, jittered,
-};
+use crate::transport::{ConnectOptions, Transport, TransportError};
 use crate::wire;
 
 /// The user agent GitLab sees in its logs.
@@ -110,46 +105,40 @@ impl GitLab {
         options: ConnectOptions,
     ) -> Result<Self, ConnectError> {
         let server = ServerUrl::parse(url)?;
-        let mut builder = match token.kind() {
-            TokenKind::Access => GitlabBuilder::new(server.builder_host(), token.expose()),
-            TokenKind::Job => {
-                GitlabBuilder::new_with_job_token(server.builder_host(), token.expose())
+        let kind = token.kind();
+        let client = ApiClient::new(&server, token, USER_AGENT).map_err(|detail| {
+            ConnectError::Unreachable {
+                url: server.to_string(),
+                detail,
             }
+        })?;
+        let transport = Transport::new(client, options);
+        // Checked through the request layer, so the check waits as a 429 asks, retries as
+        // any read, and reports a redirect instead of following it.
+        let checked = match kind {
+            TokenKind::Access => "user",
+            TokenKind::Job => "job",
         };
-        builder.user_agent(USER_AGENT);
-        if server.is_plain_http() {
-            builder.insecure();
-        }
-        let mut attempt = 1;
-        let client = loop {
-            let built = tokio::time::timeout(options.request_timeout, builder.build_async()).await;
-            let cause = match built {
-                Ok(Ok(client)) => break client,
-                Ok(Err(error)) => connect_failure(error, &server, token.kind())?,
-                Err(_elapsed) => format!(
-                    "no answer within {} s",
-                    options.request_timeout.as_secs_f32()
+        let answer = transport
+            .get(checked)
+            .await
+            .map_err(|e| connect_failure(e, &server, kind))?;
+        if serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(answer.body())
+            .is_err()
+        {
+            return Err(ConnectError::Unexpected {
+                url: server.to_string(),
+                detail: format!(
+                    "GET /api/v4/{checked} did not answer a JSON object: is this the address of \
+                     a GitLab instance?"
                 ),
-            };
-            if attempt >= options.max_attempts {
-                return Err(ConnectError::Unreachable {
-                    url: server.to_string(),
-                    detail: format!("{cause}, after {attempt} attempts"),
-                });
-            }
-            let wait = jittered(
-                backoff_ceiling(attempt, options.backoff_base, options.backoff_max),
-                &mut rand::rng(),
-            );
-            tracing::warn!(server = %server, attempt, cause, wait_ms = wait.as_millis() as u64, "retrying connection to GitLab");
-            tokio::time::sleep(wait).await;
-            attempt += 1;
-        };
-        tracing::debug!(server = %server, kind = ?token.kind(), "connected to GitLab");
+            });
+        }
+        tracing::debug!(server = %server, ?kind, "connected to GitLab");
         Ok(Self {
-            transport: Transport::new(client, options),
+            transport,
             server,
-            token_kind: token.kind(),
+            token_kind: kind,
             users: Mutex::default(),
             project_ids: Mutex::default(),
         })
@@ -222,7 +211,7 @@ impl GitLab {
             include_ancestors: true,
         };
         let found: Vec<wire::Milestone> = api::paged(endpoint, Pagination::All)
-            .query_async(&self.transport)
+            .query_async(&self.transport.listing())
             .await
             .map_err(|e| doing.fail(e))?;
         Ok(found
@@ -285,7 +274,7 @@ impl IssueTracker for GitLab {
         filter_issues!(builder, query);
         let endpoint = builder.build().map_err(|e| doing.unbuildable(e))?;
         let issues: Vec<wire::Issue> = api::paged(endpoint, Pagination::All)
-            .query_async(&self.transport)
+            .query_async(&self.transport.listing())
             .await
             .map_err(|e| doing.fail(e))?;
         tracked_issues(issues, &doing)
@@ -412,7 +401,7 @@ impl IssueTracker for GitLab {
         filter_issues!(builder, query);
         let endpoint = builder.build().map_err(|e| doing.unbuildable(e))?;
         let issues: Vec<wire::Issue> = api::paged(endpoint, Pagination::All)
-            .query_async(&self.transport)
+            .query_async(&self.transport.listing())
             .await
             .map_err(|e| doing.fail(e))?;
         tracked_issues(issues, &doing)
@@ -434,7 +423,7 @@ impl IssueTracker for GitLab {
             .build()
             .map_err(|e| doing.unbuildable(e))?;
         let notes: Vec<wire::Note> = api::paged(endpoint, Pagination::All)
-            .query_async(&self.transport)
+            .query_async(&self.transport.listing())
             .await
             .map_err(|e| doing.fail(e))?;
         let mut seen = HashSet::new();
@@ -577,7 +566,7 @@ impl IssueTracker for GitLab {
                     Place::Group(group),
                 );
                 api::paged(endpoints::GroupMilestones { group }, Pagination::All)
-                    .query_async(&self.transport)
+                    .query_async(&self.transport.listing())
                     .await
                     .map_err(|e| doing.fail(e))?
             }
@@ -592,7 +581,7 @@ impl IssueTracker for GitLab {
                     include_ancestors: true,
                 };
                 api::paged(endpoint, Pagination::All)
-                    .query_async(&self.transport)
+                    .query_async(&self.transport.listing())
                     .await
                     .map_err(|e| doing.fail(e))?
             }
@@ -607,7 +596,7 @@ impl IssueTracker for GitLab {
         );
         let iterations: Vec<wire::Iteration> =
             api::paged(endpoints::GroupIterations { group }, Pagination::All)
-                .query_async(&self.transport)
+                .query_async(&self.transport.listing())
                 .await
                 .map_err(|e| doing.fail(e))?;
         Ok(iterations.into_iter().map(Into::into).collect())
@@ -649,60 +638,45 @@ fn tracked_issues(
     Ok(tracked)
 }
 
-/// Sorts out why building the client failed: `Ok` with the cause when trying again may
-/// help (unreachable, 5xx, 429), the error to report otherwise.
+/// Sorts out why the token check failed, as an error that says what to do.
 fn connect_failure(
-    error: GitlabError,
+    error: ApiError<TransportError>,
     server: &ServerUrl,
     kind: TokenKind,
-) -> Result<String, ConnectError> {
+) -> ConnectError {
     let url = server.to_string();
-    let (status, message) = match error {
-        GitlabError::Api { source } => match source {
-            ApiError::Client {
-                source: RestError::Communication { source },
-            } => return Ok(error_chain(&source)),
-            ApiError::Client {
-                source: RestError::AuthError { .. },
-            }
-            | ApiError::Auth { .. } => {
-                return Err(ConnectError::BadToken {
-                    origin: "the environment",
-                    problem: "cannot be sent in an HTTP header",
-                });
-            }
-            ApiError::GitlabWithStatus { status, msg } => (status, Some(msg)),
-            ApiError::GitlabService { status, data } => (status, gitlab_message(&data)),
-            ApiError::GitlabObjectWithStatus { status, obj }
-            | ApiError::GitlabUnrecognizedWithStatus { status, obj } => {
-                (status, gitlab_message(obj.to_string().as_bytes()))
-            }
-            other => {
-                return Err(ConnectError::Unexpected {
-                    url,
-                    detail: other.to_string(),
-                });
-            }
-        },
-        GitlabError::Communication { source } => {
-            return Err(ConnectError::Unreachable {
+    let (status, body) = match error {
+        ApiError::Client {
+            source: TransportError::Status { status, body, .. },
+        } => (status, body),
+        ApiError::Client {
+            source: TransportError::Unavailable { cause, .. },
+        } => return ConnectError::Unreachable { url, detail: cause },
+        ApiError::Client {
+            source: TransportError::Redirect {
+                to, use_instead, ..
+            },
+        } => {
+            return ConnectError::Redirected {
                 url,
-                detail: format!("could not set up the HTTP client: {}", error_chain(&source)),
-            });
+                to,
+                use_instead,
+            };
         }
         other => {
-            return Err(ConnectError::Unexpected {
+            return ConnectError::Unexpected {
                 url,
                 detail: other.to_string(),
-            });
+            };
         }
     };
+    let message = gitlab_message(&body);
     let checked = match kind {
         TokenKind::Access => "GET /api/v4/user",
         TokenKind::Job => "GET /api/v4/job",
     };
     match status.as_u16() {
-        401 => Err(ConnectError::Unauthorized {
+        401 => ConnectError::Unauthorized {
             url,
             hint: match kind {
                 TokenKind::Access => {
@@ -715,8 +689,8 @@ fn connect_failure(
                      variable in GITLAB_TOKEN"
                 }
             },
-        }),
-        403 => Err(ConnectError::Forbidden {
+        },
+        403 => ConnectError::Forbidden {
             url,
             detail: format!(
                 "{checked} was refused{}; the account may be blocked, or the token lacks the \
@@ -726,22 +700,20 @@ fn connect_failure(
                     .map(|m| format!(" (GitLab: {m})"))
                     .unwrap_or_default()
             ),
-        }),
-        404 => Err(ConnectError::Unexpected {
+        },
+        404 => ConnectError::Unexpected {
             url,
             detail: format!(
                 "{checked} is not there (404): is this the address of a GitLab instance?"
             ),
-        }),
-        429 => Ok("rate limited (429)".to_owned()),
-        _ if status.is_server_error() => Ok(format!("GitLab answered {status}")),
-        _ => Err(ConnectError::Unexpected {
+        },
+        _ => ConnectError::Unexpected {
             url,
             detail: format!(
                 "{checked} answered {status}{}",
                 message.map(|m| format!(": {m}")).unwrap_or_default()
             ),
-        }),
+        },
     }
 }
 
@@ -784,60 +756,62 @@ mod tests {
         assert_send(gitlab.user_status("u"));
     }
 
+    fn status(code: u16, msg: &str) -> ApiError<TransportError> {
+        ApiError::client(TransportError::Status {
+            method: http::Method::GET,
+            path: "/api/v4/user".into(),
+            status: StatusCode::from_u16(code).unwrap(),
+            body: format!(r#"{{"message":"{msg}"}}"#).into(),
+        })
+    }
+
     #[test]
     fn connect_failures_say_what_to_do() {
         let server = ServerUrl::parse("https://gitlab.example.com").unwrap();
-        let status = |code: u16, msg: &str| {
-            connect_failure(
-                GitlabError::Api {
-                    source: ApiError::GitlabWithStatus {
-                        status: StatusCode::from_u16(code).unwrap(),
-                        msg: msg.into(),
-                    },
-                },
-                &server,
-                TokenKind::Access,
-            )
-        };
-        let err = status(401, "401 Unauthorized").unwrap_err();
+        let failure = |error| connect_failure(error, &server, TokenKind::Access);
+        let err = failure(status(401, "401 Unauthorized"));
         assert_eq!(
             err.to_string(),
             "GitLab at https://gitlab.example.com rejected the token (401): it is invalid, \
              expired or revoked; create a new access token with the `api` scope and set \
              GITLAB_TOKEN"
         );
-        let err = status(403, "403 Forbidden").unwrap_err();
+        let err = failure(status(403, "403 Forbidden"));
         assert!(
             err.to_string().contains("GET /api/v4/user was refused;"),
             "{err}"
         );
-        let err = status(404, "404 Not Found").unwrap_err();
+        let err = failure(status(404, "404 Not Found"));
         assert!(
             err.to_string()
                 .contains("is this the address of a GitLab instance?"),
             "{err}"
         );
+        let err = failure(ApiError::client(TransportError::Unavailable {
+            method: http::Method::GET,
+            path: "/api/v4/user".into(),
+            cause: "GitLab answered 503 Service Unavailable, after 4 attempts".into(),
+        }));
+        assert!(matches!(err, ConnectError::Unreachable { .. }), "{err:?}");
+        let err = failure(ApiError::client(TransportError::Redirect {
+            method: http::Method::GET,
+            path: "/api/v4/user".into(),
+            to: "https://new.example.com/api/v4/user".into(),
+            use_instead: "https://new.example.com".into(),
+        }));
         assert_eq!(
-            status(503, "").unwrap(),
-            "GitLab answered 503 Service Unavailable"
+            err.to_string(),
+            "GitLab at https://gitlab.example.com answered a redirect to \
+             https://new.example.com/api/v4/user: use https://new.example.com as the GitLab URL \
+             (--gitlab-url, CI_SERVER_URL or `gitlab.url`); teamcadence follows no redirect, so \
+             that the token never goes to an address that was not configured"
         );
-        assert_eq!(status(429, "").unwrap(), "rate limited (429)");
     }
 
     #[test]
     fn job_token_401_explains_job_tokens() {
         let server = ServerUrl::parse("https://gitlab.example.com").unwrap();
-        let err = connect_failure(
-            GitlabError::Api {
-                source: ApiError::GitlabWithStatus {
-                    status: StatusCode::UNAUTHORIZED,
-                    msg: "401 Unauthorized".into(),
-                },
-            },
-            &server,
-            TokenKind::Job,
-        )
-        .unwrap_err();
+        let err = connect_failure(status(401, "401 Unauthorized"), &server, TokenKind::Job);
         assert!(err.to_string().contains("cannot create issues"), "{err}");
     }
 }

@@ -12,22 +12,27 @@
 //! method, since nothing was sent. A 5xx, a lost connection or a timeout retries reads with
 //! jittered exponential backoff and turns a write into [`TransportError::Uncertain`]. Retries
 //! are bounded per request and per adapter; past either bound the request is unavailable.
+//! No wait may pass the run's deadline ([`ConnectOptions::deadline`]): a wait that would
+//! fails the request at once, saying why. A redirect is never followed (see
+//! [`crate::client`]) but reported, and a listing reads at most [`ConnectOptions::max_pages`]
+//! pages ([`Transport::listing`]).
 
 use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use gitlab::api::{self, ApiError};
-use gitlab::{AsyncGitlab, RestError};
 use http::request::Builder as RequestBuilder;
-use http::{HeaderMap, Method, Request, Response, StatusCode, Uri, Version};
+use http::{HeaderMap, Method, Response, StatusCode};
 use rand::Rng;
 use tokio::sync::Semaphore;
 use url::Url;
+
+use crate::client::{ApiClient, MAX_ANSWER_BYTES, SendError, shown_url};
 
 /// How many times one request waits for GitLab's rate limit before it is given up.
 const MAX_RATE_LIMIT_WAITS: u32 = 10;
@@ -56,6 +61,12 @@ pub struct ConnectOptions {
     pub pacing_threshold_percent: u8,
     /// Requests in flight at once.
     pub max_in_flight: usize,
+    /// The most pages one listing reads (of 100 entries each); a listing still announcing a
+    /// next page then fails rather than run forever or be used cut short.
+    pub max_pages: u32,
+    /// When the run must be over: no request starts, and no wait (rate limit, pacing,
+    /// backoff) is begun, that would end past it. `None`: no deadline.
+    pub deadline: Option<Instant>,
 }
 
 impl Default for ConnectOptions {
@@ -69,6 +80,8 @@ impl Default for ConnectOptions {
             max_rate_limit_wait: Duration::from_secs(120),
             pacing_threshold_percent: 10,
             max_in_flight: 4,
+            max_pages: 200,
+            deadline: None,
         }
     }
 }
@@ -110,6 +123,45 @@ pub(crate) enum TransportError {
         /// What went wrong.
         cause: String,
     },
+    /// GitLab answered a redirect, which is never followed: the token would go along.
+    #[error(
+        "{method} {path}: GitLab answered a redirect to {to}: use {use_instead} as the GitLab \
+         URL; teamcadence follows no redirect, so that the token never goes to an address that \
+         was not configured"
+    )]
+    Redirect {
+        /// The request's method.
+        method: Method,
+        /// The request's path, without its query.
+        path: String,
+        /// Where the redirect points (origin and path, no query).
+        to: String,
+        /// The GitLab URL the redirect suggests.
+        use_instead: String,
+    },
+    /// The answer was larger than any GitLab answer should be.
+    #[error(
+        "{method} {path}: the answer is larger than {} MiB, more than any GitLab answer; it was \
+         not read",
+        MAX_ANSWER_BYTES / 1024 / 1024
+    )]
+    TooLarge {
+        /// The request's method.
+        method: Method,
+        /// The request's path, without its query.
+        path: String,
+    },
+    /// A listing kept announcing a next page past [`ConnectOptions::max_pages`].
+    #[error(
+        "GET {path}: stopped after {pages} pages of 100: GitLab keeps announcing another page; \
+         a partial list is not used, since acting on it could duplicate issues"
+    )]
+    TooManyPages {
+        /// The listing's path, without its query.
+        path: String,
+        /// How many pages were read.
+        pages: u32,
+    },
     /// GitLab answered with a client error (4xx other than 429).
     #[error("{method} {path}: GitLab answered {status}")]
     Status {
@@ -122,10 +174,16 @@ pub(crate) enum TransportError {
         /// The answer's body, for GitLab's message.
         body: Bytes,
     },
-    /// The `gitlab` crate's client failed before sending (a header or request it could not
-    /// build).
-    #[error(transparent)]
-    Client(RestError),
+    /// The request could not be sent as it is (a header it cannot carry, another origin).
+    #[error("{method} {path}: {cause}")]
+    Refused {
+        /// The request's method.
+        method: Method,
+        /// The request's path, without its query.
+        path: String,
+        /// Why it was not sent.
+        cause: String,
+    },
 }
 
 /// The rate-limit state GitLab last reported (`RateLimit-*` headers).
@@ -240,43 +298,34 @@ enum Outcome {
     Lost(String),
 }
 
-/// What a request is, kept to rebuild it for each attempt (`http::request::Builder` cannot
-/// be cloned).
+/// What a request is, kept to send it again on each attempt.
 struct RequestParts {
     method: Method,
-    uri: Uri,
-    version: Version,
+    url: Url,
     headers: HeaderMap,
 }
 
 impl RequestParts {
-    /// The parts of a builder, or `None` when the builder already holds an error.
+    /// The parts of a builder, or `None` when the builder holds an error or an address
+    /// that is not a URL.
     fn of(builder: &RequestBuilder) -> Option<Self> {
         Some(Self {
             method: builder.method_ref()?.clone(),
-            uri: builder.uri_ref()?.clone(),
-            version: *builder.version_ref()?,
+            url: Url::parse(&builder.uri_ref()?.to_string()).ok()?,
             headers: builder.headers_ref()?.clone(),
         })
     }
 
-    /// A fresh builder for one attempt.
-    fn builder(&self) -> RequestBuilder {
-        let mut builder = Request::builder()
-            .method(self.method.clone())
-            .uri(self.uri.clone())
-            .version(self.version);
-        if let Some(headers) = builder.headers_mut() {
-            headers.extend(self.headers.clone());
-        }
-        builder
+    /// The request's path, without its query (which may hold anything).
+    fn path(&self) -> &str {
+        self.url.path()
     }
 }
 
-/// The `gitlab` crate's async client wrapped in our timeouts, retries, pacing and
-/// concurrency bound. Every request of the adapter goes through it.
+/// Our API client wrapped in timeouts, retries, pacing, the concurrency bound and the run's
+/// deadline. Every request of the adapter goes through it.
 pub(crate) struct Transport {
-    inner: AsyncGitlab,
+    client: ApiClient,
     options: ConnectOptions,
     in_flight: Semaphore,
     retries_left: AtomicU32,
@@ -285,9 +334,8 @@ pub(crate) struct Transport {
 
 impl fmt::Debug for Transport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // `AsyncGitlab`'s Debug shows its URLs only, never its token.
         f.debug_struct("Transport")
-            .field("client", &self.inner)
+            .field("client", &self.client)
             .field("options", &self.options)
             .field("retries_left", &self.retries_left)
             .finish_non_exhaustive()
@@ -295,15 +343,38 @@ impl fmt::Debug for Transport {
 }
 
 impl Transport {
-    /// Wraps a connected client.
-    pub(crate) fn new(inner: AsyncGitlab, options: ConnectOptions) -> Self {
+    /// Wraps a client.
+    pub(crate) fn new(client: ApiClient, options: ConnectOptions) -> Self {
         Self {
             in_flight: Semaphore::new(options.max_in_flight.max(1)),
             retries_left: AtomicU32::new(options.retry_budget),
             rate: Mutex::new(None),
-            inner,
+            client,
             options,
         }
+    }
+
+    /// The client for one listing: it fails the listing once it has read
+    /// [`ConnectOptions::max_pages`] pages and GitLab still announces another.
+    pub(crate) fn listing(&self) -> Listing<'_> {
+        Listing {
+            transport: self,
+            pages: AtomicU32::new(0),
+        }
+    }
+
+    /// `GET` of an API path (after `/api/v4/`), through the whole policy.
+    pub(crate) async fn get(
+        &self,
+        endpoint: &str,
+    ) -> Result<Response<Bytes>, ApiError<TransportError>> {
+        let url = api::RestClient::rest_endpoint(self, endpoint)?;
+        let parts = RequestParts {
+            method: Method::GET,
+            url,
+            headers: HeaderMap::new(),
+        };
+        self.send(parts, Vec::new()).await
     }
 
     /// Takes one retry from the adapter's budget; `false` once it is spent.
@@ -315,13 +386,32 @@ impl Transport {
             .is_ok()
     }
 
-    /// Waits as the last rate-limit state asks, if it is running low.
-    async fn pace(&self) {
+    /// How long until the run's deadline, if it has one.
+    fn time_left(&self) -> Option<Duration> {
+        self.options
+            .deadline
+            .map(|deadline| deadline.saturating_duration_since(Instant::now()))
+    }
+
+    /// Whether waiting `wait` stays within the run's deadline; else why not.
+    fn may_wait(&self, wait: Duration) -> Result<(), String> {
+        match self.time_left() {
+            Some(left) if wait > left => Err(format!(
+                "the run's deadline (--timeout) is in {} s",
+                left.as_secs()
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Waits as the last rate-limit state asks, if it is running low; fails at once when
+    /// that wait would pass the run's deadline.
+    async fn pace(&self) -> Result<(), String> {
         let rate = *self
             .rate
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let Some(rate) = rate else { return };
+        let Some(rate) = rate else { return Ok(()) };
         let delay = pacing_delay(
             &rate,
             unix_now(),
@@ -329,6 +419,15 @@ impl Transport {
             self.options.max_rate_limit_wait,
         );
         if let Some(delay) = delay.filter(|delay| !delay.is_zero()) {
+            self.may_wait(delay).map_err(|deadline| {
+                format!(
+                    "GitLab's rate limit is running low ({} of {} requests left until it \
+                     resets); pacing asks to wait {} s, but {deadline}",
+                    rate.remaining,
+                    rate.limit,
+                    delay.as_secs_f32().ceil()
+                )
+            })?;
             tracing::debug!(
                 remaining = rate.remaining,
                 limit = rate.limit,
@@ -337,6 +436,7 @@ impl Transport {
             );
             tokio::time::sleep(delay).await;
         }
+        Ok(())
     }
 
     /// Remembers the rate-limit state an answer reports.
@@ -349,36 +449,68 @@ impl Transport {
         }
     }
 
+    /// The error for a request given up on, with what went wrong.
+    fn unavailable(parts: &RequestParts, cause: String) -> ApiError<TransportError> {
+        ApiError::client(TransportError::Unavailable {
+            method: parts.method.clone(),
+            path: parts.path().to_owned(),
+            cause,
+        })
+    }
+
     /// Sends one attempt and sorts out what came of it.
     async fn attempt(&self, parts: &RequestParts, body: &[u8], attempt: u32) -> Outcome {
-        self.pace().await;
+        if let Err(cause) = self.pace().await {
+            return Outcome::Fail(Self::unavailable(parts, cause));
+        }
         let _permit = self.in_flight.acquire().await;
-        let path = parts.uri.path();
+        let path = parts.path();
+        let timeout = match self.time_left() {
+            Some(left) if left.is_zero() => {
+                return Outcome::Fail(Self::unavailable(
+                    parts,
+                    "the run's deadline (--timeout) has passed".to_owned(),
+                ));
+            }
+            Some(left) => left.min(self.options.request_timeout),
+            None => self.options.request_timeout,
+        };
         let sent = tokio::time::timeout(
-            self.options.request_timeout,
-            api::AsyncClient::rest_async(&self.inner, parts.builder(), body.to_vec()),
+            timeout,
+            self.client.send(
+                parts.method.clone(),
+                parts.url.clone(),
+                &parts.headers,
+                body.to_vec(),
+            ),
         )
         .await;
         let answer = match sent {
             Err(_elapsed) => {
                 tracing::debug!(method = %parts.method, path, attempt, "GitLab request timed out");
-                return Outcome::Lost(format!(
-                    "no answer within {} s",
-                    self.options.request_timeout.as_secs_f32()
-                ));
+                return Outcome::Lost(format!("no answer within {} s", timeout.as_secs_f32()));
             }
-            Ok(Err(ApiError::Client {
-                source: RestError::Communication { source },
-            })) => {
-                tracing::debug!(method = %parts.method, path, attempt, error = %source, "GitLab request failed");
-                let cause = error_chain(&source);
-                return if source.is_connect() {
-                    Outcome::NotSent(format!("could not connect: {cause}"))
-                } else {
-                    Outcome::Lost(cause)
-                };
+            Ok(Err(SendError::Connect(cause))) => {
+                tracing::debug!(method = %parts.method, path, attempt, cause, "GitLab request failed");
+                return Outcome::NotSent(cause);
             }
-            Ok(Err(other)) => return Outcome::Fail(other.map_client(TransportError::Client)),
+            Ok(Err(SendError::Lost(cause))) => {
+                tracing::debug!(method = %parts.method, path, attempt, cause, "GitLab request failed");
+                return Outcome::Lost(cause);
+            }
+            Ok(Err(SendError::Refused(cause))) => {
+                return Outcome::Fail(ApiError::client(TransportError::Refused {
+                    method: parts.method.clone(),
+                    path: path.to_owned(),
+                    cause,
+                }));
+            }
+            Ok(Err(SendError::TooLarge)) => {
+                return Outcome::Fail(ApiError::client(TransportError::TooLarge {
+                    method: parts.method.clone(),
+                    path: path.to_owned(),
+                }));
+            }
             Ok(Ok(answer)) => answer,
         };
         let status = answer.status();
@@ -395,7 +527,20 @@ impl Transport {
             Outcome::RateLimited(wait, format!("rate limited{name} (429)"))
         } else if status.is_server_error() {
             Outcome::Lost(format!("GitLab answered {status}"))
-        } else if status.is_client_error() {
+        } else if let Some(location) = answer
+            .headers()
+            .get(http::header::LOCATION)
+            .filter(|_| status.is_redirection())
+        {
+            let (to, use_instead) =
+                redirect_advice(self.client.instance_url(), &parts.url, location.as_bytes());
+            Outcome::Fail(ApiError::client(TransportError::Redirect {
+                method: parts.method.clone(),
+                path: path.to_owned(),
+                to,
+                use_instead,
+            }))
+        } else if status.is_client_error() || status.is_redirection() {
             Outcome::Fail(ApiError::client(TransportError::Status {
                 method: parts.method.clone(),
                 path: path.to_owned(),
@@ -413,14 +558,7 @@ impl Transport {
         parts: RequestParts,
         body: Vec<u8>,
     ) -> Result<Response<Bytes>, ApiError<TransportError>> {
-        let path = parts.uri.path().to_owned();
-        let unavailable = |cause: String| {
-            ApiError::client(TransportError::Unavailable {
-                method: parts.method.clone(),
-                path: path.clone(),
-                cause,
-            })
-        };
+        let path = parts.path().to_owned();
         let mut attempt = 1;
         let mut rate_limit_waits = 0;
         loop {
@@ -429,20 +567,35 @@ impl Transport {
                 Outcome::Fail(error) => return Err(error),
                 Outcome::RateLimited(Some(wait), cause) => {
                     if wait > self.options.max_rate_limit_wait {
-                        return Err(unavailable(format!(
-                            "{cause}; GitLab asks to wait {} s, longer than this run waits ({} s); try again later",
-                            wait.as_secs(),
-                            self.options.max_rate_limit_wait.as_secs()
-                        )));
+                        return Err(Self::unavailable(
+                            &parts,
+                            format!(
+                                "{cause}; GitLab asks to wait {} s, longer than this run waits ({} s); try again later",
+                                wait.as_secs(),
+                                self.options.max_rate_limit_wait.as_secs()
+                            ),
+                        ));
+                    }
+                    if let Err(deadline) = self.may_wait(wait) {
+                        return Err(Self::unavailable(
+                            &parts,
+                            format!(
+                                "{cause}; GitLab asks to wait {} s, but {deadline}",
+                                wait.as_secs()
+                            ),
+                        ));
                     }
                     // GitLab did nothing and said when to come back: waiting is not a
                     // failure, so it spends neither the request's attempts nor the run's
                     // retry budget, only its own bound.
                     rate_limit_waits += 1;
                     if rate_limit_waits > MAX_RATE_LIMIT_WAITS {
-                        return Err(unavailable(format!(
-                            "{cause}, still after waiting {MAX_RATE_LIMIT_WAITS} times as GitLab asked"
-                        )));
+                        return Err(Self::unavailable(
+                            &parts,
+                            format!(
+                                "{cause}, still after waiting {MAX_RATE_LIMIT_WAITS} times as GitLab asked"
+                            ),
+                        ));
                     }
                     tracing::warn!(
                         method = %parts.method,
@@ -465,19 +618,34 @@ impl Transport {
                 }
             };
             if attempt >= self.options.max_attempts {
-                return Err(unavailable(format!("{cause}, after {attempt} attempts")));
-            }
-            if !self.take_retry() {
-                return Err(unavailable(format!(
-                    "{cause}; the run's retry budget ({}) is spent",
-                    self.options.retry_budget
-                )));
+                return Err(Self::unavailable(
+                    &parts,
+                    format!("{cause}, after {attempt} attempts"),
+                ));
             }
             let wait = wait.unwrap_or_else(|| {
                 let ceiling =
                     backoff_ceiling(attempt, self.options.backoff_base, self.options.backoff_max);
                 jittered(ceiling, &mut rand::rng())
             });
+            if let Err(deadline) = self.may_wait(wait) {
+                return Err(Self::unavailable(
+                    &parts,
+                    format!(
+                        "{cause}; retrying in {} s would pass the run's deadline: {deadline}",
+                        wait.as_secs_f32()
+                    ),
+                ));
+            }
+            if !self.take_retry() {
+                return Err(Self::unavailable(
+                    &parts,
+                    format!(
+                        "{cause}; the run's retry budget ({}) is spent",
+                        self.options.retry_budget
+                    ),
+                ));
+            }
             tracing::warn!(
                 method = %parts.method,
                 path,
@@ -496,15 +664,11 @@ impl api::RestClient for Transport {
     type Error = TransportError;
 
     fn rest_endpoint(&self, endpoint: &str) -> Result<Url, ApiError<Self::Error>> {
-        self.inner
-            .rest_endpoint(endpoint)
-            .map_err(|e| e.map_client(TransportError::Client))
+        Ok(self.client.rest_url().join(endpoint)?)
     }
 
     fn instance_endpoint(&self, endpoint: &str) -> Result<Url, ApiError<Self::Error>> {
-        self.inner
-            .instance_endpoint(endpoint)
-            .map_err(|e| e.map_client(TransportError::Client))
+        Ok(self.client.instance_url().join(endpoint)?)
     }
 }
 
@@ -517,12 +681,85 @@ impl api::AsyncClient for Transport {
     ) -> Result<Response<Bytes>, ApiError<Self::Error>> {
         match RequestParts::of(&request) {
             Some(parts) => self.send(parts, body).await,
-            // A builder holding an error: let the client report it.
-            None => api::AsyncClient::rest_async(&self.inner, request, body)
-                .await
-                .map_err(|e| e.map_client(TransportError::Client)),
+            None => Err(ApiError::client(TransportError::Refused {
+                method: request.method_ref().cloned().unwrap_or_default(),
+                path: request
+                    .uri_ref()
+                    .map(|uri| uri.path().to_owned())
+                    .unwrap_or_default(),
+                cause: "the request could not be built".to_owned(),
+            })),
         }
     }
+}
+
+/// The client one paginated listing reads through: [`Transport`], counting the pages.
+pub(crate) struct Listing<'a> {
+    transport: &'a Transport,
+    pages: AtomicU32,
+}
+
+impl api::RestClient for Listing<'_> {
+    type Error = TransportError;
+
+    fn rest_endpoint(&self, endpoint: &str) -> Result<Url, ApiError<Self::Error>> {
+        self.transport.rest_endpoint(endpoint)
+    }
+
+    fn instance_endpoint(&self, endpoint: &str) -> Result<Url, ApiError<Self::Error>> {
+        self.transport.instance_endpoint(endpoint)
+    }
+}
+
+#[async_trait]
+impl api::AsyncClient for Listing<'_> {
+    async fn rest_async(
+        &self,
+        request: RequestBuilder,
+        body: Vec<u8>,
+    ) -> Result<Response<Bytes>, ApiError<Self::Error>> {
+        // The `gitlab` crate asks for the next page for as long as GitLab announces one.
+        let max = self.transport.options.max_pages;
+        let pages = self.pages.fetch_add(1, Ordering::SeqCst);
+        if pages >= max {
+            return Err(ApiError::client(TransportError::TooManyPages {
+                path: request
+                    .uri_ref()
+                    .map(|uri| uri.path().to_owned())
+                    .unwrap_or_default(),
+                pages,
+            }));
+        }
+        self.transport.rest_async(request, body).await
+    }
+}
+
+/// Where a redirect points, as it may be shown (origin and path, never a query), and the
+/// GitLab URL it suggests: the target with the requested API path taken off its end when it
+/// kept it (`https://new.example.com/api/v4/user` suggests `https://new.example.com`), else
+/// the target's origin.
+pub(crate) fn redirect_advice(instance: &Url, request: &Url, location: &[u8]) -> (String, String) {
+    let target = std::str::from_utf8(location)
+        .ok()
+        .and_then(|location| request.join(location.trim()).ok());
+    let Some(target) = target else {
+        return (
+            "an address that is not a URL".to_owned(),
+            "the address GitLab is reached at".to_owned(),
+        );
+    };
+    let origin = target.origin().ascii_serialization();
+    let asked = request
+        .path()
+        .strip_prefix(instance.path())
+        .unwrap_or_default();
+    let base = target
+        .path()
+        .strip_suffix(asked)
+        .filter(|_| !asked.is_empty())
+        .unwrap_or_default()
+        .trim_end_matches('/');
+    (shown_url(&target), format!("{origin}{base}"))
 }
 
 /// The current time in unix seconds.
@@ -682,6 +919,39 @@ mod tests {
             ..rate(0)
         };
         assert_eq!(pacing_delay(&unlimited, now, 10, cap), None);
+    }
+
+    #[test]
+    fn a_redirect_suggests_the_gitlab_url_it_points_to() {
+        let instance = Url::parse("https://gitlab.example.com/").unwrap();
+        let request = Url::parse("https://gitlab.example.com/api/v4/user").unwrap();
+        let advice = |location: &str| redirect_advice(&instance, &request, location.as_bytes());
+        // A moved instance that kept its paths.
+        assert_eq!(
+            advice("https://new.example.com/api/v4/user?token=secret"),
+            (
+                "https://new.example.com/api/v4/user".to_owned(),
+                "https://new.example.com".to_owned()
+            )
+        );
+        // Moved under a path.
+        assert_eq!(
+            advice("https://example.com/gitlab/api/v4/user").1,
+            "https://example.com/gitlab"
+        );
+        // Relative, and elsewhere entirely: the origin.
+        assert_eq!(
+            advice("/users/sign_in"),
+            (
+                "https://gitlab.example.com/users/sign_in".to_owned(),
+                "https://gitlab.example.com".to_owned()
+            )
+        );
+        assert_eq!(
+            advice("https://login.example.com/sso").1,
+            "https://login.example.com"
+        );
+        assert_eq!(advice("http://[oops").0, "an address that is not a URL");
     }
 
     #[test]
