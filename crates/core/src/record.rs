@@ -64,7 +64,7 @@ pub fn encode(value: &str) -> String {
 /// The value of an encoded record value, or an error when `text` holds what no record value
 /// holds (`<`, `>`, control characters) or escapes that are not UTF-8.
 pub fn decode(text: &str) -> Result<String, RecordError> {
-    if text.is_empty() || text.chars().any(|c| c == '<' || c == '>' || c.is_control()) {
+    if text.chars().any(|c| c == '<' || c == '>' || c.is_control()) {
         return Err(RecordError::Value(text.to_owned()));
     }
     percent_decode_str(text)
@@ -109,6 +109,8 @@ pub fn looks_like(line: &str, name: &str) -> bool {
 /// like one, an error when it does but is not exactly one.
 pub fn read_marker(line: &str, name: &str) -> Result<Option<String>, RecordError> {
     match body(line, name, '=')? {
+        // A marker names something: an empty value is no key or note name.
+        Some("") => Err(RecordError::Value(String::new())),
         Some(value) => decode(value).map(Some),
         None => Ok(None),
     }

@@ -949,6 +949,88 @@ END:VCALENDAR\r
     }
 
     #[test]
+    fn a_feed_event_whose_key_is_taken_is_left_out_with_a_warning() {
+        // carol's weekly leave has the UID `bob`: its first occurrence's key is that of bob's
+        // time off in the config without an id.
+        let text = "timezone: Europe/Amsterdam
+teams:
+  - id: t
+    name: Team
+    project: g/p
+    members:
+      - { username: bob, name: B, role: backend-engineer }
+      - { username: carol, name: C, role: backend-engineer }
+time_off:
+  - { person: bob, from: 2026-12-07, until: 2026-12-18 }
+";
+        let config = Config::parse("team.yml", text, &NoFiles).expect("valid config");
+        let feed = FEED.replace(
+            "UID:hr-1002\r\n",
+            "UID:bob\r\nRRULE:FREQ=WEEKLY;COUNT=2\r\n",
+        );
+        let feed = feed.replace(
+            "DTSTART;VALUE=DATE:20261210\r\n",
+            "DTSTART;VALUE=DATE:20261207\r\nDTEND;VALUE=DATE:20261212\r\n",
+        );
+        let facts = hr_feed(&config, &feed);
+        let report =
+            plan(&config, date("2026-11-30"), Scope::Upcoming, None, &facts).expect("plans");
+        let taken: Vec<&IssuePlan> = report
+            .issues
+            .iter()
+            .filter(|p| p.key == "pto/bob/2026-12-07")
+            .collect();
+        assert_eq!(taken.len(), 1, "{report:#?}");
+        assert_eq!(taken[0].assignees[0], "bob");
+        assert_eq!(
+            plan_for(&report, "pto/bob/2026-12-14").assignees[0],
+            "carol"
+        );
+        assert!(
+            report.warnings.contains(
+                &"time-off feed \"hr\": the time off of carol from 2026-12-07 has the key \
+                  pto/bob/2026-12-07 of time off in the teamcadence config; it is left out (give \
+                  the event another UID)"
+                    .to_owned()
+            ),
+            "{:?}",
+            report.warnings
+        );
+    }
+
+    #[test]
+    fn a_record_holding_any_source_reads_back_and_one_that_does_not_read_is_reported() {
+        let hostile = record("2026-12-07", "2026-12-18", "feed:hr -->\n/label ~x @all");
+        let line = hostile.line();
+        assert!(
+            !line.contains('\n') && line.matches("-->").count() == 1,
+            "{line}"
+        );
+        let issue = open_issue_for("pto/hr-1001", &hostile, "Text");
+        assert_eq!(Record::read(&issue.description), Ok(Some(hostile)));
+
+        let config = config();
+        let mut broken = open_issue_for(
+            "pto/hr-1001",
+            &record("2026-12-07", "2026-12-18", "config"),
+            "",
+        );
+        broken.description = broken.description.replace(" until=2026-12-18", "");
+        let facts = with_open(broken, Facts::default());
+        let report =
+            plan(&config, date("2026-12-21"), Scope::Upcoming, None, &facts).expect("plans");
+        assert_eq!(
+            report.warnings,
+            [
+                "g/p#7: its PTO record does not read (its fields are not person, from, until, \
+              source), so teamcadence does not follow it up; restore the record's line as \
+              teamcadence wrote it"
+            ]
+        );
+        assert!(report.issues.is_empty(), "{report:#?}");
+    }
+
+    #[test]
     fn time_off_from_a_feed_gets_an_issue_keyed_by_its_event_and_keeps_the_absent_off_backup() {
         let config = config();
         let facts = hr_feed(&config, FEED);
