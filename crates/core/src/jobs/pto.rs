@@ -228,6 +228,8 @@ fn sourced<'a>(
         .map(|t| (t, Source::Config))
         .collect();
     let mut warnings = Vec::new();
+    // Feeds may hold thousands of entries: keys are looked up, not searched for.
+    let mut taken: BTreeMap<String, Source> = all.iter().map(|(t, s)| (t.key(), *s)).collect();
     for (name, feed) in &facts.feeds {
         for entry in feed.iter().flat_map(|f| &f.entries) {
             let recorded_already = all.iter().any(|(other, _)| {
@@ -237,7 +239,7 @@ fn sourced<'a>(
                 continue;
             }
             let key = entry.key();
-            if let Some((_, taken)) = all.iter().find(|(other, _)| other.key() == key) {
+            if let Some(taken) = taken.get(&key) {
                 warnings.push(format!(
                     "time-off feed \"{}\": the time off of {} from {} has the key {} of \
                      time off in {}; it is left out (give the event another UID)",
@@ -249,6 +251,7 @@ fn sourced<'a>(
                 ));
                 continue;
             }
+            taken.insert(key, Source::Feed(name));
             all.push((entry, Source::Feed(name)));
         }
     }
