@@ -10,7 +10,7 @@ mod common;
 
 use std::process::Output;
 
-use common::{Gitlab, Scratch, issue, job, json, stderr};
+use common::{Gitlab, Scratch, assignees, issue, job, json, keys, stderr};
 use serde_json::Value;
 
 const WORLD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pto-world.yml");
@@ -146,25 +146,6 @@ fn only(gitlab: &Gitlab, key: &str) -> Value {
     let issues = by_key(gitlab, key);
     assert_eq!(issues.len(), 1, "one issue for {key}: {issues:#?}");
     issues.into_iter().next().expect("issue")
-}
-
-fn assignees(issue: &Value) -> Vec<String> {
-    issue["assignees"]
-        .as_array()
-        .expect("assignees")
-        .iter()
-        .map(|a| a["username"].as_str().expect("username").to_owned())
-        .collect()
-}
-
-fn keys(document: &Value, action: &str) -> Vec<String> {
-    document["issues"]
-        .as_array()
-        .expect("issues")
-        .iter()
-        .filter(|i| i["action"] == action)
-        .map(|i| i["key"].as_str().expect("key").to_owned())
-        .collect()
 }
 
 #[test]

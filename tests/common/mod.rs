@@ -108,6 +108,27 @@ pub fn issue<'a>(document: &'a Value, key: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no issue {key} in {document:#}"))
 }
 
+/// The keys of the issues of a job's JSON output planned with `action`, in order.
+pub fn keys(document: &Value, action: &str) -> Vec<String> {
+    document["issues"]
+        .as_array()
+        .expect("issues")
+        .iter()
+        .filter(|i| i["action"] == action)
+        .map(|i| i["key"].as_str().expect("key").to_owned())
+        .collect()
+}
+
+/// The usernames an issue read from the fake is assigned to.
+pub fn assignees(issue: &Value) -> Vec<String> {
+    issue["assignees"]
+        .as_array()
+        .expect("assignees")
+        .iter()
+        .map(|a| a["username"].as_str().expect("username").to_owned())
+        .collect()
+}
+
 /// A fake GitLab running on its own runtime for the length of a test.
 pub struct Gitlab {
     pub runtime: tokio::runtime::Runtime,

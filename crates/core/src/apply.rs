@@ -12,25 +12,51 @@
 use futures_util::future::join_all;
 
 use crate::plan::{Action, FollowUp, IssuePlan, JobReport};
+use crate::record;
 use crate::tracker::{
     IssueEdit, IssueQuery, IssueState, IssueTracker, LinkType, LinkedIssue, NewIssue, TrackedIssue,
     TrackedNote, TrackerError,
 };
 
-const MARKER_START: &str = "<!-- teamcadence:key=";
-const MARKER_END: &str = " -->";
-const NOTE_MARKER_START: &str = "<!-- teamcadence:note=";
+/// The name of the record that carries an issue's key.
+const KEY_RECORD: &str = "key";
+/// The name of the record that names a comment teamcadence posted.
+const NOTE_RECORD: &str = "note";
 
-/// The hidden marker that identifies the issue of `key`.
+/// The hidden marker that identifies the issue of `key`, the key encoded so that no value can
+/// end the comment or look like another record.
 pub fn marker(key: &str) -> String {
-    format!("{MARKER_START}{key}{MARKER_END}")
+    record::marker(KEY_RECORD, key)
 }
 
-/// The key in an issue description's marker, if it has one (the last one wins).
-pub fn key_in(description: &str) -> Option<&str> {
-    let start = description.rfind(MARKER_START)? + MARKER_START.len();
-    let length = description[start..].find(MARKER_END)?;
-    Some(description[start..start + length].trim())
+/// The key in an issue description's marker: only the description's last line that holds
+/// something counts, and only when it is exactly a marker. A marker anywhere else (text
+/// added below it, or a value that looks like one) is not the issue's key.
+pub fn key_in(description: &str) -> Option<String> {
+    let last = record::lines_from_end(description).next()?;
+    record::read_marker(last, KEY_RECORD).ok().flatten()
+}
+
+/// Why a description's key marker is not trusted, when it has something that looks like one
+/// that [`key_in`] does not read; `None` when the marker reads or there is none.
+pub fn marker_problem(description: &str) -> Option<String> {
+    let mut lines = record::lines_from_end(description);
+    if let Some(Err(e)) = lines
+        .next()
+        .map(|last| record::read_marker(last, KEY_RECORD))
+    {
+        return Some(format!(
+            "its teamcadence key marker does not read ({e}), so teamcadence does not know it \
+             as its issue; restore the marker's last line as teamcadence wrote it"
+        ));
+    }
+    lines
+        .any(|line| record::looks_like(line, KEY_RECORD))
+        .then(|| {
+            "it has a teamcadence key marker that is not the last line of its description, which \
+         is ignored; move the marker back to the end"
+                .to_owned()
+        })
 }
 
 /// How plans are applied.
@@ -107,6 +133,10 @@ async fn apply_project<T: IssueTracker>(
             return;
         }
     };
+    // A marker that does not read is not trusted, but a person should hear of it.
+    report.warnings.extend(existing.iter().filter_map(|issue| {
+        marker_problem(&issue.description).map(|why| format!("{project}#{}: {why}", issue.iid))
+    }));
     let mut created = Vec::new();
     // The issue that stands for each plan: (plan, iid, whether this run created it).
     let mut standing: Vec<(usize, u64, bool)> = Vec::new();
@@ -323,7 +353,7 @@ impl<T: IssueTracker> FollowUpRun<'_, T> {
                     if notes
                         .iter()
                         .flatten()
-                        .any(|n| note_id_in(&n.body) == Some(&id))
+                        .any(|n| note_id_in(&n.body).as_deref() == Some(id.as_str()))
                     {
                         continue;
                     }
@@ -386,12 +416,16 @@ impl<T: IssueTracker> FollowUpRun<'_, T> {
                 &read
             }
         };
-        if notes.iter().any(|n| note_id_in(&n.body) == Some(id)) {
+        if notes
+            .iter()
+            .any(|n| note_id_in(&n.body).as_deref() == Some(id))
+        {
             return Ok(());
         }
         let body = format!(
-            "{}\n\n{NOTE_MARKER_START}{id}{MARKER_END}\n",
-            body.trim_end()
+            "{}\n\n{}\n",
+            body.trim_end(),
+            record::marker(NOTE_RECORD, id)
         );
         self.tracker
             .add_note(project, iid, &body)
@@ -400,18 +434,18 @@ impl<T: IssueTracker> FollowUpRun<'_, T> {
     }
 }
 
-/// The name of a comment teamcadence posted, from its hidden marker.
-pub fn note_id_in(body: &str) -> Option<&str> {
-    let start = body.rfind(NOTE_MARKER_START)? + NOTE_MARKER_START.len();
-    let length = body[start..].find(MARKER_END)?;
-    Some(body[start..start + length].trim())
+/// The name of a comment teamcadence posted, from its hidden marker: the comment's last line
+/// that holds something, when it is exactly a note marker.
+pub fn note_id_in(body: &str) -> Option<String> {
+    let last = record::lines_from_end(body).next()?;
+    record::read_marker(last, NOTE_RECORD).ok().flatten()
 }
 
 /// The oldest issue (any state) carrying `key`.
 fn oldest_with_key<'a>(issues: &'a [TrackedIssue], key: &str) -> Option<&'a TrackedIssue> {
     issues
         .iter()
-        .filter(|i| key_in(&i.description) == Some(key))
+        .filter(|i| key_in(&i.description).as_deref() == Some(key))
         .min_by_key(|i| (i.created_at, i.iid))
 }
 
@@ -533,7 +567,7 @@ pub fn with_marker(description: &str, key: &str) -> String {
 fn open_with_key<'a>(issues: &'a [TrackedIssue], key: &str) -> Vec<&'a TrackedIssue> {
     let mut open: Vec<&TrackedIssue> = issues
         .iter()
-        .filter(|i| i.state == IssueState::Opened && key_in(&i.description) == Some(key))
+        .filter(|i| i.state == IssueState::Opened && key_in(&i.description).as_deref() == Some(key))
         .collect();
     open.sort_by_key(|issue| (issue.created_at, issue.iid));
     open

@@ -1701,11 +1701,23 @@ impl Validator<'_> {
                 let t = entry.value;
                 let at = format!("time_off[{} from {}]", t.person.value, t.from.value.0);
                 self.known_member(&t.person, format!("{at}.person"), all_members);
+                if let Some(id) = t.id.as_ref().filter(|id| !usable_time_off_id(&id.value)) {
+                    self.problem(
+                        Some(id.referenced),
+                        format!("{at}.id"),
+                        format!("{:?} is not a usable time off id", id.value),
+                        "write the id on one line, without tabs or other control characters \
+                         (it becomes the issue's key)",
+                    );
+                    continue;
+                }
                 let time_off = match TimeOff::new(&t.person.value, t.from.value.0, t.until.value.0)
                 {
                     Ok(time_off) => time_off
                         .with_note(t.note)
-                        .with_id(t.id.as_ref().map(|s| s.value.clone()))
+                        // A key part, so that an id such as `bob/2026-12-21` cannot take the
+                        // shape of bob's entry without an id.
+                        .with_id(t.id.as_ref().map(|s| crate::record::key_part(&s.value)))
                         .with_requested(t.requested.map(|d| d.0)),
                     Err(_) => {
                         self.problem(
@@ -1838,4 +1850,10 @@ fn team_ids(teams: &[Team]) -> String {
 
 fn strings(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// Whether a time off `id` can be a key: something other than blanks, on one line, without
+/// control characters.
+fn usable_time_off_id(id: &str) -> bool {
+    !id.trim().is_empty() && !id.chars().any(char::is_control)
 }

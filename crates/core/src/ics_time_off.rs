@@ -4,7 +4,7 @@
 //!
 //! Each entry carries the id of the event it comes from, so that a run after the feed changed
 //! updates the same coverage issue instead of opening another:
-//! - `UID` for an event that does not recur;
+//! - `UID` for an event that does not recur (as a [`key_part`]: `/`, `#` and `%` escaped);
 //! - `UID/YYYY-MM-DD` for an occurrence of a recurring event, the date being the first day the
 //!   rule scheduled it on. An occurrence moved through `RECURRENCE-ID` keeps that date, so its
 //!   issue is updated to the new days rather than replaced;
@@ -18,6 +18,7 @@ use chrono_tz::Tz;
 use icalendar::{Component, Event, PartStat};
 
 use crate::calendar::{IcsError, Occurrence, describe, parse_ics, read_events};
+use crate::record::key_part;
 use crate::time_off::TimeOff;
 
 /// How a feed's events name the person who is away.
@@ -205,14 +206,17 @@ fn suffixes<'a>(people: &[&'a str]) -> Vec<Option<&'a str>> {
     }
 }
 
-/// The id of one occurrence of the event `uid`, for the person named by `suffix`.
+/// The id of one occurrence of the event `uid`, for the person named by `suffix`. The `UID`
+/// and the person are key parts, so that a `UID` holding `/` or `#` cannot take the shape of
+/// another event's or a config entry's key.
 fn occurrence_id(uid: &str, occurrence: &Occurrence, suffix: Option<&str>) -> String {
+    let uid = key_part(uid);
     let id = match occurrence.scheduled {
         Some(day) => format!("{uid}/{day}"),
-        None => uid.to_owned(),
+        None => uid,
     };
     match suffix {
-        Some(person) => format!("{id}#{person}"),
+        Some(person) => format!("{id}#{}", key_part(person)),
         None => id,
     }
 }

@@ -54,7 +54,9 @@ impl TimeOff {
         Self { note, ..self }
     }
 
-    /// The same time off with the id it has in the system it comes from.
+    /// The same time off with the id it has in the system it comes from, written as a key
+    /// ([`crate::record::key_part`] of each value taken from data), since [`TimeOff::key`]
+    /// is built from it as it is.
     pub fn with_id(self, id: Option<String>) -> Self {
         Self { id, ..self }
     }

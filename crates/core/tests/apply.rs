@@ -53,7 +53,9 @@ impl Memory {
         self.issues
             .borrow()
             .iter()
-            .filter(|i| i.state == IssueState::Opened && key_in(&i.description) == Some(key))
+            .filter(|i| {
+                i.state == IssueState::Opened && key_in(&i.description).as_deref() == Some(key)
+            })
             .cloned()
             .collect()
     }
@@ -296,7 +298,7 @@ fn markers_round_trip_and_the_last_one_wins() {
         marker("a/b/1"),
         marker("planning/x/19.8")
     );
-    assert_eq!(key_in(&description), Some("planning/x/19.8"));
+    assert_eq!(key_in(&description).as_deref(), Some("planning/x/19.8"));
     assert_eq!(key_in("no marker here"), None);
     assert_eq!(key_in("<!-- teamcadence:key=unterminated"), None);
 }
@@ -314,7 +316,10 @@ fn creates_once_then_reports_exists() {
     // One listing before creating, one to look for concurrent duplicates after.
     assert_eq!(tracker.lists.get(), 2);
     let stored = tracker.issues.borrow().clone();
-    assert_eq!(key_in(&stored[0].description), Some("planning/a/19.8"));
+    assert_eq!(
+        key_in(&stored[0].description).as_deref(),
+        Some("planning/a/19.8")
+    );
     assert!(
         stored[0]
             .description
@@ -586,7 +591,7 @@ fn follow_ups_are_done_once_however_often_a_run_repeats() {
         notes
             .iter()
             .filter(|(on, _)| *on == iid)
-            .map(|(_, body)| note_id_in(body).map(str::to_owned))
+            .map(|(_, body)| note_id_in(body))
             .collect()
     };
     assert_eq!(on(1), [Some("closed-by:planning/a/19.8".to_owned())]);
@@ -643,7 +648,7 @@ fn an_interrupted_follow_up_is_finished_by_the_next_run() {
         .notes
         .borrow()
         .iter()
-        .filter_map(|(_, body)| note_id_in(body).map(str::to_owned))
+        .filter_map(|(_, body)| note_id_in(body))
         .collect();
     assert_eq!(ids, ["thread:backend", "thread:frontend"]);
 }
@@ -702,7 +707,7 @@ fn the_follow_ups_of_a_run_whose_duplicate_was_closed_go_to_the_kept_issue() {
     let notes = tracker.notes.borrow();
     let threads: Vec<u64> = notes
         .iter()
-        .filter(|(_, body)| note_id_in(body) == Some("thread:backend"))
+        .filter(|(_, body)| note_id_in(body).as_deref() == Some("thread:backend"))
         .map(|(iid, _)| *iid)
         .collect();
     assert!(!threads.is_empty(), "{notes:?}");
@@ -797,7 +802,7 @@ fn an_update_posts_its_note_then_edits_the_issue_and_a_rerun_adds_nothing() {
     );
     assert_eq!(issues[0].assignees, ["bob", "dan"]);
     assert_eq!(
-        key_in(&issues[0].description),
+        key_in(&issues[0].description).as_deref(),
         Some("pto/hr-1"),
         "the key survives"
     );
@@ -834,5 +839,5 @@ fn close_with_posts_once_and_closes_and_leaves_a_closed_issue_alone() {
     assert_eq!(tracker.issues.borrow()[0].state, IssueState::Closed);
     let notes = tracker.notes.borrow();
     assert_eq!(notes.len(), 1, "{notes:?}");
-    assert_eq!(note_id_in(&notes[0].1), Some("cancelled"));
+    assert_eq!(note_id_in(&notes[0].1).as_deref(), Some("cancelled"));
 }

@@ -477,7 +477,7 @@ fn remind_overdue(report: &mut JobReport, today: NaiveDate, facts: &Facts) {
             }
             report
                 .issues
-                .push(IssuePlan::on_existing(key, project, issue, vec![reminder]));
+                .push(IssuePlan::on_existing(&key, project, issue, vec![reminder]));
         }
     }
 }

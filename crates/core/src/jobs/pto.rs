@@ -17,6 +17,7 @@ use crate::ics_time_off::{FeedTimeOff, time_off_from_ics};
 use crate::jobs::planning::milestone_json;
 use crate::neutralise::{self, mentions};
 use crate::plan::{Action, FollowUp, IssuePlan, JobReport, push_unique};
+use crate::record;
 use crate::team::{Member, Team};
 use crate::template::Template;
 use crate::time_off::TimeOff;
@@ -117,7 +118,7 @@ pub async fn gather<T: IssueTracker>(
 
     // Backups are chosen only for time off whose issue is due: ask about those candidates.
     let mut candidates: Vec<&str> = Vec::new();
-    for time_off in sourced(config, &facts, manual).iter().map(|(t, _)| *t) {
+    for time_off in sourced(config, &facts, manual).0.iter().map(|(t, _)| *t) {
         let Some((team, member)) = config.member(time_off.person()) else {
             continue;
         };
@@ -191,11 +192,11 @@ enum Source<'a> {
 }
 
 impl Source<'_> {
-    /// How the source is written in an issue's record.
+    /// How the source is written in an issue's record (encoded there, as every record value).
     fn tag(self) -> String {
         match self {
             Source::Config => "config".to_owned(),
-            Source::Feed(name) => format!("feed:{}", tag_safe(name)),
+            Source::Feed(name) => format!("feed:{name}"),
             Source::Manual => "manual".to_owned(),
         }
     }
@@ -204,54 +205,61 @@ impl Source<'_> {
     fn describe(self) -> String {
         match self {
             Source::Config => "the teamcadence config".to_owned(),
-            Source::Feed(name) => format!("the calendar feed \"{}\"", neutralise::plain(name)),
+            Source::Feed(name) => format!("the calendar feed \"{}\"", neutralise::markdown(name)),
             Source::Manual => "a manual pipeline".to_owned(),
         }
     }
 }
 
-/// `text` with everything but letters, digits, `.`, `_` and `-` replaced, so that it can sit
-/// in a hidden HTML comment.
-fn tag_safe(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
 /// Every recorded time off with where it comes from: the config's, then each feed's that
 /// loaded (an entry overlapping an earlier one of the same person is left out: it is the
-/// same absence recorded twice), then the manual one, which replaces a recorded one with its key.
+/// same absence recorded twice), then the manual one, which replaces a recorded one with its
+/// key. A feed's entry whose key an earlier entry has already (an event `UID` that is a
+/// username, so that its occurrences look like that person's config keys, or one `UID` in
+/// two feeds) is left out too, with a warning: one key stands for one issue.
 fn sourced<'a>(
     config: &'a Config,
     facts: &'a Facts,
     manual: Option<&'a TimeOff>,
-) -> Vec<(&'a TimeOff, Source<'a>)> {
+) -> (Vec<(&'a TimeOff, Source<'a>)>, Vec<String>) {
     let mut all: Vec<(&TimeOff, Source)> = config
         .time_off
         .iter()
         .map(|t| (t, Source::Config))
         .collect();
+    let mut warnings = Vec::new();
+    // Feeds may hold thousands of entries: keys are looked up, not searched for.
+    let mut taken: BTreeMap<String, Source> = all.iter().map(|(t, s)| (t.key(), *s)).collect();
     for (name, feed) in &facts.feeds {
         for entry in feed.iter().flat_map(|f| &f.entries) {
             let recorded_already = all.iter().any(|(other, _)| {
                 other.person() == entry.person() && other.overlaps(entry.first(), entry.last())
             });
-            if !recorded_already {
-                all.push((entry, Source::Feed(name)));
+            if recorded_already {
+                continue;
             }
+            let key = entry.key();
+            if let Some(taken) = taken.get(&key) {
+                warnings.push(format!(
+                    "time-off feed \"{}\": the time off of {} from {} has the key {} of \
+                     time off in {}; it is left out (give the event another UID)",
+                    neutralise::plain(name),
+                    entry.person(),
+                    ymd(entry.first()),
+                    neutralise::plain(&key),
+                    taken.describe()
+                ));
+                continue;
+            }
+            taken.insert(key, Source::Feed(name));
+            all.push((entry, Source::Feed(name)));
         }
     }
     if let Some(manual) = manual {
         all.retain(|(t, _)| t.key() != manual.key());
         all.push((manual, Source::Manual));
     }
-    all
+    (all, warnings)
 }
 
 /// What a coverage issue records about the time off it was made for, in a hidden line of its
@@ -264,8 +272,10 @@ struct Record {
     source: String,
 }
 
-const RECORD_START: &str = "<!-- teamcadence:pto ";
-const RECORD_END: &str = " -->";
+/// The name of the record.
+const RECORD: &str = "pto";
+/// Its fields, in the order they are written.
+const RECORD_FIELDS: [&str; 4] = ["person", "from", "until", "source"];
 
 impl Record {
     fn of(time_off: &TimeOff, source: Source<'_>) -> Self {
@@ -278,35 +288,37 @@ impl Record {
     }
 
     fn line(&self) -> String {
-        format!(
-            "{RECORD_START}person={} from={} until={} source={}{RECORD_END}",
-            tag_safe(&self.person),
-            ymd(self.first),
-            ymd(self.last),
-            self.source
-        )
+        let (from, until) = (ymd(self.first), ymd(self.last));
+        let values = [self.person.as_str(), &from, &until, &self.source];
+        let fields: Vec<(&str, &str)> = RECORD_FIELDS.into_iter().zip(values).collect();
+        record::fields(RECORD, &fields)
     }
 
-    /// The record in an issue's description (the last one, as the key marker).
-    fn read(description: &str) -> Option<Self> {
-        let start = description.rfind(RECORD_START)? + RECORD_START.len();
-        let length = description[start..].find(RECORD_END)?;
-        let mut fields = BTreeMap::new();
-        for pair in description[start..start + length].split_whitespace() {
-            let (name, value) = pair.split_once('=')?;
-            fields.insert(name, value);
+    /// The record of an issue's description: the line right above its key marker, when it
+    /// is exactly a record. `Ok(None)` when there is none there (issues made before
+    /// teamcadence recorded the dates); an error when one is there but does not read.
+    fn read(description: &str) -> Result<Option<Self>, String> {
+        let mut lines = record::lines_from_end(description);
+        if key_in(description).is_none() || lines.next().is_none() {
+            return Ok(None);
         }
-        let date = |name: &str| {
-            fields
-                .get(name)
-                .and_then(|v| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
+        let Some(line) = lines.next() else {
+            return Ok(None);
         };
-        Some(Record {
-            person: (*fields.get("person")?).to_owned(),
-            first: date("from")?,
-            last: date("until")?,
-            source: (*fields.get("source")?).to_owned(),
-        })
+        let why = |e: record::RecordError| format!("its PTO record does not read ({e})");
+        let Some(values) = record::read_fields(line, RECORD, &RECORD_FIELDS).map_err(why)? else {
+            return Ok(None);
+        };
+        let date = |text: &str| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map_err(|_| format!("its PTO record has {text:?} for a date"))
+        };
+        Ok(Some(Record {
+            person: values[0].clone(),
+            first: date(&values[1])?,
+            last: date(&values[2])?,
+            source: values[3].clone(),
+        }))
     }
 }
 
@@ -354,7 +366,9 @@ pub fn plan(
         ));
     }
 
-    let all = sourced(config, facts, manual.as_ref());
+    let (all, collisions) = sourced(config, facts, manual.as_ref());
+    plans.report.warnings.extend(collisions);
+    plans.report.warnings.extend(unread_records(facts));
     let mut entries: Vec<(&TimeOff, Source)> = all
         .iter()
         .filter(|(t, source)| {
@@ -379,7 +393,7 @@ pub fn plan(
         let run = time_off.run(calendar);
         let required = is_manual || team.pto.coverage.requires_coverage(&run);
         let existing = open_issue(facts, &team.pto.project, &time_off.key());
-        let earlier = existing.and_then(|issue| Record::read(&issue.description));
+        let earlier = existing.and_then(|issue| Record::read(&issue.description).ok().flatten());
         let moved = earlier
             .as_ref()
             .filter(|r| (r.first, r.last) != (time_off.first(), time_off.last()));
@@ -510,6 +524,24 @@ pub fn plan(
     plans.finish()
 }
 
+/// Warnings for the open coverage issues whose PTO record does not read: what they record is
+/// not trusted, so their time off is not followed up until the record is restored.
+fn unread_records(facts: &Facts) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (project, listed) in &facts.open {
+        for issue in listed.iter().flatten() {
+            if let Err(why) = Record::read(&issue.description) {
+                warnings.push(format!(
+                    "{project}#{}: {why}, so teamcadence does not follow it up; restore the \
+                     record's line as teamcadence wrote it",
+                    issue.iid
+                ));
+            }
+        }
+    }
+    warnings
+}
+
 /// The open coverage issue of `key` in `project`, as listed before planning.
 fn open_issue<'a>(facts: &'a Facts, project: &str, key: &str) -> Option<&'a TrackedIssue> {
     facts
@@ -518,7 +550,7 @@ fn open_issue<'a>(facts: &'a Facts, project: &str, key: &str) -> Option<&'a Trac
         .filter(|(p, _)| p == project)
         .filter_map(|(_, listed)| listed.as_ref().ok())
         .flatten()
-        .filter(|issue| key_in(&issue.description) == Some(key))
+        .filter(|issue| key_in(&issue.description).as_deref() == Some(key))
         .min_by_key(|issue| (issue.created_at, issue.iid))
 }
 
@@ -587,7 +619,7 @@ fn follow_up_open_issues(
                 continue;
             };
             // Issues made before teamcadence recorded the dates are left as they are.
-            let Some(record) = Record::read(&issue.description) else {
+            let Ok(Some(record)) = Record::read(&issue.description) else {
                 continue;
             };
             let entry = all.iter().find(|(t, _)| t.key() == key);
@@ -634,11 +666,12 @@ fn follow_up_open_issues(
                 .find(|p| p.key == key && p.project == *project)
             {
                 Some(plan) => plan.follow_ups.push(follow_up),
-                None => {
-                    report
-                        .issues
-                        .push(IssuePlan::on_existing(key, project, issue, vec![follow_up]))
-                }
+                None => report.issues.push(IssuePlan::on_existing(
+                    &key,
+                    project,
+                    issue,
+                    vec![follow_up],
+                )),
             }
         }
     }
@@ -689,7 +722,7 @@ fn cancelled_note(record: &Record, cancelled: bool, assignees: &[String]) -> Str
         } else {
             format!(
                 "calendar feed {}",
-                record.source.trim_start_matches("feed:")
+                neutralise::markdown(record.source.trim_start_matches("feed:"))
             )
         },
         mentions(assignees.iter().map(String::as_str)),
@@ -916,6 +949,88 @@ END:VCALENDAR\r
             open: vec![("g/p".to_owned(), Ok(vec![issue]))],
             ..facts
         }
+    }
+
+    #[test]
+    fn a_feed_event_whose_key_is_taken_is_left_out_with_a_warning() {
+        // carol's weekly leave has the UID `bob`: its first occurrence's key is that of bob's
+        // time off in the config without an id.
+        let text = "timezone: Europe/Amsterdam
+teams:
+  - id: t
+    name: Team
+    project: g/p
+    members:
+      - { username: bob, name: B, role: backend-engineer }
+      - { username: carol, name: C, role: backend-engineer }
+time_off:
+  - { person: bob, from: 2026-12-07, until: 2026-12-18 }
+";
+        let config = Config::parse("team.yml", text, &NoFiles).expect("valid config");
+        let feed = FEED.replace(
+            "UID:hr-1002\r\n",
+            "UID:bob\r\nRRULE:FREQ=WEEKLY;COUNT=2\r\n",
+        );
+        let feed = feed.replace(
+            "DTSTART;VALUE=DATE:20261210\r\n",
+            "DTSTART;VALUE=DATE:20261207\r\nDTEND;VALUE=DATE:20261212\r\n",
+        );
+        let facts = hr_feed(&config, &feed);
+        let report =
+            plan(&config, date("2026-11-30"), Scope::Upcoming, None, &facts).expect("plans");
+        let taken: Vec<&IssuePlan> = report
+            .issues
+            .iter()
+            .filter(|p| p.key == "pto/bob/2026-12-07")
+            .collect();
+        assert_eq!(taken.len(), 1, "{report:#?}");
+        assert_eq!(taken[0].assignees[0], "bob");
+        assert_eq!(
+            plan_for(&report, "pto/bob/2026-12-14").assignees[0],
+            "carol"
+        );
+        assert!(
+            report.warnings.contains(
+                &"time-off feed \"hr\": the time off of carol from 2026-12-07 has the key \
+                  pto/bob/2026-12-07 of time off in the teamcadence config; it is left out (give \
+                  the event another UID)"
+                    .to_owned()
+            ),
+            "{:?}",
+            report.warnings
+        );
+    }
+
+    #[test]
+    fn a_record_holding_any_source_reads_back_and_one_that_does_not_read_is_reported() {
+        let hostile = record("2026-12-07", "2026-12-18", "feed:hr -->\n/label ~x @all");
+        let line = hostile.line();
+        assert!(
+            !line.contains('\n') && line.matches("-->").count() == 1,
+            "{line}"
+        );
+        let issue = open_issue_for("pto/hr-1001", &hostile, "Text");
+        assert_eq!(Record::read(&issue.description), Ok(Some(hostile)));
+
+        let config = config();
+        let mut broken = open_issue_for(
+            "pto/hr-1001",
+            &record("2026-12-07", "2026-12-18", "config"),
+            "",
+        );
+        broken.description = broken.description.replace(" until=2026-12-18", "");
+        let facts = with_open(broken, Facts::default());
+        let report =
+            plan(&config, date("2026-12-21"), Scope::Upcoming, None, &facts).expect("plans");
+        assert_eq!(
+            report.warnings,
+            [
+                "g/p#7: its PTO record does not read (its fields are not person, from, until, \
+              source), so teamcadence does not follow it up; restore the record's line as \
+              teamcadence wrote it"
+            ]
+        );
+        assert!(report.issues.is_empty(), "{report:#?}");
     }
 
     #[test]
