@@ -13,6 +13,7 @@ use chrono::NaiveDate;
 use teamcadence_core::apply::{ApplyOptions, apply};
 use teamcadence_core::config::{Config, SourceFiles};
 use teamcadence_core::jobs::{self, JobError, Scope};
+use teamcadence_core::limits;
 use teamcadence_core::plan::{Action, JobReport};
 use teamcadence_core::time_off::FeedSource;
 use teamcadence_gitlab::{
@@ -74,11 +75,17 @@ pub enum Format {
     Json,
 }
 
-/// Parses a `YYYY-MM-DD` argument.
+/// Parses a `YYYY-MM-DD` argument, in the years a config accepts (so that no date given by
+/// hand can overflow the jobs' date arithmetic).
 pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+    let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
         format!("`{text}` is not a date: write it as YYYY-MM-DD, for example 2026-12-07")
-    })
+    })?;
+    if limits::date_in_window(date) {
+        Ok(date)
+    } else {
+        Err(limits::date_outside_window(date))
+    }
 }
 
 /// Parses a `--timeout`: whole seconds (`900`), or a number with a unit `s`, `m` or `h`
@@ -138,13 +145,38 @@ impl ConfigDir {
 
 impl SourceFiles for ConfigDir {
     fn read_to_string(&self, path: &str) -> std::io::Result<String> {
-        std::fs::read_to_string(self.0.join(path))
+        read_bounded(&self.0.join(path))
     }
+}
+
+/// The text of the file at `path`, refused past [`limits::MAX_FILE_BYTES`]: a path to an
+/// endless file (`/dev/zero`, a pipe) or a huge one must not take the runner's memory.
+pub fn read_bounded(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limits::MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limits::MAX_FILE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!(
+                "the file is larger than {} MiB, the most teamcadence reads from one file",
+                limits::MAX_FILE_BYTES / (1024 * 1024)
+            ),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "the file is not UTF-8 text; save it as UTF-8",
+        )
+    })
 }
 
 /// Reads and validates the config file.
 pub fn load_config(path: &Path) -> anyhow::Result<Config> {
-    let text = std::fs::read_to_string(path).with_context(|| {
+    let text = read_bounded(path).with_context(|| {
         format!(
             "cannot read the config file {}: pass --config PATH or set TEAMCADENCE_CONFIG",
             path.display()
@@ -551,6 +583,13 @@ mod tests {
             parse_date("07/12/2026"),
             Err(
                 "`07/12/2026` is not a date: write it as YYYY-MM-DD, for example 2026-12-07"
+                    .to_owned()
+            )
+        );
+        assert_eq!(
+            parse_date("9999-12-31"),
+            Err(
+                "9999-12-31 is outside the years teamcadence accepts (2000-01-01 to 2100-12-31)"
                     .to_owned()
             )
         );

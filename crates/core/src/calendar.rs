@@ -10,6 +10,8 @@ use chrono::{
 use chrono_tz::Tz;
 use icalendar::{CalendarDateTime, Component, DatePerhapsTime, Event, EventStatus, Property};
 
+use crate::limits::{DateWindow, MAX_ICS_DEPTH, MAX_OCCURRENCES, MAX_RECURRENCE_STEPS};
+
 /// The weekend most teams have.
 pub const DEFAULT_WEEKEND: [Weekday; 2] = [Weekday::Sat, Weekday::Sun];
 
@@ -17,17 +19,6 @@ pub const DEFAULT_WEEKEND: [Weekday; 2] = [Weekday::Sat, Weekday::Sun];
 /// (which [`WorkingCalendar::try_new`] rejects) or the end of chrono's date range can exhaust
 /// it; no run of holidays comes close to ten years.
 const SEARCH_LIMIT_DAYS: u32 = 3653;
-
-/// Recurring events are expanded up to this date: far enough for any plan, and it keeps an
-/// endless `RRULE` finite.
-const RECURRENCE_HORIZON: NaiveDate = match NaiveDate::from_ymd_opt(2046, 1, 1) {
-    Some(date) => date,
-    None => panic!("the recurrence horizon is a valid date"),
-};
-
-/// At most this many occurrences of one recurring event are read, so that a daily rule cannot
-/// blow up the calendar (a weekly rule still reaches past the horizon from 1850).
-const MAX_OCCURRENCES: u16 = 10_000;
 
 /// No holiday (nor one stretch of time off) lasts longer than a year; a longer event is almost
 /// certainly a wrong `DTEND`.
@@ -54,16 +45,17 @@ impl Holidays {
     ///
     /// Every day an event covers becomes a holiday named after its `SUMMARY`: all-day events
     /// cover `DTSTART` up to (not including) `DTEND`, timed events the dates they touch in
-    /// their own `TZID` (UTC for `Z`, floating times as written). `RRULE`s are expanded up to
-    /// 2045 (at most 10 000 occurrences each), honouring `EXDATE` and moved or cancelled
-    /// occurrences (`RECURRENCE-ID`). Cancelled events are skipped. When two events fall on
-    /// the same date, the names are joined.
+    /// their own `TZID` (UTC for `Z`, floating times as written). Only the years a config
+    /// accepts are read ([`DateWindow::accepted`]): `RRULE`s are expanded over them (within
+    /// the bounds of [`read_events`]), honouring `EXDATE` and moved or cancelled occurrences
+    /// (`RECURRENCE-ID`). Cancelled events are skipped. When two events fall on the same date,
+    /// the names are joined.
     pub fn from_ics(text: &str) -> Result<Self, IcsError> {
         let calendar = parse_ics(text)?;
         let mut holidays = Self::new();
         // A holiday calendar belongs to no zone: `Z` times are dated in UTC and floating times
         // keep the date they are written with.
-        for read in read_events(&calendar, Tz::UTC)? {
+        for read in read_events(&calendar, Tz::UTC, DateWindow::accepted())? {
             if read.is_cancelled() {
                 continue;
             }
@@ -209,6 +201,69 @@ pub enum IcsError {
         /// How many days it covers.
         days: i64,
     },
+    /// Components are nested deeper than RFC 5545 allows.
+    #[error(
+        "line {line} opens a component nested {depth} deep, deeper than iCalendar allows \
+         ({MAX_ICS_DEPTH}: VCALENDAR > VEVENT > VALARM); close each component with its END line \
+         or export the calendar again"
+    )]
+    TooDeep {
+        /// The (unfolded) line of the `BEGIN` that went too deep.
+        line: usize,
+        /// How deep it would have nested.
+        depth: usize,
+    },
+    /// Expanding the recurring events took more steps than any real calendar needs.
+    #[error(
+        "expanding the recurring events took more than {MAX_RECURRENCE_STEPS} steps (the \
+         bound on recurrence expansion), at the event {event}; give its RRULE an UNTIL or a \
+         COUNT, or a later DTSTART"
+    )]
+    TooManySteps {
+        /// The event being expanded when the bound was hit.
+        event: String,
+    },
+    /// The events have more occurrences in the window read than any real calendar.
+    #[error(
+        "the events have more than {MAX_OCCURRENCES} occurrences between {from} and {until} \
+         (the bound on occurrences in the dates read), at the event {event}; remove daily \
+         rules or split the calendar"
+    )]
+    TooManyOccurrences {
+        /// The event whose occurrences went past the bound.
+        event: String,
+        /// The first date read.
+        from: NaiveDate,
+        /// The last date read.
+        until: NaiveDate,
+    },
+}
+
+/// Refuses components nested deeper than [`MAX_ICS_DEPTH`], before the parser (which
+/// recurses once per level) sees them: a hostile file of nested `BEGIN:VEVENT` lines would
+/// otherwise overflow the stack. Lines are counted as the parser sees them, unfolded.
+fn check_nesting(text: &str) -> Result<(), IcsError> {
+    let unfolded = icalendar::parser::unfold(text);
+    let mut open: Vec<&str> = Vec::new();
+    for (index, line) in unfolded.split('\n').enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let Some((key, name)) = line.split_once(':') else {
+            continue;
+        };
+        if key.eq_ignore_ascii_case("BEGIN") {
+            open.push(name);
+            if open.len() > MAX_ICS_DEPTH {
+                return Err(IcsError::TooDeep {
+                    line: index + 1,
+                    depth: open.len(),
+                });
+            }
+        } else if key.eq_ignore_ascii_case("END") && open.last() == Some(&name) {
+            // Only an END the parser also takes closes a level; any other fails there.
+            open.pop();
+        }
+    }
+    Ok(())
 }
 
 /// Condenses the parser's multi-line report (one entry per nested rule, innermost first) to
@@ -467,6 +522,7 @@ pub(crate) fn parse_ics(text: &str) -> Result<icalendar::Calendar, IcsError> {
     if !first_line.is_some_and(|line| line.eq_ignore_ascii_case("BEGIN:VCALENDAR")) {
         return Err(IcsError::NotACalendar);
     }
+    check_nesting(text)?;
     text.parse().map_err(|raw: String| parse_error(&raw))
 }
 
@@ -508,16 +564,27 @@ impl Occurrence {
     }
 }
 
-/// Every event of `calendar` with its occurrences: `RRULE`s expanded up to
-/// [`RECURRENCE_HORIZON`] (at most [`MAX_OCCURRENCES`] each) without the `EXDATE`s and the
-/// occurrences that events with a `RECURRENCE-ID` replace (those come as events of their own).
+/// Every event of `calendar` with its occurrences that touch `window`: `RRULE`s expanded
+/// through the window, without the `EXDATE`s and the occurrences that events with a
+/// `RECURRENCE-ID` replace (those come as events of their own).
+///
+/// The work is bounded whatever the file says: at most [`MAX_RECURRENCE_STEPS`] steps of
+/// recurrence expansion (counting those before the window) and [`MAX_OCCURRENCES`]
+/// occurrences in the window, for the whole file; past either the file is refused with the
+/// bound it hit.
 ///
 /// Floating times are read in `zone`, and `Z` times are dated in it; times with a `TZID` are
 /// dated in that zone.
 pub(crate) fn read_events(
     calendar: &icalendar::Calendar,
     zone: Tz,
+    window: DateWindow,
 ) -> Result<Vec<EventOccurrences<'_>>, IcsError> {
+    let mut budget = Budget {
+        window,
+        steps: 0,
+        occurrences: 0,
+    };
     let events: Vec<&Event> = calendar.events().collect();
     // An event with a RECURRENCE-ID replaces (or, when cancelled, removes) one occurrence
     // of the recurring event with the same UID; that occurrence must not be counted twice.
@@ -551,7 +618,7 @@ pub(crate) fn read_events(
                     let scheduled = replaced
                         .first()
                         .map(|exclusion| exclusion.day(replaced_start));
-                    occurrences(event, &[], zone)?
+                    occurrences(event, &[], zone, &mut budget)?
                         .into_iter()
                         .map(|occurrence| Occurrence {
                             scheduled,
@@ -563,7 +630,7 @@ pub(crate) fn read_events(
                     let replaced = uid
                         .and_then(|uid| overridden.get(uid))
                         .map_or(&[][..], Vec::as_slice);
-                    occurrences(event, replaced, zone)?
+                    occurrences(event, replaced, zone, &mut budget)?
                 }
             };
             Ok(EventOccurrences { event, occurrences })
@@ -582,11 +649,46 @@ fn start(event: &Event, zone: Tz) -> Result<Anchor, IcsError> {
     anchor(event, property, zone)
 }
 
-/// Every occurrence of `event` but those `replaced` elsewhere.
+/// How much of the window and of the bounds a file's expansion has used.
+struct Budget {
+    window: DateWindow,
+    steps: usize,
+    occurrences: usize,
+}
+
+impl Budget {
+    /// Counts one step of recurrence expansion.
+    fn step(&mut self, event: &Event) -> Result<(), IcsError> {
+        self.steps += 1;
+        if self.steps > MAX_RECURRENCE_STEPS {
+            return Err(IcsError::TooManySteps {
+                event: describe(event),
+            });
+        }
+        Ok(())
+    }
+
+    /// Counts `count` more occurrences inside the window.
+    fn take(&mut self, event: &Event, count: usize) -> Result<(), IcsError> {
+        self.occurrences += count;
+        if self.occurrences > MAX_OCCURRENCES {
+            return Err(IcsError::TooManyOccurrences {
+                event: describe(event),
+                from: self.window.from,
+                until: self.window.until,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Every occurrence of `event` that touches the budget's window, but those `replaced`
+/// elsewhere.
 fn occurrences(
     event: &Event,
     replaced: &[Exclusion],
     zone: Tz,
+    budget: &mut Budget,
 ) -> Result<Vec<Occurrence>, IcsError> {
     let start = start(event, zone)?;
     let length = (last_date(event, start, zone)? - start.date()).num_days();
@@ -607,7 +709,7 @@ fn occurrences(
 
     let rule = event.property_value("RRULE");
     let starts = match rule {
-        Some(rule) => rule_starts(event, start, rule, &excluded)?,
+        Some(rule) => rule_starts(event, start, rule, &excluded, length, budget)?,
         None if excluded
             .iter()
             .any(|exclusion| exclusion.matches(&to_rrule_time(start), start)) =>
@@ -616,7 +718,8 @@ fn occurrences(
         }
         None => vec![start.date()],
     };
-    Ok(starts
+    let window = budget.window;
+    let found: Vec<Occurrence> = starts
         .into_iter()
         .filter_map(|first| {
             Some(Occurrence {
@@ -625,7 +728,10 @@ fn occurrences(
                 last: first.checked_add_days(length)?,
             })
         })
-        .collect())
+        .filter(|occurrence| window.overlaps(occurrence.first, occurrence.last))
+        .collect();
+    budget.take(event, found.len())?;
+    Ok(found)
 }
 
 /// The date an occurrence from the recurrence library falls on, read like its start.
@@ -645,12 +751,16 @@ fn to_rrule_time(start: Anchor) -> DateTime<icalendar::Tz> {
     }
 }
 
-/// The start dates of a recurring event up to [`RECURRENCE_HORIZON`].
+/// The start dates of a recurring event whose occurrences (`length` days after their start)
+/// touch the budget's window. The rule is expanded from its start, as RFC 5545 counts, each
+/// step counted against the budget, and stops past the window.
 fn rule_starts(
     event: &Event,
     start: Anchor,
     rule: &str,
     excluded: &[Exclusion],
+    length: Days,
+    budget: &mut Budget,
 ) -> Result<Vec<NaiveDate>, IcsError> {
     let invalid = |detail: String| IcsError::InvalidRecurrence {
         event: describe(event),
@@ -691,23 +801,32 @@ fn rule_starts(
         };
         parsed = parsed.until(until_time.with_timezone(&icalendar::Tz::UTC));
     }
-    let horizon =
-        icalendar::Tz::UTC.from_utc_datetime(&RECURRENCE_HORIZON.and_time(NaiveTime::MIN));
+    // `limit` makes the library give up on a rule that never yields a date (FEB 30th).
     let set = parsed
         .build(to_rrule_time(start))
         .map_err(|error| invalid(error.to_string()))?
-        .before(horizon);
-    Ok(set
-        .all(MAX_OCCURRENCES)
-        .dates
-        .iter()
-        .filter(|occurrence| {
-            !excluded
+        .limit();
+    let earliest = budget
+        .window
+        .from
+        .checked_sub_days(length)
+        .unwrap_or(NaiveDate::MIN);
+    let mut starts = Vec::new();
+    for occurrence in &set {
+        budget.step(event)?;
+        let date = occurrence_date(&occurrence, start);
+        if date > budget.window.until {
+            break;
+        }
+        if date >= earliest
+            && !excluded
                 .iter()
-                .any(|exclusion| exclusion.matches(occurrence, start))
-        })
-        .map(|occurrence| occurrence_date(occurrence, start))
-        .collect())
+                .any(|exclusion| exclusion.matches(&occurrence, start))
+        {
+            starts.push(date);
+        }
+    }
+    Ok(starts)
 }
 
 /// Why a working calendar cannot be built.
@@ -1366,10 +1485,10 @@ mod tests {
         );
         assert_eq!(
             memorial.last(),
-            Some(&d(2045, 5, 29)),
-            "expanded up to 2045"
+            Some(&d(2100, 5, 31)),
+            "expanded through the last year a config accepts"
         );
-        assert_eq!(memorial.len(), 22 - 2);
+        assert_eq!(memorial.len(), 77 - 2);
         assert_eq!(holidays.get(d(2025, 5, 26)), None, "EXDATE");
         assert_eq!(
             holidays.get(d(2027, 5, 31)),
@@ -1586,5 +1705,73 @@ mod tests {
         for invalid in ["", "P", "PT", "1D", "P1H", "PT1D", "-P1D", "P1D2", "PD"] {
             assert_eq!(parse_duration(invalid), None, "{invalid:?}");
         }
+    }
+
+    #[test]
+    fn nesting_deeper_than_rfc_5545_is_refused_before_the_parser_recurses() {
+        // Deep enough to overflow the parser's stack if it were handed over.
+        let deep = ics(&format!(
+            "{}{}",
+            "BEGIN:VEVENT\r\n".repeat(50_000),
+            "END:VEVENT\r\n".repeat(50_000)
+        ));
+        assert_eq!(
+            Holidays::from_ics(&deep),
+            Err(IcsError::TooDeep { line: 6, depth: 4 })
+        );
+        // Folded lines are unfolded first, as the parser does.
+        let folded = ics("BEGIN:VEVENT\r\nBEGIN:VAL\r\n ARM\r\nBEGIN:X\r\n");
+        assert_eq!(
+            Holidays::from_ics(&folded),
+            Err(IcsError::TooDeep { line: 6, depth: 4 })
+        );
+        let alarm = ics(
+            "BEGIN:VEVENT\r\nSUMMARY:x\r\nDTSTART;VALUE=DATE:20261225\r\nBEGIN:VALARM\r\n\
+             ACTION:DISPLAY\r\nTRIGGER:-PT15M\r\nEND:VALARM\r\nEND:VEVENT\r\n",
+        );
+        assert_eq!(Holidays::from_ics(&alarm).map(|h| h.len()), Ok(1));
+    }
+
+    #[test]
+    fn recurrence_is_bounded_by_steps_and_by_occurrences_in_the_window() {
+        let daily = |uid: usize, start: &str| {
+            format!(
+                "BEGIN:VEVENT\r\nUID:{uid}\r\nSUMMARY:x{uid}\r\nDTSTART;VALUE=DATE:{start}\r\n\
+                 RRULE:FREQ=DAILY\r\nEND:VEVENT\r\n"
+            )
+        };
+        // A daily rule from two centuries ago is more steps than the bound.
+        let endless = ics(&daily(1, "19000101"));
+        assert_eq!(
+            Holidays::from_ics(&endless),
+            Err(IcsError::TooManySteps {
+                event: "\"x1\"".to_owned()
+            })
+        );
+        // A narrow window reads a daily rule only through the window.
+        let window = DateWindow {
+            from: d(2026, 12, 1),
+            until: d(2026, 12, 10),
+        };
+        let text = ics(&daily(1, "20261101"));
+        let calendar = parse_ics(&text).expect("parses");
+        let read = read_events(&calendar, Tz::UTC, window).expect("read");
+        assert_eq!(read[0].occurrences.len(), 10);
+        assert_eq!(read[0].occurrences[0].first, d(2026, 12, 1));
+        // Many rules inside a window are more occurrences than the bound.
+        let many: String = (0..600).map(|uid| daily(uid, "20261201")).collect();
+        let calendar = parse_ics(&ics(&many)).expect("parses");
+        assert_eq!(
+            read_events(&calendar, Tz::UTC, window).map(|r| r.len()),
+            Err(IcsError::TooManyOccurrences {
+                event: "\"x500\"".to_owned(),
+                from: d(2026, 12, 1),
+                until: d(2026, 12, 10)
+            })
+        );
+        // An event outside the window is left out, however far away.
+        let far =
+            ics("BEGIN:VEVENT\r\nSUMMARY:far\r\nDTSTART;VALUE=DATE:99991231\r\nEND:VEVENT\r\n");
+        assert_eq!(Holidays::from_ics(&far), Ok(Holidays::new()));
     }
 }

@@ -18,6 +18,7 @@ use serde_saphyr::{Location, Spanned};
 use crate::calendar::{Calendars, DEFAULT_WEEKEND, Holidays, WorkingCalendar};
 use crate::defaults;
 use crate::ics_time_off::{FeedMapping, PersonFrom};
+use crate::limits::{self, MAX_DAYS, MAX_VELOCITY_MILESTONES};
 use crate::milestone::{Milestone, MilestoneList, MilestoneSource, ReleaseCalendar};
 use crate::neutralise::is_valid_username;
 use crate::team::{
@@ -375,7 +376,7 @@ struct RawGitlab {
 #[serde(deny_unknown_fields)]
 struct RawHolidays {
     #[serde(default)]
-    dates: Vec<HolidayEntry>,
+    dates: Vec<Spanned<HolidayEntry>>,
     ics: Option<Spanned<String>>,
 }
 
@@ -393,16 +394,16 @@ struct RawMilestones {
 #[serde(deny_unknown_fields)]
 struct RawAnchor {
     version: String,
-    released: Date,
+    released: Spanned<Date>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawMilestone {
     title: String,
-    start: Date,
-    end: Date,
-    release: Option<Date>,
+    start: Spanned<Date>,
+    end: Spanned<Date>,
+    release: Option<Spanned<Date>>,
     url: Option<String>,
 }
 
@@ -443,7 +444,7 @@ struct RawMember {
     timezone: Option<Spanned<String>>,
     holidays: Option<Spanned<String>>,
     weekend: Option<Vec<Day>>,
-    joined: Option<Date>,
+    joined: Option<Spanned<Date>>,
     manager: Option<Spanned<String>>,
 }
 
@@ -471,7 +472,7 @@ struct RawResponsibility {
 struct RawPlanning {
     labels: Option<Vec<Spanned<String>>>,
     assign: Option<Vec<String>>,
-    create_days_before_start: Option<u32>,
+    create_days_before_start: Option<Spanned<u32>>,
     confidential: Option<bool>,
     link_previous: Option<bool>,
     close_previous: Option<bool>,
@@ -511,7 +512,7 @@ struct RawPto {
     project: Option<Spanned<String>>,
     labels: Option<Vec<Spanned<String>>>,
     min_working_days: Option<Spanned<u32>>,
-    create_days_before: Option<u32>,
+    create_days_before: Option<Spanned<u32>>,
     confidential: Option<bool>,
     close_after_return: Option<bool>,
 }
@@ -522,8 +523,8 @@ struct RawOnboarding {
     project: Option<Spanned<String>>,
     welcome: Option<String>,
     labels: Option<Vec<Spanned<String>>>,
-    create_days_before: Option<u32>,
-    due_days_after_start: Option<u32>,
+    create_days_before: Option<Spanned<u32>>,
+    due_days_after_start: Option<Spanned<u32>>,
     confidential: Option<bool>,
     issue_template: Option<Spanned<String>>,
     #[serde(default)]
@@ -572,7 +573,7 @@ struct RawTimeOff {
     until: Spanned<Date>,
     note: Option<String>,
     id: Option<Spanned<String>>,
-    requested: Option<Date>,
+    requested: Option<Spanned<Date>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -593,7 +594,7 @@ struct RawNewHire {
     name: String,
     team: Spanned<String>,
     role: String,
-    start: Date,
+    start: Spanned<Date>,
     manager: Option<Spanned<String>>,
     buddy: Option<Spanned<String>>,
     timezone: Option<Spanned<String>>,
@@ -832,6 +833,49 @@ impl Validator<'_> {
         }
     }
 
+    /// A date of the config, checked against the years teamcadence accepts; one outside is a
+    /// problem at its field (and is kept inside the window so that checks after this one do
+    /// no arithmetic on it).
+    fn date(&mut self, raw: &Spanned<Date>, field: String) -> NaiveDate {
+        self.in_window(raw.value.0, raw.referenced, field)
+    }
+
+    fn in_window(&mut self, date: NaiveDate, at: Location, field: String) -> NaiveDate {
+        if limits::date_in_window(date) {
+            return date;
+        }
+        self.problem(
+            Some(at),
+            field,
+            limits::date_outside_window(date),
+            "check the year; dates are written YYYY-MM-DD, for example 2026-12-25",
+        );
+        date.clamp(limits::first_date(), limits::last_date())
+    }
+
+    /// A count of days at `field`, or `default` when not given; more than
+    /// [`limits::MAX_DAYS`] is a problem.
+    fn days(&mut self, raw: Option<Spanned<u32>>, field: String, default: u32) -> u32 {
+        match raw {
+            None => default,
+            Some(days) if days.value > MAX_DAYS => {
+                self.problem(
+                    Some(days.referenced),
+                    field,
+                    format!(
+                        "{} days is more than the {MAX_DAYS} a day count may be",
+                        days.value
+                    ),
+                    &format!(
+                        "give a number of days from 0 to {MAX_DAYS}; the default is {default}"
+                    ),
+                );
+                default
+            }
+            Some(days) => days.value,
+        }
+    }
+
     fn timezone(&mut self, raw: &Spanned<String>, field: String) -> Tz {
         match Tz::from_str(raw.value.trim()) {
             Ok(tz) => tz,
@@ -871,9 +915,11 @@ impl Validator<'_> {
             let field = format!("holidays.{id}");
             let mut holidays = Holidays::new();
             for day in &entry.value.dates {
+                let date = self.in_window(day.value.date, day.referenced, format!("{field}.dates"));
                 holidays.insert(
-                    day.date,
-                    day.name
+                    date,
+                    day.value
+                        .name
                         .clone()
                         .unwrap_or_else(|| "Public holiday".to_owned()),
                 );
@@ -941,7 +987,9 @@ impl Validator<'_> {
                 let Some(anchor) = raw.anchor else {
                     return fallback();
                 };
-                match ReleaseCalendar::new(&anchor.value.version, anchor.value.released.0) {
+                let released =
+                    self.date(&anchor.value.released, format!("{field}.anchor.released"));
+                match ReleaseCalendar::new(&anchor.value.version, released) {
                     Ok(calendar) => Some(Milestones::Release(calendar)),
                     Err(e) => {
                         self.problem(
@@ -968,7 +1016,13 @@ impl Validator<'_> {
                 for entry in entries {
                     let m = entry.value;
                     let entry_field = format!("{field}.list[{}]", m.title);
-                    match Milestone::new(&m.title, m.start.0, m.end.0, m.release.map(|d| d.0)) {
+                    let start = self.date(&m.start, format!("{entry_field}.start"));
+                    let end = self.date(&m.end, format!("{entry_field}.end"));
+                    let release = m
+                        .release
+                        .as_ref()
+                        .map(|d| self.date(d, format!("{entry_field}.release")));
+                    match Milestone::new(&m.title, start, end, release) {
                         Ok(milestone) => milestones.push(match m.url {
                             Some(url) => milestone.with_web_url(url),
                             None => milestone,
@@ -1316,7 +1370,10 @@ impl Validator<'_> {
                 timezone: member_tz,
                 weekend,
                 holidays: m.holidays.map(|h| h.value),
-                joined: m.joined.map(|d| d.0),
+                joined: m
+                    .joined
+                    .as_ref()
+                    .map(|d| self.date(d, format!("{mat}.joined"))),
                 manager: m.manager.map(|s| s.value),
             });
         }
@@ -1364,11 +1421,19 @@ impl Validator<'_> {
                         CoverageRule::default()
                     }
                     Some(days) => CoverageRule {
-                        min_working_days: days.value,
+                        min_working_days: self.days(
+                            Some(days),
+                            format!("{at}.pto.min_working_days"),
+                            CoverageRule::default().min_working_days,
+                        ),
                     },
                     None => CoverageRule::default(),
                 },
-                create_days_before: p.create_days_before.unwrap_or(DEFAULT_PTO_DAYS_BEFORE),
+                create_days_before: self.days(
+                    p.create_days_before,
+                    format!("{at}.pto.create_days_before"),
+                    DEFAULT_PTO_DAYS_BEFORE,
+                ),
                 confidential: p.confidential.unwrap_or(false),
                 close_after_return: p.close_after_return.unwrap_or(false),
             },
@@ -1417,12 +1482,16 @@ impl Validator<'_> {
                         Some(l) => self.labels(&l, &format!("{at}.onboarding.labels")),
                         None => strings(DEFAULT_ONBOARDING_LABELS),
                     },
-                    create_days_before: o
-                        .create_days_before
-                        .unwrap_or(DEFAULT_ONBOARDING_DAYS_BEFORE),
-                    due_days_after_start: o
-                        .due_days_after_start
-                        .unwrap_or(DEFAULT_ONBOARDING_DUE_DAYS),
+                    create_days_before: self.days(
+                        o.create_days_before,
+                        format!("{at}.onboarding.create_days_before"),
+                        DEFAULT_ONBOARDING_DAYS_BEFORE,
+                    ),
+                    due_days_after_start: self.days(
+                        o.due_days_after_start,
+                        format!("{at}.onboarding.due_days_after_start"),
+                        DEFAULT_ONBOARDING_DUE_DAYS,
+                    ),
                     welcome: o.welcome.unwrap_or_else(|| DEFAULT_WELCOME.to_owned()),
                     confidential: o.confidential.unwrap_or(true),
                     issue_template,
@@ -1550,6 +1619,19 @@ impl Validator<'_> {
                         );
                         DEFAULT_VELOCITY_MILESTONES
                     }
+                    Some(n) if n.value > MAX_VELOCITY_MILESTONES => {
+                        self.problem(
+                            Some(n.referenced),
+                            format!("{field}.milestones"),
+                            format!(
+                                "`milestones` is {}, more than the {MAX_VELOCITY_MILESTONES} \
+                                 a velocity average may look back over",
+                                n.value
+                            ),
+                            "the default, 3, averages over the last three milestones",
+                        );
+                        DEFAULT_VELOCITY_MILESTONES
+                    }
                     Some(n) => n.value,
                     None => DEFAULT_VELOCITY_MILESTONES,
                 };
@@ -1569,9 +1651,11 @@ impl Validator<'_> {
                 None => strings(DEFAULT_PLANNING_LABELS),
             },
             assign_roles: p.assign.unwrap_or_else(|| strings(DEFAULT_PLANNING_ASSIGN)),
-            create_days_before_start: p
-                .create_days_before_start
-                .unwrap_or(DEFAULT_PLANNING_DAYS_BEFORE),
+            create_days_before_start: self.days(
+                p.create_days_before_start,
+                format!("{at}.planning.create_days_before_start"),
+                DEFAULT_PLANNING_DAYS_BEFORE,
+            ),
             confidential: p.confidential.unwrap_or(false),
             link_previous: p.link_previous.unwrap_or(true),
             close_previous: p.close_previous.unwrap_or(false),
@@ -1711,14 +1795,19 @@ impl Validator<'_> {
                     );
                     continue;
                 }
-                let time_off = match TimeOff::new(&t.person.value, t.from.value.0, t.until.value.0)
-                {
+                let from = self.date(&t.from, format!("{at}.from"));
+                let until = self.date(&t.until, format!("{at}.until"));
+                let requested = t
+                    .requested
+                    .as_ref()
+                    .map(|d| self.date(d, format!("{at}.requested")));
+                let time_off = match TimeOff::new(&t.person.value, from, until) {
                     Ok(time_off) => time_off
                         .with_note(t.note)
                         // A key part, so that an id such as `bob/2026-12-21` cannot take the
                         // shape of bob's entry without an id.
                         .with_id(t.id.as_ref().map(|s| crate::record::key_part(&s.value)))
-                        .with_requested(t.requested.map(|d| d.0)),
+                        .with_requested(requested),
                     Err(_) => {
                         self.problem(
                             Some(t.until.referenced),
@@ -1823,7 +1912,7 @@ impl Validator<'_> {
                     name: h.name,
                     role: h.role,
                     team: h.team.value,
-                    start: h.start.0,
+                    start: self.date(&h.start, format!("{at}.start")),
                     manager: h.manager.map(|s| s.value),
                     buddy: h.buddy.map(|s| s.value),
                     timezone: hire_tz,

@@ -18,6 +18,7 @@ use chrono_tz::Tz;
 use icalendar::{Component, Event, PartStat};
 
 use crate::calendar::{IcsError, Occurrence, describe, parse_ics, read_events};
+use crate::limits::DateWindow;
 use crate::record::key_part;
 use crate::time_off::TimeOff;
 
@@ -72,15 +73,27 @@ pub struct FeedTimeOff {
 /// to its end: all-day events up to (not including) `DTEND`, or one day without one; timed
 /// events the dates they touch in their `TZID`, else in `mapping.zone`, where an end at 00:00
 /// does not touch that day. Recurring events are expanded the way
-/// [`Holidays::from_ics`](crate::calendar::Holidays::from_ics) expands them (up to 2045,
-/// honouring `EXDATE` and overrides through `RECURRENCE-ID`).
+/// [`Holidays::from_ics`](crate::calendar::Holidays::from_ics) expands them (over every
+/// date a config accepts, honouring `EXDATE` and overrides through `RECURRENCE-ID`); a run
+/// reads only the dates it needs with [`time_off_in_window`].
 ///
 /// A text that is not a valid iCalendar file, or an event whose dates cannot be read, is an
 /// error for the whole feed, so that no one acts on half of it.
 pub fn time_off_from_ics(text: &str, mapping: &FeedMapping) -> Result<FeedTimeOff, IcsError> {
+    time_off_in_window(text, mapping, DateWindow::accepted())
+}
+
+/// Reads the time off in an iCalendar feed as [`time_off_from_ics`] does, keeping only the
+/// occurrences that touch `window` (the dates a run looks at): recurring events are expanded
+/// through the window and no further, within the bounds of [`crate::limits`].
+pub fn time_off_in_window(
+    text: &str,
+    mapping: &FeedMapping,
+    window: DateWindow,
+) -> Result<FeedTimeOff, IcsError> {
     let calendar = parse_ics(text)?;
     let mut feed = FeedTimeOff::default();
-    for read in read_events(&calendar, mapping.zone)? {
+    for read in read_events(&calendar, mapping.zone, window)? {
         let Some(first) = read.occurrences.first() else {
             continue;
         };

@@ -94,8 +94,8 @@ pub fn suggest(
             .iter()
             .filter(|(buddy, start)| {
                 *buddy == member.username
-                    && *start <= hire.start + Days::new(FIRST_WEEKS_DAYS)
-                    && hire.start <= *start + Days::new(ONBOARDING_DAYS)
+                    && *start <= later(hire.start, FIRST_WEEKS_DAYS)
+                    && hire.start <= later(*start, ONBOARDING_DAYS)
             })
             .count();
         candidates.push(Candidate {
@@ -191,6 +191,12 @@ fn hours(minutes: i32) -> String {
     } else {
         format!("{:.1} h", f64::from(minutes) / 60.0)
     }
+}
+
+/// `days` after `date`, or the last date there is: no start date may make this panic.
+fn later(date: NaiveDate, days: u64) -> NaiveDate {
+    date.checked_add_days(Days::new(days))
+        .unwrap_or(NaiveDate::MAX)
 }
 
 #[cfg(test)]

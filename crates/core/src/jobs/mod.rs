@@ -50,14 +50,19 @@ pub(crate) fn ymd(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
 }
 
-/// The date that is `days` days before `date`.
+/// The date that is `days` days before `date`, or the first date there is. Config dates are
+/// bounded, but dates read from GitLab (a milestone's start) are not, and a run must not
+/// panic on one.
 pub(crate) fn days_before(date: NaiveDate, days: u32) -> NaiveDate {
-    date - chrono::Days::new(u64::from(days))
+    date.checked_sub_days(chrono::Days::new(u64::from(days)))
+        .unwrap_or(NaiveDate::MIN)
 }
 
-/// The date that is `days` days after `date`.
+/// The date that is `days` days after `date`, or the last date there is (see
+/// [`days_before`]).
 pub(crate) fn days_after(date: NaiveDate, days: u32) -> NaiveDate {
-    date + chrono::Days::new(u64::from(days))
+    date.checked_add_days(chrono::Days::new(u64::from(days)))
+        .unwrap_or(NaiveDate::MAX)
 }
 
 /// The team as templates see it.

@@ -13,8 +13,9 @@ use super::{
 };
 use crate::apply::key_in;
 use crate::config::Config;
-use crate::ics_time_off::{FeedTimeOff, time_off_from_ics};
+use crate::ics_time_off::{FeedTimeOff, time_off_in_window};
 use crate::jobs::planning::milestone_json;
+use crate::limits::{DateWindow, MAX_DAYS};
 use crate::neutralise::{self, mentions};
 use crate::plan::{Action, FollowUp, IssuePlan, JobReport, push_unique};
 use crate::record;
@@ -80,13 +81,16 @@ pub async fn gather<T: IssueTracker>(
     manual: Option<&TimeOff>,
     feed_texts: Vec<Result<String, String>>,
 ) -> Facts {
+    // A year back covers issues still open for time off that has ended; ahead, any notice
+    // (at most a year) before time off that may itself last a year.
+    let window = DateWindow::around(today, MAX_DAYS, 2 * MAX_DAYS);
     let feeds: Vec<(String, Result<FeedTimeOff, String>)> = config
         .time_off_feeds
         .iter()
         .zip(feed_texts)
         .map(|(feed, text)| {
             let read = text.and_then(|text| {
-                time_off_from_ics(&text, &feed.mapping).map_err(|e| e.to_string())
+                time_off_in_window(&text, &feed.mapping, window).map_err(|e| e.to_string())
             });
             (feed.name.clone(), read)
         })
