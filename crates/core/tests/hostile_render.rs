@@ -181,8 +181,8 @@ proptest! {
         };
         let (titles, texts) = live(&hostile);
         let (base_titles, base_texts) = baseline();
-        let added_to_titles = gfm::added(&titles, &base_titles);
-        let added_to_texts = gfm::added(&texts, &base_texts);
+        let added_to_titles = gfm::added(&titles, base_titles);
+        let added_to_texts = gfm::added(&texts, base_texts);
         prop_assert!(added_to_titles.is_empty(), "titles: {added_to_titles:?}");
         prop_assert!(added_to_texts.is_empty(), "descriptions: {added_to_texts:?}");
     }
