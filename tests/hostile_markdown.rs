@@ -246,6 +246,14 @@ fn hostile_templates_are_refused_with_the_file_and_what_to_do() {
     let (code, err) = check("once", "---\ntitle: x\n---\n{{nosuch}}\n");
     assert_eq!(code, Some(2), "{err}");
     assert_eq!(err.matches("unknown variable `nosuch`").count(), 1, "{err}");
+    let (code, err) = plan_offline("once-in-a-job", "---\ntitle: x\n---\n{{nosuch}}\n");
+    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(
+        err,
+        "planning-issue: 1 template problem:\n  planning.md:4:1: unknown variable `nosuch`: the \
+         data for this issue has no such value; check its spelling, or guard it with \
+         `{{#if nosuch}}...{{/if}}`\nnothing was written\n"
+    );
 
     for (name, template) in [
         ("soup", "{{#if}}{{/each}}{{{{raw}}}}{{> (x)}}((((((}}"),
@@ -255,4 +263,32 @@ fn hostile_templates_are_refused_with_the_file_and_what_to_do() {
         let (code, err) = check(name, template);
         assert!(matches!(code, Some(0 | 2)), "{name}: {code:?} {err}");
     }
+}
+
+/// Runs `planning-issue --dry-run --offline` on a config whose planning template is
+/// `template` and which plans two issues with it.
+fn plan_offline(name: &str, template: &str) -> (Option<i32>, String) {
+    let config = "timezone: Europe/Amsterdam
+milestones:
+  source: gitlab-release
+  anchor: { version: \"17.0\", released: 2024-05-16 }
+templates:
+  planning: planning.md
+teams:
+  - { id: t, name: T, project: g/p, members: [{ username: alice, name: Alice, role: engineering-manager }] }
+  - { id: u, name: U, project: g/q, members: [{ username: bob, name: Bob, role: engineering-manager }] }
+";
+    let dir = Scratch::new(name, &[("team.yml", config), ("planning.md", template)]);
+    let output = run(
+        "planning-issue",
+        &[
+            "--config",
+            &dir.path("team.yml"),
+            "--today",
+            "2026-12-01",
+            "--dry-run",
+            "--offline",
+        ],
+    );
+    (output.status.code(), stderr(&output))
 }
