@@ -173,33 +173,46 @@ fn references_mentions_and_quick_actions_in_data_reach_gitlab_as_text() {
     }
 }
 
-/// Runs `teamcadence check` on a config whose planning template is `template`.
-fn check(name: &str, template: &str) -> (Option<i32>, String) {
-    let config = "timezone: Europe/Amsterdam
+/// A config of two teams whose planning template is `planning.md`: each template problem
+/// is met twice, once per team.
+const TEMPLATE_CONFIG: &str = "timezone: Europe/Amsterdam
 milestones:
   source: gitlab-release
   anchor: { version: \"17.0\", released: 2024-05-16 }
 templates:
   planning: planning.md
 teams:
-  - id: t
-    name: T
-    project: g/p
-    members:
-      - { username: alice, name: Alice, role: engineering-manager }
+  - { id: t, name: T, project: g/p, members: [{ username: alice, name: Alice, role: engineering-manager }] }
+  - { id: u, name: U, project: g/q, members: [{ username: bob, name: Bob, role: engineering-manager }] }
 ";
-    let dir = Scratch::new(name, &[("team.yml", config), ("planning.md", template)]);
-    let output = run(
-        "teamcadence",
-        &[
-            "check",
-            "--config",
-            &dir.path("team.yml"),
-            "--today",
-            "2026-12-01",
-        ],
+
+/// Runs the binary `name` with `args` on [`TEMPLATE_CONFIG`] with `template`, in the scratch
+/// folder `folder`: its exit code and stderr.
+fn with_template(folder: &str, template: &str, name: &str, args: &[&str]) -> (Option<i32>, String) {
+    let dir = Scratch::new(
+        folder,
+        &[("team.yml", TEMPLATE_CONFIG), ("planning.md", template)],
     );
+    let config = dir.path("team.yml");
+    let mut all = args.to_vec();
+    all.extend(["--config", &config, "--today", "2026-12-01"]);
+    let output = run(name, &all);
     (output.status.code(), stderr(&output))
+}
+
+/// `teamcadence check` with `template`.
+fn check(folder: &str, template: &str) -> (Option<i32>, String) {
+    with_template(folder, template, "teamcadence", &["check"])
+}
+
+/// `planning-issue --dry-run --offline` with `template`.
+fn plan_offline(folder: &str, template: &str) -> (Option<i32>, String) {
+    with_template(
+        folder,
+        template,
+        "planning-issue",
+        &["--dry-run", "--offline"],
+    )
 }
 
 #[test]
@@ -263,32 +276,4 @@ fn hostile_templates_are_refused_with_the_file_and_what_to_do() {
         let (code, err) = check(name, template);
         assert!(matches!(code, Some(0 | 2)), "{name}: {code:?} {err}");
     }
-}
-
-/// Runs `planning-issue --dry-run --offline` on a config whose planning template is
-/// `template` and which plans two issues with it.
-fn plan_offline(name: &str, template: &str) -> (Option<i32>, String) {
-    let config = "timezone: Europe/Amsterdam
-milestones:
-  source: gitlab-release
-  anchor: { version: \"17.0\", released: 2024-05-16 }
-templates:
-  planning: planning.md
-teams:
-  - { id: t, name: T, project: g/p, members: [{ username: alice, name: Alice, role: engineering-manager }] }
-  - { id: u, name: U, project: g/q, members: [{ username: bob, name: Bob, role: engineering-manager }] }
-";
-    let dir = Scratch::new(name, &[("team.yml", config), ("planning.md", template)]);
-    let output = run(
-        "planning-issue",
-        &[
-            "--config",
-            &dir.path("team.yml"),
-            "--today",
-            "2026-12-01",
-            "--dry-run",
-            "--offline",
-        ],
-    );
-    (output.status.code(), stderr(&output))
 }
