@@ -553,9 +553,10 @@ fn names_and_roles_cannot_run_quick_actions_or_mention_anyone_in_the_issue() {
     let gitlab = Gitlab::start(WORLD);
     let reports = hostile_runs(&gitlab);
 
-    // One line each, the leading `/` escaped, every `@` followed by a zero-width space.
-    let name = format!("\\/close Eve /assign @{ZWSP}mallory /label ~hacked @{ZWSP}all");
-    let role = format!("engineer /label ~hacked /assign @{ZWSP}mallory /close @{ZWSP}channel");
+    // One line each, the leading `/` escaped, every `@` followed by a zero-width space, the
+    // label reference escaped.
+    let name = format!("\\/close Eve /assign @{ZWSP}mallory /label \\~hacked @{ZWSP}all");
+    let role = format!("engineer /label \\~hacked /assign @{ZWSP}mallory /close @{ZWSP}channel");
     let cases = [
         (
             "onboarding/eve",

@@ -17,14 +17,18 @@
 //! ```
 //!
 //! Templates are trusted (they live in the team's repository); the data they are rendered
-//! with is not. So every `{{value}}` in the body passes through [`neutralise::markdown`] and
-//! every value in the front matter through [`neutralise::plain`], while text written in the
-//! template itself, quick actions included, is left alone. `{{{value}}}` (three braces)
-//! bypasses the neutralising on purpose, for a template that knows a value is safe
-//! Markdown; it must never be used for data a person typed.
+//! with is not. So every `{{value}}` in the body passes through [`neutralise::markdown`], the
+//! title's through [`neutralise::inline`] and the other front matter values through
+//! [`neutralise::plain`], while text written in the template itself, quick actions,
+//! mentions and references included, is left alone. `{{{value}}}` (three braces) is
+//! neutralised the same way: no data reaches an issue as Markdown. Helpers that write
+//! Markdown themselves (`mention`, `table`, `join`) neutralise the data they put in it.
+//!
+//! Blocks, sub-expressions and partials may nest 40 deep together, and a partial may not
+//! include itself: handlebars would otherwise exhaust the stack on a hostile template.
 //!
 //! Helpers, besides the handlebars built-ins (`if`, `unless`, `each`, `with`, `lookup`,
-//! `eq`, `ne`, `gt`, `gte`, `lt`, `lte`, `and`, `or`, `not`, `len`). Dates are `YYYY-MM-DD`
+//! `eq`, `ne`, `gt`, `gte`, `lt`, `lte`, `and`, `or`, `not`). Dates are `YYYY-MM-DD`
 //! strings in and out:
 //!
 //! | helper | result |
@@ -34,6 +38,7 @@
 //! | `add_working_days d n [username]` | the `n`-th working day after `d` in that person's calendar (the default calendar without one) |
 //! | `working_days from until [username]` | how many working days `from..=until` holds |
 //! | `monday_before d n` | the Monday on or before `d` minus `n` days |
+//! | `len list` | how many items a list (or fields an object, characters a string) holds; null is 0 |
 //! | `mention user` | `@username` (a username or an object with `username`); empty for null |
 //! | `mentions list` | each user of `list` mentioned, joined with `, ` |
 //! | `table rows "Header=field" ...` | a Markdown table, one row per item of `rows` |
@@ -45,9 +50,10 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use chrono::format::StrftimeItems;
+use handlebars::template::Template as Compiled;
 use handlebars::{
     Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext, RenderError,
-    RenderErrorReason, ScopedJson,
+    RenderErrorReason, Renderable, ScopedJson, StringOutput,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -55,6 +61,8 @@ use serde_saphyr::Spanned;
 
 use crate::calendar::{self, Calendars, WorkingCalendar};
 use crate::neutralise;
+
+mod nesting;
 
 /// The keys a template's front matter may set, in the order they are documented.
 const FRONT_MATTER_KEYS: &str = "title, labels, assignees, due_date, confidential";
@@ -195,8 +203,11 @@ impl TemplateError {
 pub struct Renderer {
     /// Escapes values with Markdown rules, for the body.
     body: Handlebars<'static>,
-    /// Escapes values with plain rules, for the strings of the front matter.
-    front_matter: Handlebars<'static>,
+    /// Escapes values with title rules (no mention, no reference), for the title.
+    title: Handlebars<'static>,
+    /// Only flattens values, for the front matter's other strings: labels, usernames, dates
+    /// and flags are sent to GitLab as fields, never read as Markdown.
+    fields: Handlebars<'static>,
 }
 
 impl Renderer {
@@ -204,7 +215,8 @@ impl Renderer {
     pub fn new(calendars: Arc<Calendars>) -> Self {
         Self {
             body: registry(&calendars, neutralise::markdown),
-            front_matter: registry(&calendars, neutralise::inline),
+            title: registry(&calendars, neutralise::inline),
+            fields: registry(&calendars, neutralise::plain),
         }
     }
 
@@ -220,10 +232,8 @@ impl Renderer {
             None => FrontMatter::default(),
         };
         let issue = self.render_front_matter(template, front, context)?;
-        let body = self
-            .body
-            .render_template(parts.body, context)
-            .map_err(|e| handlebars_error(template, e, Origin::Body(parts.body_line)))?;
+        let origin = Origin::Body(parts.body_line);
+        let body = render_checked(&self.body, template, parts.body, context, &origin)?;
         Ok(RenderedIssue {
             description: body.trim_start_matches(['\n', '\r']).trim_end().to_owned(),
             ..issue
@@ -237,10 +247,14 @@ impl Renderer {
         template: &Template,
         context: &Value,
     ) -> Result<String, TemplateError> {
-        self.body
-            .render_template(template.text(), context)
-            .map(|text| text.trim().to_owned())
-            .map_err(|e| handlebars_error(template, e, Origin::Body(0)))
+        render_checked(
+            &self.body,
+            template,
+            template.text(),
+            context,
+            &Origin::Body(0),
+        )
+        .map(|text| text.trim().to_owned())
     }
 
     fn render_front_matter(
@@ -250,10 +264,14 @@ impl Renderer {
         context: &Value,
     ) -> Result<RenderedIssue, TemplateError> {
         let render = |key: &'static str, value: &Spanned<String>| {
-            self.front_matter
-                .render_template(&value.value, context)
+            let registry = if key == "title" {
+                &self.title
+            } else {
+                &self.fields
+            };
+            let origin = Origin::FrontMatter(key, value);
+            render_checked(registry, template, &value.value, context, &origin)
                 .map(|text| neutralise::plain(&text))
-                .map_err(|e| handlebars_error(template, e, Origin::FrontMatter(key, value)))
         };
         let wrong = |value: &Spanned<String>, message: String| {
             let (line, column) = yaml_position(value);
@@ -510,8 +528,55 @@ enum Origin<'a> {
     FrontMatter(&'static str, &'a Spanned<String>),
 }
 
+/// Renders one handlebars `text` of `template` with `registry`: checked against the nesting
+/// limits first (handlebars recurses per level and would exhaust the stack), with `{{{x}}}`
+/// neutralised like `{{x}}`, and every error placed in the template file.
+fn render_checked(
+    registry: &Handlebars<'static>,
+    template: &Template,
+    text: &str,
+    context: &Value,
+    origin: &Origin<'_>,
+) -> Result<String, TemplateError> {
+    let too_deep = |problem: nesting::Problem| {
+        let position = problem.offset.map(|offset| line_and_column(text, offset));
+        place_error(template, origin, position, problem.message)
+    };
+    nesting::scan(text).map_err(too_deep)?;
+    let mut compiled =
+        Compiled::compile(text).map_err(|e| handlebars_error(template, e.into(), origin))?;
+    nesting::check_partials(&compiled).map_err(too_deep)?;
+    nesting::neutralise_triple_braces(&mut compiled);
+    render_compiled(registry, &compiled, context).map_err(|e| handlebars_error(template, e, origin))
+}
+
+/// What `Handlebars::render_template` does, for a template already parsed.
+fn render_compiled(
+    registry: &Handlebars<'static>,
+    compiled: &Compiled,
+    context: &Value,
+) -> Result<String, RenderError> {
+    let context = Context::wraps(context)?;
+    let mut render_context = RenderContext::new(None);
+    let mut out = StringOutput::new();
+    compiled.render(registry, &context, &mut render_context, &mut out)?;
+    out.into_string()
+        .map_err(|e| RenderErrorReason::Other(format!("the output is not UTF-8: {e}")).into())
+}
+
+/// The 1-based line and column of byte `offset` in `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map_or(1, |last| last.chars().count() + 1);
+    (line, column)
+}
+
 /// Turns a handlebars error into one that names the template, the file line and a remedy.
-fn handlebars_error(template: &Template, error: RenderError, origin: Origin<'_>) -> TemplateError {
+fn handlebars_error(template: &Template, error: RenderError, origin: &Origin<'_>) -> TemplateError {
     let (position, message) = match error.reason() {
         RenderErrorReason::TemplateError(syntax) => (
             syntax.pos(),
@@ -523,6 +588,16 @@ fn handlebars_error(template: &Template, error: RenderError, origin: Origin<'_>)
         ),
         reason => (error.line_no.zip(error.column_no), explain(reason)),
     };
+    place_error(template, origin, position, message)
+}
+
+/// An error at `position` (line and column) of the handlebars text that `origin` names.
+fn place_error(
+    template: &Template,
+    origin: &Origin<'_>,
+    position: Option<(usize, usize)>,
+    message: String,
+) -> TemplateError {
     match origin {
         Origin::Body(offset) => TemplateError::new(
             template,
@@ -585,6 +660,8 @@ fn registry(calendars: &Arc<Calendars>, escape: fn(&str) -> String) -> Handlebar
         value_helper(move |h| working_days_helper(h, &cals)),
     );
     registry.register_helper("monday_before", value_helper(monday_before_helper));
+    // Handlebars' own `len` answers 0 for anything that is not a list, which hides mistakes.
+    registry.register_helper("len", value_helper(len_helper));
     registry.register_helper("with_role", value_helper(with_role_helper));
     registry.register_helper("mention", raw_helper(|h, _| mention_helper(h)));
     registry.register_helper("mentions", raw_helper(|h, _| mentions_helper(h)));
@@ -638,17 +715,12 @@ impl HelperDef for RawHelper {
         h: &Helper<'rc>,
         registry: &'reg Handlebars<'reg>,
         _: &'rc Context,
-        rc: &mut RenderContext<'reg, 'rc>,
+        _: &mut RenderContext<'reg, 'rc>,
         out: &mut dyn Output,
     ) -> HelperResult {
-        let keep = |s: &str| s.to_owned();
-        // `{{{helper ...}}}` asks for no escaping, like it does for a plain value.
-        let escape: &dyn Fn(&str) -> String = if rc.is_disable_escape() {
-            &keep
-        } else {
-            registry.get_escape_fn()
-        };
-        let text = (self.0)(h, escape)?;
+        // Always the registry's neutraliser: data never reaches the issue unescaped, even
+        // where a template asks for no escaping.
+        let text = (self.0)(h, registry.get_escape_fn())?;
         out.write(&text)?;
         Ok(())
     }
@@ -819,7 +891,24 @@ fn calendar_param<'c>(
     usage: &str,
 ) -> Result<&'c WorkingCalendar, RenderError> {
     match username_of(param(h, index)?.unwrap_or(&Value::Null)) {
-        Ok(Some(username)) => Ok(calendars.for_person(username)),
+        // Everyone in the config (members and new hires) has a calendar; anyone else is a
+        // mistake that would silently count the default calendar's days.
+        Ok(Some(username)) => calendars
+            .people()
+            .find(|(name, _)| *name == username)
+            .map(|(_, calendar)| calendar)
+            .ok_or_else(|| {
+                helper_error(
+                    h,
+                    usage,
+                    format!(
+                        "{username:?} is not a member or new hire in the config, so there is \
+                         no calendar of theirs; pass the username of someone in the config, or \
+                         leave parameter {} out for the default calendar",
+                        index + 1
+                    ),
+                )
+            }),
         Ok(None) => Ok(calendars.default_calendar()),
         Err(value) => Err(helper_error(
             h,
@@ -861,6 +950,26 @@ fn monday_before_helper(h: &Helper<'_>) -> Result<Value, RenderError> {
     let date = date_param(h, 0, MONDAY_BEFORE_USAGE)?;
     let days = days_param(h, 1, MONDAY_BEFORE_USAGE)?;
     Ok(date_value(calendar::monday_before(date, days)))
+}
+
+const LEN_USAGE: &str = "{{len members}}";
+
+fn len_helper(h: &Helper<'_>) -> Result<Value, RenderError> {
+    check_arity(h, LEN_USAGE, 1, 1)?;
+    let count = match required(h, 0)? {
+        Value::Array(items) => items.len(),
+        Value::Object(fields) => fields.len(),
+        Value::String(text) => text.chars().count(),
+        Value::Null => 0,
+        other => {
+            return Err(helper_error(
+                h,
+                LEN_USAGE,
+                format!("needs a list, an object or a string, got {other}"),
+            ));
+        }
+    };
+    Ok(Value::from(count))
 }
 
 const WITH_ROLE_USAGE: &str = "{{#each (with_role members \"engineering-manager\")}}";
@@ -1303,15 +1412,21 @@ Planning locks on {{milestone.planning_lock}}, {{working_days milestone.start mi
     }
 
     #[test]
-    fn triple_braces_bypass_neutralising() {
+    fn triple_braces_neutralise_too() {
         let context = json!({"link": "[docs](https://example.com/a|b)", "who": ["@x"]});
         assert_eq!(
-            body("{{{link}}} {{link}}", &context),
-            "[docs](https://example.com/a|b) [docs](https://example.com/a\\|b)"
+            body(
+                "{{{link}}} {{link}} {{#if link}}{{{link}}}{{/if}}",
+                &context
+            ),
+            [r"\[docs\](https://example.com/a\|b)"; 3].join(" ")
         );
         assert_eq!(
-            body("{{{join who}}} {{join who}}", &context),
-            "@x @\u{200B}x"
+            body(
+                "{{{join who}}} {{join who}} {{~{mention \"ada\"}~}}",
+                &context
+            ),
+            "@\u{200B}x @\u{200B}x@ada"
         );
     }
 
@@ -1495,7 +1610,7 @@ Planning locks on {{milestone.planning_lock}}, {{working_days milestone.start mi
             ("{{add_working_days \"2025-04-19\" 0}}", "2025-04-22"),
             // Ada works Sunday to Thursday and has no Easter Monday.
             ("{{add_working_days d 2 \"ada\"}}", "2025-04-21"),
-            ("{{add_working_days d 2 person}}", "2025-04-22"),
+            ("{{add_working_days d 2 person}}", "2025-04-21"),
             ("{{working_days \"2025-04-14\" \"2025-04-25\"}}", "9"),
             ("{{working_days \"2025-04-18\" \"2025-04-21\"}}", "1"),
             (
@@ -1508,7 +1623,7 @@ Planning locks on {{milestone.planning_lock}}, {{working_days milestone.start mi
             ("{{#if (gt (working_days d d) 0)}}working{{/if}}", "working"),
         ];
         for (text, expected) in cases {
-            let context = json!({"d": context["d"], "person": {"username": "grace"}});
+            let context = json!({"d": context["d"], "person": {"username": "ada"}});
             assert_eq!(body(text, &context), expected, "{text}");
         }
     }
@@ -1525,6 +1640,101 @@ Planning locks on {{milestone.planning_lock}}, {{working_days milestone.start mi
         assert!(error("{{add_working_days ok -1}}", &context).contains("from 0 up"));
         assert!(error("{{add_days ok}}", &context).contains("takes 2 parameters, got 1"));
         assert!(error("{{working_days ok ok 3}}", &context).contains("must be a username"));
+    }
+
+    #[test]
+    fn working_days_of_someone_not_in_the_config_is_an_error() {
+        let context = json!({"ok": "2025-04-17", "who": {"username": "nobody"}});
+        assert_eq!(
+            error("x\n{{working_days ok ok \"nobody\"}}", &context),
+            "planning.md:2:1: `working_days`: \"nobody\" is not a member or new hire in the \
+             config, so there is no calendar of theirs; pass the username of someone in the \
+             config, or leave parameter 3 out for the default calendar (usage: \
+             {{working_days from until person.username}})"
+        );
+        assert!(
+            error("{{add_working_days ok 1 who}}", &context).starts_with(
+                "planning.md:1:1: `add_working_days`: \"nobody\" is not a member or new hire"
+            )
+        );
+    }
+
+    #[test]
+    fn len_counts_lists_and_refuses_the_rest() {
+        let context = json!({"list": [1, 2, 3], "none": null, "word": "héllo", "map": {"a": 1}});
+        assert_eq!(
+            body(
+                "{{len list}} {{len none}} {{len word}} {{len map}}",
+                &context
+            ),
+            "3 0 5 1"
+        );
+        assert_eq!(
+            error("{{len 5}}", &context),
+            "planning.md:1:1: `len`: needs a list, an object or a string, got 5 (usage: \
+             {{len members}})"
+        );
+        assert!(error("{{len absent}}", &context).contains("unknown variable `absent`"));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_it_overflows() {
+        let deep = |n: usize| format!("{}x{}", "{{#if a}}".repeat(n), "{{/if}}".repeat(n));
+        let context = json!({"a": true});
+        assert_eq!(body(&deep(40), &context), "x");
+        assert_eq!(
+            error(&format!("---\ntitle: t\n---\n{}", deep(5000)), &context),
+            "planning.md:4:361: blocks and parentheses nest more than 40 deep here; flatten \
+             the template: close blocks sooner, split long conditions, or move repeated parts \
+             out of nested partials"
+        );
+        let parens = format!(
+            "{{{{len {}list{}}}}}",
+            "(with_role ".repeat(3000),
+            " \"x\")".repeat(3000)
+        );
+        assert!(error(&parens, &json!({"list": []})).contains("nest more than 40 deep"));
+        // In the front matter too, and in text of a raw block or comment it is only text.
+        let message = error(&format!("---\ntitle: \"{}\"\n---\n", deep(100)), &context);
+        assert!(
+            message.starts_with("planning.md:2:8: in `title`: blocks"),
+            "{message}"
+        );
+        let raw = format!(
+            "{{{{{{{{raw}}}}}}}}{}{{{{{{{{/raw}}}}}}}}{{{{!-- {} --}}}}",
+            deep(50),
+            deep(50)
+        );
+        assert_eq!(body(&raw, &context), deep(50));
+    }
+
+    #[test]
+    fn partials_that_never_finish_are_refused() {
+        let context = json!({});
+        let looping = "{{#*inline \"p\"}}{{> p}}{{/inline}}\n{{> p}}";
+        assert_eq!(
+            error(looping, &context),
+            "planning.md: the partial `p` includes itself, directly or through other partials, \
+             so it would never finish; remove the `{{> p}}` inside it"
+        );
+        let mutual =
+            "{{#*inline \"a\"}}{{> b}}{{/inline}}{{#*inline \"b\"}}{{> a}}{{/inline}}{{> a}}";
+        assert!(error(mutual, &context).contains("includes itself"));
+        // A chain of partials counts its depth expanded.
+        let mut chain = String::new();
+        for i in 0..60 {
+            chain.push_str(&format!(
+                "{{{{#*inline \"p{i}\"}}}}{{{{> p{}}}}}{{{{/inline}}}}",
+                i + 1
+            ));
+        }
+        chain.push_str("{{#*inline \"p60\"}}end{{/inline}}{{> p0}}");
+        assert!(error(&chain, &context).contains("nest 61 deep once each partial is expanded"));
+        let fine = "{{#*inline \"p\"}}[{{this}}]{{/inline}}{{#each list}}{{> p}}{{/each}}";
+        assert_eq!(body(fine, &json!({"list": ["a#1"]})), r"[a\#1]");
+        assert!(
+            error("{{> (lookup this \"n\")}}", &json!({"n": "p"})).contains("write the name out")
+        );
     }
 
     #[test]

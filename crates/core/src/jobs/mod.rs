@@ -234,11 +234,23 @@ impl Plans {
         self.template_errors.push(error);
     }
 
+    /// The template problems, each once: every issue rendered from a broken template
+    /// meets the same problem, and one line says it.
+    fn distinct_template_errors(self) -> Vec<TemplateError> {
+        let mut distinct: Vec<TemplateError> = Vec::new();
+        for error in self.template_errors {
+            if !distinct.contains(&error) {
+                distinct.push(error);
+            }
+        }
+        distinct
+    }
+
     pub(crate) fn finish(self) -> Result<JobReport, JobError> {
         if self.template_errors.is_empty() {
             Ok(self.report)
         } else {
-            Err(JobError::Templates(self.template_errors))
+            Err(JobError::Templates(self.distinct_template_errors()))
         }
     }
 }
@@ -270,6 +282,14 @@ pub fn check(config: &Config, today: NaiveDate) -> CheckReport {
         Ok(job) => {
             report.rendered += job.issues.len();
             report.problems.extend(job.errors);
+        }
+        // Several jobs and samples render the same templates: each problem is said once.
+        Err(JobError::Templates(errors)) => {
+            for text in errors.iter().map(ToString::to_string) {
+                if !report.problems.contains(&text) {
+                    report.problems.push(text);
+                }
+            }
         }
         Err(e) => {
             let text = e.to_string();
