@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod milestone;
 pub mod neutralise;
 pub mod plan;
+pub mod run_lock;
 pub mod team;
 pub mod template;
 pub mod time_off;
