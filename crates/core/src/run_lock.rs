@@ -172,8 +172,8 @@ pub async fn claim<T: IssueTracker>(
                         tracker.delete_label(project, label.id).await.map_err(|e| {
                             format!(
                                 "could not delete the lapsed run lock of {project} (the \
-                                     label `{name}`): {e}; nothing was written there: delete \
-                                     the label and re-run"
+                                 label `{name}`): {e}; nothing was written there: delete the \
+                                 label and re-run"
                             )
                         })?;
                         warnings.push(format!(
@@ -210,7 +210,7 @@ pub async fn claim<T: IssueTracker>(
         "another run of this job is writing to {project} (it holds the label `{name}`{until}); \
          this run waited {} s for it and wrote nothing there: re-run when it is done to finish, \
          or delete that label if no run is going",
-        settings.wait.as_secs()
+        (tracker.current_time() - started).num_seconds()
     ))
 }
 

@@ -42,6 +42,8 @@ struct Memory {
     label_ids: Cell<u64>,
     /// Refuse to create labels (403), as for a token that may not manage them.
     refuse_labels: bool,
+    /// Label creates that store the label but lose the answer.
+    lose_label_answers: Cell<u32>,
     /// Time spent in `sleep`, in milliseconds.
     slept_ms: Cell<i64>,
 }
@@ -287,6 +289,13 @@ impl IssueTracker for Memory {
             description: description.to_owned(),
         };
         labels.push((project.to_owned(), label.clone()));
+        if self.lose_label_answers.get() > 0 {
+            self.lose_label_answers
+                .set(self.lose_label_answers.get() - 1);
+            return Err(TrackerError::Uncertain(
+                "502 Bad Gateway after sending".into(),
+            ));
+        }
         Ok(Some(label))
     }
 
@@ -1023,7 +1032,7 @@ fn a_lapsed_lock_is_taken_over_and_a_held_one_stops_the_run_after_waiting() {
 }
 
 #[test]
-fn a_dry_run_takes_no_lock_and_a_token_without_label_rights_runs_unlocked() {
+fn a_dry_run_takes_no_lock_and_a_lost_or_refused_lock_is_handled() {
     let tracker = Memory::default();
     let dry = ApplyOptions {
         dry_run: true,
@@ -1035,6 +1044,19 @@ fn a_dry_run_takes_no_lock_and_a_token_without_label_rights_runs_unlocked() {
         &dry,
     ));
     assert_eq!(tracker.label_ids.get(), 0);
+
+    // The answer to taking the lock was lost: the label carries this run's description, so
+    // the run knows it holds it, and releases it.
+    let tracker = Memory {
+        lose_label_answers: Cell::new(1),
+        ..Memory::default()
+    };
+    let mut plans = report(vec![plan("planning/a/19.8", "g/a")]);
+    run(apply(&tracker, &mut plans, &options()));
+    assert!(plans.errors.is_empty(), "{:?}", plans.errors);
+    assert!(plans.warnings.is_empty(), "{:?}", plans.warnings);
+    assert_eq!((tracker.creates.get(), tracker.label_ids.get()), (1, 1));
+    assert!(tracker.label_names("g/a").is_empty());
 
     let tracker = Memory {
         refuse_labels: true,

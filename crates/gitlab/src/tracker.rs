@@ -902,6 +902,10 @@ mod tests {
         assert_send(gitlab.list_milestones(&MilestoneScope::Group("g".into())));
         assert_send(gitlab.list_iterations("g"));
         assert_send(gitlab.user_status("u"));
+        assert_send(gitlab.create_label("p", "l", "d"));
+        assert_send(gitlab.find_label("p", "l"));
+        assert_send(gitlab.delete_label("p", 1));
+        assert_send(gitlab.sleep(std::time::Duration::ZERO));
     }
 
     #[test]
