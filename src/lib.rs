@@ -15,6 +15,7 @@ use teamcadence_core::config::{Config, SourceFiles};
 use teamcadence_core::jobs::{self, JobError, Scope};
 use teamcadence_core::limits;
 use teamcadence_core::plan::{Action, JobReport};
+use teamcadence_core::run_lock::LockSettings;
 use teamcadence_core::time_off::FeedSource;
 use teamcadence_gitlab::{
     ConnectError, ConnectOptions, GitLab, ServerUrl, Token, fetch_feed, resolve_url,
@@ -395,6 +396,7 @@ fn planned_and_applied(
         kind_label: kind_label.to_owned(),
         dry_run: args.dry_run,
         create_attempts: 3,
+        lock: LockSettings::default(),
     };
     let files = ConfigDir::of(&args.config);
     let run = Run {

@@ -5,14 +5,20 @@
 //! its job's kind label. A run lists the existing issues of that kind once per project
 //! (paginated, not one search per plan) and matches keys; an issue whose marker a person
 //! removed is still recognised by its title. A create whose answer is lost is never retried
-//! blindly: the key is checked first. After creating, the run looks again and, if a
-//! concurrent run created the same key, closes the newer issue with a note pointing at the
-//! older one.
+//! blindly: the key is checked first.
+//!
+//! Runs that overlap take turns per project: a run writes only while it holds the project's
+//! run lock for its job ([`crate::run_lock`]), and lists the existing issues after taking it,
+//! so it sees everything the run before it wrote and neither creates an issue again nor posts
+//! a note twice. As a safety net (a lock that lapsed, a token that may not create the lock
+//! label), the run looks again after creating and, if a concurrent run created the same key,
+//! closes the newer issue with a note pointing at the older one.
 
 use futures_util::future::join_all;
 
 use crate::plan::{Action, FollowUp, IssuePlan, JobReport};
 use crate::record;
+use crate::run_lock::{self, Claim, LockSettings};
 use crate::tracker::{
     IssueEdit, IssueQuery, IssueState, IssueTracker, LinkType, LinkedIssue, NewIssue, TrackedIssue,
     TrackedNote, TrackerError,
@@ -68,6 +74,8 @@ pub struct ApplyOptions {
     pub dry_run: bool,
     /// How many times a create is tried when its answer is lost and the key is not found.
     pub create_attempts: u32,
+    /// How long a run waits for another run's lock on a project, and how long its own lasts.
+    pub lock: LockSettings,
 }
 
 /// Applies the plans of `report` that are due (`create`), filling in each one's `action`,
@@ -113,8 +121,42 @@ fn to_apply(plan: &IssuePlan) -> bool {
     }
 }
 
-/// Applies the plans of one project, each of them due or with follow-ups on an existing issue.
+/// Applies the plans of one project, each of them due or with follow-ups on an existing issue,
+/// holding the project's run lock for this job while writing (dry runs write nothing and take
+/// no lock).
 async fn apply_project<T: IssueTracker>(
+    tracker: &T,
+    project: &str,
+    report: &mut JobReport,
+    options: &ApplyOptions,
+) {
+    if options.dry_run {
+        return apply_locked(tracker, project, report, options).await;
+    }
+    match run_lock::claim(tracker, project, &options.kind_label, &options.lock).await {
+        Ok(Claim::Held(mut lock)) => {
+            report.warnings.append(&mut lock.warnings);
+            apply_locked(tracker, project, report, options).await;
+            if let Err(warning) = lock.release(tracker).await {
+                report.warnings.push(warning);
+            }
+        }
+        Ok(Claim::Unlocked(warning)) => {
+            report.warnings.push(warning);
+            apply_locked(tracker, project, report, options).await;
+        }
+        Err(message) => {
+            for plan in &mut report.issues {
+                plan.error = Some(message.clone());
+            }
+            report.errors.push(message);
+        }
+    }
+}
+
+/// Applies the plans of one project once this run may write to it: lists the job's issues
+/// there, creates the missing ones, closes duplicates and does the follow-ups.
+async fn apply_locked<T: IssueTracker>(
     tracker: &T,
     project: &str,
     report: &mut JobReport,
@@ -150,9 +192,12 @@ async fn apply_project<T: IssueTracker>(
         }
         if let Some(found) = find(&existing, &report.issues[i]) {
             // Follow-ups go to the open issue of the key when there is one.
-            let iid = open.first().map_or(found.iid, |oldest| oldest.iid);
+            let standing_issue = open.first().copied().unwrap_or(found);
+            let iid = standing_issue.iid;
             let plan = &mut report.issues[i];
-            if plan.action != Action::Update {
+            // An update planned from what the job read before this run took the lock may
+            // have been made since by the run that held it: then there is nothing to edit.
+            if plan.action != Action::Update || says_what_plan_says(standing_issue, plan) {
                 plan.action = Action::Exists;
             }
             plan.web_url = Some(found.web_url.clone());
@@ -556,6 +601,21 @@ fn stored_description(plan: &IssuePlan) -> String {
         ),
         None => with_marker(&plan.description, &plan.key),
     }
+}
+
+/// Whether an issue already has the title, description, due date and assignees an update
+/// would give it. GitLab strips the description's trailing whitespace and may list the
+/// assignees in another order than they were given.
+fn says_what_plan_says(issue: &TrackedIssue, plan: &IssuePlan) -> bool {
+    let sorted = |names: &[String]| {
+        let mut names = names.to_vec();
+        names.sort_unstable();
+        names
+    };
+    issue.title == plan.title
+        && issue.description.trim_end() == stored_description(plan).trim_end()
+        && plan.due_date.is_none_or(|due| issue.due_date == Some(due))
+        && sorted(&issue.assignees) == sorted(&plan.assignees)
 }
 
 /// The description with the key's marker at its end.

@@ -17,6 +17,7 @@ pub mod milestone;
 pub mod neutralise;
 pub mod plan;
 pub mod record;
+pub mod run_lock;
 pub mod team;
 pub mod template;
 pub mod time_off;

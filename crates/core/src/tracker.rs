@@ -3,6 +3,8 @@
 //! The GitLab adapter implements [`IssueTracker`]; tests may implement it too. Types here are
 //! domain types: what GitLab sends on the wire stays in the adapter.
 
+use std::time::Duration;
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// Whether an issue is open.
@@ -159,6 +161,17 @@ pub enum MilestoneScope {
     Project(String),
 }
 
+/// A project label (teamcadence's run locks are labels: see [`crate::run_lock`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedLabel {
+    /// Global id: deleting by id never deletes a label of the same name made since.
+    pub id: u64,
+    /// Name.
+    pub name: String,
+    /// Description (empty when none).
+    pub description: String,
+}
+
 /// A GitLab milestone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrackedMilestone {
@@ -309,6 +322,33 @@ pub trait IssueTracker {
 
     /// The user's status, if the user exists.
     async fn user_status(&self, username: &str) -> Result<Option<UserStatus>, TrackerError>;
+
+    /// Creates the project label `name` unless the project has one of that name already, in
+    /// which case it is `Ok(None)`. The tracker arbitrates: of two runs creating the same name
+    /// at once, exactly one gets the label.
+    async fn create_label(
+        &self,
+        project: &str,
+        name: &str,
+        description: &str,
+    ) -> Result<Option<TrackedLabel>, TrackerError>;
+
+    /// The project's label (or one of its groups') named `name`, if there is one.
+    async fn find_label(
+        &self,
+        project: &str,
+        name: &str,
+    ) -> Result<Option<TrackedLabel>, TrackerError>;
+
+    /// Deletes the project's label with this id; one that is gone already is no error.
+    async fn delete_label(&self, project: &str, id: u64) -> Result<(), TrackerError>;
+
+    /// The time now, by the clock run locks' expiry is told with.
+    fn current_time(&self) -> DateTime<Utc>;
+
+    /// Waits before asking again (a run waiting for another run's lock). The tracker owns
+    /// waiting, as it owns the clock, so the core stays free of timers.
+    async fn sleep(&self, duration: Duration);
 }
 
 /// No tracker at all: a run that does not read GitLab passes `None::<&Offline>` where a
@@ -377,6 +417,26 @@ impl IssueTracker for Offline {
         match *self {}
     }
     async fn user_status(&self, _: &str) -> Result<Option<UserStatus>, TrackerError> {
+        match *self {}
+    }
+    async fn create_label(
+        &self,
+        _: &str,
+        _: &str,
+        _: &str,
+    ) -> Result<Option<TrackedLabel>, TrackerError> {
+        match *self {}
+    }
+    async fn find_label(&self, _: &str, _: &str) -> Result<Option<TrackedLabel>, TrackerError> {
+        match *self {}
+    }
+    async fn delete_label(&self, _: &str, _: u64) -> Result<(), TrackerError> {
+        match *self {}
+    }
+    fn current_time(&self) -> DateTime<Utc> {
+        match *self {}
+    }
+    async fn sleep(&self, _: Duration) {
         match *self {}
     }
 }

@@ -3,14 +3,16 @@
 //! end against the fake GitLab server in the workspace's `tests/`.)
 
 use std::cell::{Cell, RefCell};
+use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use teamcadence_core::apply::{ApplyOptions, apply, key_in, marker, note_id_in};
 use teamcadence_core::plan::{Action, FollowUp, IssuePlan, JobReport};
+use teamcadence_core::run_lock::LockSettings;
 use teamcadence_core::tracker::{
     CreatedIssue, IssueEdit, IssueQuery, IssueState, IssueTracker, LinkType, LinkedIssue,
-    MilestoneScope, NewIssue, TrackedIssue, TrackedIteration, TrackedMilestone, TrackedNote,
-    TrackedUser, TrackerError, UserStatus,
+    MilestoneScope, NewIssue, TrackedIssue, TrackedIteration, TrackedLabel, TrackedMilestone,
+    TrackedNote, TrackedUser, TrackerError, UserStatus,
 };
 
 /// An issue tracker in memory, with knobs for the failures a real network has.
@@ -34,6 +36,16 @@ struct Memory {
     interleave: bool,
     lists: Cell<u32>,
     creates: Cell<u32>,
+    /// Project labels as (project, label): the run locks.
+    labels: RefCell<Vec<(String, TrackedLabel)>>,
+    /// Label ids given so far.
+    label_ids: Cell<u64>,
+    /// Refuse to create labels (403), as for a token that may not manage them.
+    refuse_labels: bool,
+    /// Label creates that store the label but lose the answer.
+    lose_label_answers: Cell<u32>,
+    /// Time spent in `sleep`, in milliseconds.
+    slept_ms: Cell<i64>,
 }
 
 impl Memory {
@@ -41,6 +53,16 @@ impl Memory {
         self.clock.set(self.clock.get() + 1);
         Utc.timestamp_opt(1_790_000_000 + self.clock.get(), 0)
             .unwrap()
+    }
+
+    /// The labels of `project` now, by name.
+    fn label_names(&self, project: &str) -> Vec<String> {
+        self.labels
+            .borrow()
+            .iter()
+            .filter(|(p, _)| p == project)
+            .map(|(_, l)| l.name.clone())
+            .collect()
     }
 
     async fn pause(&self) {
@@ -247,6 +269,71 @@ impl IssueTracker for Memory {
     async fn user_status(&self, _: &str) -> Result<Option<UserStatus>, TrackerError> {
         unimplemented!("not used by apply")
     }
+
+    async fn create_label(
+        &self,
+        project: &str,
+        name: &str,
+        description: &str,
+    ) -> Result<Option<TrackedLabel>, TrackerError> {
+        self.pause().await;
+        if self.refuse_labels {
+            return Err(TrackerError::Forbidden("403 Forbidden".into()));
+        }
+        let mut labels = self.labels.borrow_mut();
+        if labels.iter().any(|(p, l)| p == project && l.name == name) {
+            return Ok(None);
+        }
+        self.label_ids.set(self.label_ids.get() + 1);
+        let label = TrackedLabel {
+            id: self.label_ids.get(),
+            name: name.to_owned(),
+            description: description.to_owned(),
+        };
+        labels.push((project.to_owned(), label.clone()));
+        if self.lose_label_answers.get() > 0 {
+            self.lose_label_answers
+                .set(self.lose_label_answers.get() - 1);
+            return Err(TrackerError::Uncertain(
+                "502 Bad Gateway after sending".into(),
+            ));
+        }
+        Ok(Some(label))
+    }
+
+    async fn find_label(
+        &self,
+        project: &str,
+        name: &str,
+    ) -> Result<Option<TrackedLabel>, TrackerError> {
+        self.pause().await;
+        Ok(self
+            .labels
+            .borrow()
+            .iter()
+            .find(|(p, l)| p == project && l.name == name)
+            .map(|(_, l)| l.clone()))
+    }
+
+    async fn delete_label(&self, project: &str, id: u64) -> Result<(), TrackerError> {
+        self.pause().await;
+        self.labels
+            .borrow_mut()
+            .retain(|(p, l)| !(p == project && l.id == id));
+        Ok(())
+    }
+
+    fn current_time(&self) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_790_000_000 + self.clock.get(), 0)
+            .unwrap()
+            + TimeDelta::milliseconds(self.slept_ms.get())
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        let ms = i64::try_from(duration.as_millis()).unwrap();
+        self.slept_ms.set(self.slept_ms.get() + ms);
+        tokio::task::yield_now().await;
+    }
 }
 
 fn plan(key: &str, project: &str) -> IssuePlan {
@@ -281,6 +368,7 @@ fn options() -> ApplyOptions {
         kind_label: "teamcadence::planning".to_owned(),
         dry_run: false,
         create_attempts: 3,
+        lock: LockSettings::default(),
     }
 }
 
@@ -420,8 +508,11 @@ fn a_closed_issue_is_not_created_again() {
 
 #[test]
 fn two_runs_at_the_same_time_leave_one_open_issue() {
+    // Without the run lock (the token may not create labels), the check after creating
+    // closes the newer duplicate.
     let tracker = Memory {
         interleave: true,
+        refuse_labels: true,
         ..Memory::default()
     };
     let mut a = report(vec![plan("planning/a/19.8", "g/a")]);
@@ -681,12 +772,8 @@ fn a_dry_run_says_which_follow_ups_it_would_do() {
     );
 }
 
-#[test]
-fn the_follow_ups_of_a_run_whose_duplicate_was_closed_go_to_the_kept_issue() {
-    let tracker = Memory {
-        interleave: true,
-        ..Memory::default()
-    };
+/// Two runs at once, each planning the same issue with a note, interleaved on `tracker`.
+fn two_runs_at_once_with_a_note(tracker: &Memory) -> (JobReport, JobReport) {
     let note = || IssuePlan {
         follow_ups: vec![FollowUp::Note {
             id: "thread:backend".to_owned(),
@@ -697,12 +784,18 @@ fn the_follow_ups_of_a_run_whose_duplicate_was_closed_go_to_the_kept_issue() {
     let mut a = report(vec![note()]);
     let mut b = report(vec![note()]);
     let both = options();
-    run(async {
-        tokio::join!(
-            apply(&tracker, &mut a, &both),
-            apply(&tracker, &mut b, &both)
-        )
-    });
+    run(async { tokio::join!(apply(tracker, &mut a, &both), apply(tracker, &mut b, &both)) });
+    (a, b)
+}
+
+#[test]
+fn the_follow_ups_of_a_run_whose_duplicate_was_closed_go_to_the_kept_issue() {
+    let tracker = Memory {
+        interleave: true,
+        refuse_labels: true,
+        ..Memory::default()
+    };
+    let (a, b) = two_runs_at_once_with_a_note(&tracker);
     assert!(a.errors.is_empty() && b.errors.is_empty(), "{a:?} {b:?}");
     let notes = tracker.notes.borrow();
     let threads: Vec<u64> = notes
@@ -787,12 +880,17 @@ fn an_update_posts_its_note_then_edits_the_issue_and_a_rerun_adds_nothing() {
         }],
         ..plan("pto/hr-1", "g/a")
     };
-    // A repeated run (a retried pipeline) edits again but never posts the note twice.
-    for _ in 0..2 {
+    // A repeated run (a retried pipeline, or a run that waited for another's lock) with the
+    // same plan finds the issue up to date: it neither edits again nor posts the note twice.
+    for expected in [Action::Update, Action::Exists] {
+        let writes = tracker.writes.get();
         let mut update = report(vec![moved()]);
         run(apply(&tracker, &mut update, &options()));
         assert!(update.errors.is_empty(), "{:?}", update.errors);
-        assert_eq!(update.issues[0].action, Action::Update);
+        assert_eq!(update.issues[0].action, expected);
+        if expected == Action::Exists {
+            assert_eq!(tracker.writes.get(), writes, "nothing written");
+        }
     }
     let issues = tracker.issues.borrow();
     assert_eq!(issues.len(), 1, "never a second issue");
@@ -840,4 +938,146 @@ fn close_with_posts_once_and_closes_and_leaves_a_closed_issue_alone() {
     let notes = tracker.notes.borrow();
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert_eq!(note_id_in(&notes[0].1).as_deref(), Some("cancelled"));
+}
+
+/// A run lock label of another run, held until `until`.
+fn lock_of_another_run(tracker: &Memory, until: &str) {
+    tracker.label_ids.set(tracker.label_ids.get() + 1);
+    tracker.labels.borrow_mut().push((
+        "g/a".to_owned(),
+        TrackedLabel {
+            id: tracker.label_ids.get(),
+            name: "teamcadence::planning::run-lock".to_owned(),
+            description: format!(
+                "teamcadence run lock: held until {until} by a run writing teamcadence::planning \
+                 issues, and deleted when that run ends."
+            ),
+        },
+    ));
+}
+
+#[test]
+fn two_runs_at_the_same_time_take_turns_and_create_once() {
+    let tracker = Memory {
+        interleave: true,
+        ..Memory::default()
+    };
+    let (a, b) = two_runs_at_once_with_a_note(&tracker);
+    assert!(a.errors.is_empty() && b.errors.is_empty(), "{a:?} {b:?}");
+    assert!(
+        a.warnings.is_empty() && b.warnings.is_empty(),
+        "{a:?} {b:?}"
+    );
+    assert_eq!(
+        tracker.creates.get(),
+        1,
+        "the second run saw the first's issue"
+    );
+    let actions = [a.issues[0].action.clone(), b.issues[0].action.clone()];
+    assert!(
+        actions.contains(&Action::Create) && actions.contains(&Action::Exists),
+        "{actions:?}"
+    );
+    assert_eq!(a.issues[0].web_url, b.issues[0].web_url);
+    let notes = tracker.notes.borrow();
+    assert_eq!(notes.len(), 1, "one note, no duplicate's: {notes:?}");
+    assert_eq!(note_id_in(&notes[0].1).as_deref(), Some("thread:backend"));
+    assert!(tracker.slept_ms.get() > 0, "the second run waited");
+    assert!(
+        tracker.label_names("g/a").is_empty(),
+        "the lock is released"
+    );
+}
+
+#[test]
+fn a_lapsed_lock_is_taken_over_and_a_held_one_stops_the_run_after_waiting() {
+    // A run that was killed left its lock, which lapsed long ago.
+    let tracker = Memory::default();
+    lock_of_another_run(&tracker, "2026-01-01T00:00:00Z");
+    let mut plans = report(vec![plan("planning/a/19.8", "g/a")]);
+    run(apply(&tracker, &mut plans, &options()));
+    assert!(plans.errors.is_empty(), "{:?}", plans.errors);
+    assert_eq!(tracker.creates.get(), 1);
+    assert_eq!(
+        plans.warnings,
+        [
+            "g/a: took over the run lock `teamcadence::planning::run-lock`, which lapsed at \
+             2026-01-01 00:00:00 UTC; the run that held it did not end normally"
+        ]
+    );
+    assert!(tracker.label_names("g/a").is_empty());
+
+    // Another run holds the lock and keeps it: after waiting, nothing is written.
+    let tracker = Memory::default();
+    lock_of_another_run(&tracker, "2099-01-01T00:00:00Z");
+    let patient = ApplyOptions {
+        lock: LockSettings {
+            wait: Duration::from_secs(5),
+            ..LockSettings::default()
+        },
+        ..options()
+    };
+    let mut plans = report(vec![plan("planning/a/19.8", "g/a")]);
+    run(apply(&tracker, &mut plans, &patient));
+    let message = "another run of this job is writing to g/a (it holds the label \
+                   `teamcadence::planning::run-lock` until 2099-01-01 00:00:00 UTC); this run \
+                   waited 5 s for it and wrote nothing there: re-run when it is done to finish, \
+                   or delete that label if no run is going";
+    assert_eq!(plans.errors, [message]);
+    assert_eq!(plans.issues[0].error.as_deref(), Some(message));
+    assert_eq!(tracker.creates.get(), 0);
+    assert_eq!(tracker.lists.get(), 0, "not even read: a re-run does it");
+    let waited = tracker.slept_ms.get();
+    assert!((5_000..7_000).contains(&waited), "{waited} ms");
+    assert_eq!(
+        tracker.label_names("g/a"),
+        ["teamcadence::planning::run-lock"],
+        "the other run's lock is left alone"
+    );
+}
+
+#[test]
+fn a_dry_run_takes_no_lock_and_a_lost_or_refused_lock_is_handled() {
+    let tracker = Memory::default();
+    let dry = ApplyOptions {
+        dry_run: true,
+        ..options()
+    };
+    run(apply(
+        &tracker,
+        &mut report(vec![plan("planning/a/19.8", "g/a")]),
+        &dry,
+    ));
+    assert_eq!(tracker.label_ids.get(), 0);
+
+    // The answer to taking the lock was lost: the label carries this run's description, so
+    // the run knows it holds it, and releases it.
+    let tracker = Memory {
+        lose_label_answers: Cell::new(1),
+        ..Memory::default()
+    };
+    let mut plans = report(vec![plan("planning/a/19.8", "g/a")]);
+    run(apply(&tracker, &mut plans, &options()));
+    assert!(plans.errors.is_empty(), "{:?}", plans.errors);
+    assert!(plans.warnings.is_empty(), "{:?}", plans.warnings);
+    assert_eq!((tracker.creates.get(), tracker.label_ids.get()), (1, 1));
+    assert!(tracker.label_names("g/a").is_empty());
+
+    let tracker = Memory {
+        refuse_labels: true,
+        ..Memory::default()
+    };
+    let mut plans = report(vec![plan("planning/a/19.8", "g/a")]);
+    run(apply(&tracker, &mut plans, &options()));
+    assert!(plans.errors.is_empty(), "{:?}", plans.errors);
+    assert_eq!(tracker.creates.get(), 1);
+    assert_eq!(plans.warnings.len(), 1, "{:?}", plans.warnings);
+    assert!(
+        plans.warnings[0].starts_with(
+            "g/a: could not take the run lock (the label `teamcadence::planning::run-lock`: \
+             403 Forbidden), so this run wrote without it"
+        ),
+        "{:?}",
+        plans.warnings
+    );
 }

@@ -337,6 +337,10 @@ fn router(app: App) -> Router {
             get(labels::list).post(labels::create),
         )
         .route(
+            "/api/v4/projects/{id}/labels/{label_id}",
+            get(labels::show).delete(labels::delete),
+        )
+        .route(
             "/api/v4/projects/{id}/milestones",
             get(milestones::list_project).post(milestones::create_project),
         )

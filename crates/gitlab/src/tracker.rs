@@ -7,6 +7,9 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use futures_util::future::join_all;
 use gitlab::api::common::SortOrder;
@@ -18,14 +21,15 @@ use gitlab::api::projects::issues::{
     CreateIssue, EditIssue, Issue as GetIssue, IssueOrderBy, IssueState as WireStateFilter,
     IssueStateEvent, Issues,
 };
+use gitlab::api::projects::labels::{CreateLabel, DeleteLabel, Label as GetLabel};
 use gitlab::api::projects::repository::files::FileRaw;
 use gitlab::api::users::Users;
 use gitlab::api::{self, ApiError, AsyncQuery, Pagination};
 use http::StatusCode;
 use teamcadence_core::tracker::{
     CreatedIssue, IssueEdit, IssueQuery, IssueState, IssueTracker, LinkType, LinkedIssue,
-    MilestoneScope, NewIssue, TrackedIssue, TrackedIteration, TrackedMilestone, TrackedNote,
-    TrackedUser, TrackerError, UserStatus,
+    MilestoneScope, NewIssue, TrackedIssue, TrackedIteration, TrackedLabel, TrackedMilestone,
+    TrackedNote, TrackedUser, TrackerError, UserStatus,
 };
 
 use crate::client::ApiClient;
@@ -618,6 +622,122 @@ impl IssueTracker for GitLab {
             .map_err(|e| doing.fail(e))?;
         Ok(Some(status.into()))
     }
+
+    async fn create_label(
+        &self,
+        project: &str,
+        name: &str,
+        description: &str,
+    ) -> Result<Option<TrackedLabel>, TrackerError> {
+        let doing = Doing::write(
+            format!("creating the label `{name}` in {project}"),
+            Place::Project(project),
+        );
+        let endpoint = CreateLabel::builder()
+            .project(project)
+            .name(name)
+            .color(LOCK_COLOR)
+            .description(description)
+            .build()
+            .map_err(|e| doing.unbuildable(e))?;
+        let answer: Result<wire::Label, _> = endpoint.query_async(&self.transport).await;
+        match answer {
+            Ok(label) => Ok(Some(label.into())),
+            // 409 `Label already exists`: another run made it first; GitLab's unique index on
+            // a project's label names decided.
+            Err(error) if conflict(&error) => Ok(None),
+            Err(error) => Err(doing.fail(error)),
+        }
+    }
+
+    async fn find_label(
+        &self,
+        project: &str,
+        name: &str,
+    ) -> Result<Option<TrackedLabel>, TrackerError> {
+        let doing = Doing::read(
+            format!("reading the label `{name}` of {project}"),
+            Place::Project(project),
+        )
+        .about(format!("label `{name}`"));
+        let endpoint = GetLabel::builder()
+            .project(project)
+            .label(name)
+            .build()
+            .map_err(|e| doing.unbuildable(e))?;
+        let answer: Result<wire::Label, _> = endpoint.query_async(&self.transport).await;
+        match answer {
+            Ok(label) => Ok(Some(label.into())),
+            Err(error) if label_not_found(&error) => Ok(None),
+            Err(error) => Err(doing.fail(error)),
+        }
+    }
+
+    async fn delete_label(&self, project: &str, id: u64) -> Result<(), TrackerError> {
+        let doing = Doing::write(
+            format!("deleting the label {id} of {project}"),
+            Place::Project(project),
+        )
+        .about(format!("label {id}"));
+        let endpoint = DeleteLabel::builder()
+            .project(project)
+            .label(id)
+            .build()
+            .map_err(|e| doing.unbuildable(e))?;
+        match api::ignore(endpoint).query_async(&self.transport).await {
+            Ok(()) => Ok(()),
+            // Gone already: what was asked.
+            Err(error) if label_not_found(&error) => Ok(()),
+            Err(error) => Err(doing.fail(error)),
+        }
+    }
+
+    fn current_time(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}
+
+/// The colour of run lock labels: a quiet grey, as they show in the project's label list.
+const LOCK_COLOR: &str = "#808080";
+
+/// The status GitLab answered with, when the call failed with one.
+fn status_of(error: &ApiError<TransportError>) -> Option<StatusCode> {
+    match error {
+        ApiError::Client {
+            source: TransportError::Status { status, .. },
+        }
+        | ApiError::GitlabWithStatus { status, .. }
+        | ApiError::GitlabObjectWithStatus { status, .. }
+        | ApiError::GitlabUnrecognizedWithStatus { status, .. }
+        | ApiError::GitlabService { status, .. } => Some(*status),
+        _ => None,
+    }
+}
+
+/// Whether GitLab answered 409: the thing to create exists already.
+fn conflict(error: &ApiError<TransportError>) -> bool {
+    status_of(error) == Some(StatusCode::CONFLICT)
+}
+
+/// Whether GitLab answered that the label is not there (`404 Label Not Found`); a 404 for
+/// the project itself is not that, and stays an error.
+fn label_not_found(error: &ApiError<TransportError>) -> bool {
+    if status_of(error) != Some(StatusCode::NOT_FOUND) {
+        return false;
+    }
+    let body = match error {
+        ApiError::Client {
+            source: TransportError::Status { body, .. },
+        } => gitlab_message(body),
+        ApiError::GitlabWithStatus { msg, .. } => Some(msg.clone()),
+        ApiError::GitlabService { data, .. } => gitlab_message(data),
+        _ => None,
+    };
+    body.is_some_and(|message| message.contains("Label Not Found"))
 }
 
 /// Issues read from a list, as domain types. An issue deleted while the pages are read
@@ -754,6 +874,10 @@ mod tests {
         assert_send(gitlab.list_milestones(&MilestoneScope::Group("g".into())));
         assert_send(gitlab.list_iterations("g"));
         assert_send(gitlab.user_status("u"));
+        assert_send(gitlab.create_label("p", "l", "d"));
+        assert_send(gitlab.find_label("p", "l"));
+        assert_send(gitlab.delete_label("p", 1));
+        assert_send(gitlab.sleep(std::time::Duration::ZERO));
     }
 
     fn status(code: u16, msg: &str) -> ApiError<TransportError> {

@@ -7,8 +7,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use teamcadence_core::tracker::{
-    IssueState, LinkedIssue, TrackedIssue, TrackedIteration, TrackedMilestone, TrackedNote,
-    TrackedUser, UserStatus,
+    IssueState, LinkedIssue, TrackedIssue, TrackedIteration, TrackedLabel, TrackedMilestone,
+    TrackedNote, TrackedUser, UserStatus,
 };
 
 /// An issue, as the issue endpoints return it.
@@ -193,6 +193,26 @@ impl From<Note> for TrackedNote {
             author: note.author.username,
             system: note.system,
             created_at: note.created_at,
+        }
+    }
+}
+
+/// A project or group label.
+///
+/// <https://docs.gitlab.com/api/labels/#get-a-single-project-label>
+#[derive(Debug, Deserialize)]
+pub(crate) struct Label {
+    pub(crate) id: u64,
+    pub(crate) name: String,
+    pub(crate) description: Option<String>,
+}
+
+impl From<Label> for TrackedLabel {
+    fn from(label: Label) -> Self {
+        Self {
+            id: label.id,
+            name: label.name,
+            description: label.description.unwrap_or_default(),
         }
     }
 }

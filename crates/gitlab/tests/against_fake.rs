@@ -432,3 +432,55 @@ async fn failures_name_what_was_being_done_and_what_is_missing() {
         )
     );
 }
+
+#[tokio::test]
+async fn a_label_is_created_once_found_by_name_and_deleted_by_id() {
+    let fake = start().await;
+    let gitlab = connect(&fake, BOT_TOKEN).await;
+    let name = "teamcadence::pto::run-lock";
+    let created = gitlab
+        .create_label("team/planning", name, "held until then")
+        .await
+        .expect("created")
+        .expect("it was free");
+    assert_eq!(
+        (created.name.as_str(), created.description.as_str()),
+        (name, "held until then")
+    );
+    // A second creator is told it exists (GitLab's 409), not given an error.
+    assert_eq!(
+        gitlab.create_label("team/planning", name, "mine").await,
+        Ok(None)
+    );
+    assert_eq!(
+        gitlab.find_label("team/planning", name).await,
+        Ok(Some(created.clone()))
+    );
+    assert_eq!(
+        gitlab.find_label("team/planning", "no such").await,
+        Ok(None)
+    );
+    for _ in 0..2 {
+        // Gone already the second time: what was asked.
+        gitlab
+            .delete_label("team/planning", created.id)
+            .await
+            .expect("deleted");
+    }
+    assert_eq!(gitlab.find_label("team/planning", name).await, Ok(None));
+
+    // A project the token cannot see is an error, never a free or missing lock.
+    for result in [
+        gitlab
+            .create_label("team/secret", name, "x")
+            .await
+            .map(|_| ()),
+        gitlab.find_label("team/secret", name).await.map(|_| ()),
+        gitlab.delete_label("team/secret", 1).await,
+    ] {
+        assert!(
+            matches!(&result, Err(TrackerError::NotFound(m)) if m.contains("team/secret")),
+            "{result:?}"
+        );
+    }
+}
