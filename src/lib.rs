@@ -396,7 +396,7 @@ fn planned_and_applied(
         kind_label: kind_label.to_owned(),
         dry_run: args.dry_run,
         create_attempts: 3,
-        lock: LockSettings::default(),
+        lock: lock_settings(args.timeout),
     };
     let files = ConfigDir::of(&args.config);
     let run = Run {
@@ -494,6 +494,19 @@ fn plan_and_apply(
     })
 }
 
+/// How a run waits for and holds the run lock: it never waits for another run longer than
+/// half its own time, and its lock lapses soon after the run is stopped at the latest (its
+/// deadline and grace, plus a minute for clocks that differ), so a killed job holds up the
+/// next run no longer than it could have run itself.
+fn lock_settings(timeout: Duration) -> LockSettings {
+    let default = LockSettings::default();
+    let held = timeout + DEADLINE_GRACE + Duration::from_secs(60);
+    LockSettings {
+        wait: default.wait.min(timeout / 2),
+        lapse_after: chrono::TimeDelta::from_std(held).unwrap_or(default.lapse_after),
+    }
+}
+
 /// How long past its deadline a run may take to wind down (report the requests that the
 /// deadline failed) before it is stopped.
 const DEADLINE_GRACE: Duration = Duration::from_secs(10);
@@ -548,6 +561,18 @@ mod tests {
         let new_york: chrono_tz::Tz = "America/New_York".parse().expect("zone");
         assert_eq!(date_in(amsterdam, late_evening_utc), ymd(2026, 11, 21));
         assert_eq!(date_in(new_york, late_evening_utc), ymd(2026, 11, 20));
+    }
+
+    #[test]
+    fn the_run_lock_lapses_soon_after_the_run_is_stopped() {
+        // 15 minutes: the default 2-minute wait, held 15 min + 10 s grace + 1 min.
+        let settings = lock_settings(Duration::from_secs(900));
+        assert_eq!(settings.wait, Duration::from_secs(120));
+        assert_eq!(settings.lapse_after, chrono::TimeDelta::seconds(970));
+        // A one-minute run waits half of it at most.
+        let settings = lock_settings(Duration::from_secs(60));
+        assert_eq!(settings.wait, Duration::from_secs(30));
+        assert_eq!(settings.lapse_after, chrono::TimeDelta::seconds(130));
     }
 
     #[test]
