@@ -74,7 +74,11 @@ fn live_hostile_text(text: &str) -> Vec<String> {
         "![i]",
         "[x](",
     ] {
-        if text.contains(live) {
+        // A sigil escaped with a backslash is literal text in GitLab Flavored Markdown.
+        let unescaped = text
+            .match_indices(live)
+            .any(|(at, _)| !text[..at].ends_with('\\'));
+        if unescaped {
             found.push(format!("live `{live}`"));
         }
     }
