@@ -16,6 +16,7 @@
 
 use futures_util::future::join_all;
 
+use crate::left_out::{Asked, LeftOut};
 use crate::plan::{Action, FollowUp, IssuePlan, JobReport};
 use crate::record;
 use crate::run_lock::{self, Claim, LockSettings};
@@ -224,24 +225,38 @@ async fn apply_locked<T: IssueTracker>(
             continue;
         }
         match create_once(tracker, &report.issues[i], options).await {
-            Ok((issue, notes, unknown)) => {
-                created.push((i, issue.iid));
-                standing.push((i, issue.iid, true));
+            Ok(made) => {
+                created.push((i, made.issue.iid));
+                standing.push((i, made.issue.iid, true));
                 let plan = &mut report.issues[i];
-                plan.web_url = Some(issue.web_url);
-                if !unknown.is_empty() {
+                plan.web_url = Some(made.issue.web_url.clone());
+                if let Some(left_out) = made.left_out.filter(|l| !l.is_empty()) {
                     // Say so on the issue too, where the people it concerns will see it.
+                    let asked = asked_on_create(plan, &made.labels);
                     plan.follow_ups.push(FollowUp::Note {
-                        id: "unassigned".to_owned(),
-                        body: format!(
-                            "teamcadence could not assign {}: there is no GitLab account with \
-                             that username yet. Please assign {} here once the account exists.",
-                            unknown.join(", "),
-                            if unknown.len() == 1 { "it" } else { "them" }
-                        ),
+                        id: left_out.note_id(),
+                        body: left_out.note(project, &asked),
                     });
+                    report
+                        .warnings
+                        .extend(left_out.warnings(&plan.key, project));
+                    if !made
+                        .issue
+                        .labels
+                        .iter()
+                        .any(|l| l.eq_ignore_ascii_case(&options.kind_label))
+                    {
+                        // Without its kind label the next run cannot find it, and would
+                        // create it again.
+                        report.errors.push(format!(
+                            "{}: #{} was created without the label {}, by which teamcadence \
+                             finds its issues, so the next run would create it again; add the \
+                             label to #{} by hand and give the token the Planner or Reporter role",
+                            plan.key, made.issue.iid, options.kind_label, made.issue.iid
+                        ));
+                    }
                 }
-                report.warnings.extend(notes);
+                report.warnings.extend(made.warnings);
             }
             Err(message) => fail(report, i, message),
         }
@@ -267,7 +282,10 @@ async fn apply_locked<T: IssueTracker>(
         };
         let mut done = follow.run(&mut report.issues[i]).await;
         if done.is_ok() && report.issues[i].action == Action::Update {
-            done = follow.update(&mut report.issues[i]).await;
+            done = follow
+                .update(&mut report.issues[i])
+                .await
+                .map(|warnings| report.warnings.extend(warnings));
         }
         if let Err(message) = done {
             let plan = &mut report.issues[i];
@@ -295,7 +313,9 @@ struct FollowUpRun<'a, T> {
 
 impl<T: IssueTracker> FollowUpRun<'_, T> {
     /// Makes the issue what the plan says: title, description, due date and assignees.
-    async fn update(&self, plan: &mut IssuePlan) -> Result<(), String> {
+    /// Returns warnings about what GitLab left out.
+    async fn update(&self, plan: &mut IssuePlan) -> Result<Vec<String>, String> {
+        let mut warnings = Vec::new();
         if !self.dry_run {
             let edit = IssueEdit {
                 title: Some(plan.title.clone()),
@@ -304,17 +324,55 @@ impl<T: IssueTracker> FollowUpRun<'_, T> {
                 assignees: Some(plan.assignees.clone()),
                 ..IssueEdit::default()
             };
-            self.tracker
+            let stored = self
+                .tracker
                 .edit_issue(self.project, self.iid, &edit)
                 .await
                 .map_err(|e| format!("updating #{} failed: {e}", self.iid))?;
+            warnings = self.report_left_out(plan, &stored).await?;
         }
         let would = if self.dry_run { "would " } else { "" };
         plan.done.push(format!(
             "{would}update the title, description, due date and assignees of #{}",
             self.iid
         ));
-        Ok(())
+        Ok(warnings)
+    }
+
+    /// Compares what GitLab stored after an edit with the plan, and says who and what it left
+    /// out in a comment on the issue (once) and in the returned warnings.
+    async fn report_left_out(
+        &self,
+        plan: &IssuePlan,
+        stored: &TrackedIssue,
+    ) -> Result<Vec<String>, String> {
+        let asked = Asked {
+            assignees: &plan.assignees,
+            due_date: plan.due_date,
+            ..Asked::default()
+        };
+        let first = LeftOut::compare(&asked, stored, &[]);
+        if first.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The adapter leaves usernames without an account out of an edit without a word:
+        // tell those apart from the people GitLab dropped.
+        let mut no_account = Vec::new();
+        for name in &first.cannot_see {
+            if let Ok(None) = self.tracker.find_user(name).await {
+                no_account.push(name.clone());
+            }
+        }
+        let left_out = LeftOut::compare(&asked, stored, &no_account);
+        self.post_once(
+            self.project,
+            self.iid,
+            None,
+            &left_out.note_id(),
+            &left_out.note(self.project, &asked),
+        )
+        .await?;
+        Ok(left_out.warnings(&plan.key, self.project))
     }
 
     /// Does each follow-up not done yet, recording what happened in `plan.done`.
@@ -527,21 +585,41 @@ fn find<'a>(existing: &'a [TrackedIssue], plan: &IssuePlan) -> Option<&'a Tracke
     })
 }
 
+/// An issue this run created (or found created by an attempt whose answer was lost).
+struct Made {
+    /// The issue as GitLab stored it.
+    issue: TrackedIssue,
+    /// The labels it was created with (the plan's and the kind label).
+    labels: Vec<String>,
+    /// Who and what GitLab left out; `None` when the issue was found rather than answered.
+    left_out: Option<LeftOut>,
+    /// Other warnings worth a person's attention.
+    warnings: Vec<String>,
+}
+
+/// What a create asked for, with the labels it was sent.
+fn asked_on_create<'a>(plan: &'a IssuePlan, labels: &'a [String]) -> Asked<'a> {
+    Asked {
+        labels,
+        assignees: &plan.assignees,
+        milestone: plan.milestone.as_deref(),
+        due_date: plan.due_date,
+    }
+}
+
 /// Creates the plan's issue; when an answer is lost, looks for the key before trying again.
-/// Returns the issue, warnings worth a person's attention, and the assignees without an
-/// account.
 async fn create_once<T: IssueTracker>(
     tracker: &T,
     plan: &IssuePlan,
     options: &ApplyOptions,
-) -> Result<(TrackedIssue, Vec<String>, Vec<String>), String> {
+) -> Result<Made, String> {
     let mut labels = plan.labels.clone();
     crate::plan::push_unique(&mut labels, &options.kind_label);
     let issue = NewIssue {
         project: plan.project.clone(),
         title: plan.title.clone(),
         description: stored_description(plan),
-        labels,
+        labels: labels.clone(),
         assignees: plan.assignees.clone(),
         milestone: plan.milestone.clone(),
         due_date: plan.due_date,
@@ -552,21 +630,25 @@ async fn create_once<T: IssueTracker>(
     for _ in 0..attempts {
         match tracker.create_issue(&issue).await {
             Ok(created) => {
-                let mut notes = Vec::new();
-                if !created.unknown_assignees.is_empty() {
-                    notes.push(format!(
-                        "{}: no GitLab account for {}; not assigned",
-                        plan.key,
-                        created.unknown_assignees.join(", ")
-                    ));
-                }
+                let mut warnings = Vec::new();
                 if let Some(milestone) = &created.unknown_milestone {
-                    notes.push(format!(
+                    warnings.push(format!(
                         "{}: no milestone titled {milestone} in {}; none set",
                         plan.key, plan.project
                     ));
                 }
-                return Ok((created.issue, notes, created.unknown_assignees));
+                let mut asked = asked_on_create(plan, &labels);
+                if created.unknown_milestone.is_some() {
+                    // Reported above: not something GitLab left out.
+                    asked.milestone = None;
+                }
+                let left_out = LeftOut::compare(&asked, &created.issue, &created.unknown_assignees);
+                return Ok(Made {
+                    issue: created.issue,
+                    labels,
+                    left_out: Some(left_out),
+                    warnings,
+                });
             }
             Err(TrackerError::Uncertain(message)) => {
                 last_error = message;
@@ -574,7 +656,12 @@ async fn create_once<T: IssueTracker>(
                 match list_kind(tracker, &plan.project, &options.kind_label, None).await {
                     Ok(existing) => {
                         if let Some(found) = find(&existing, plan) {
-                            return Ok((found.clone(), Vec::new(), Vec::new()));
+                            return Ok(Made {
+                                issue: found.clone(),
+                                labels,
+                                left_out: None,
+                                warnings: Vec::new(),
+                            });
                         }
                     }
                     Err(e) => {

@@ -12,6 +12,7 @@ pub mod config;
 pub mod defaults;
 pub mod ics_time_off;
 pub mod jobs;
+pub mod left_out;
 pub mod limits;
 pub mod milestone;
 pub mod neutralise;

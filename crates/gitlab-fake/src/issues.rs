@@ -2,8 +2,9 @@
 //! edit (`state_event`, `labels`/`add_labels`/`remove_labels`, assignees, milestone, due
 //! date, confidential, weight; description edits run quick actions), and the project and
 //! group lists with GitLab's filters, ordering and pagination (one implementation for both).
-//! Metadata (labels, assignees, milestone, due date, weight) set by a user below Planner is
-//! silently dropped, as GitLab does.
+//! Metadata (labels, assignees, milestone, due date, weight) is silently dropped, as GitLab
+//! does, when a non-member creates an issue or a user below Planner edits one; assignees who
+//! cannot see the project are dropped too.
 
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -194,6 +195,18 @@ fn filter_assignees(store: &Store, project_id: u64, ids: &[u64]) -> Vec<u64> {
     kept
 }
 
+/// The assignees an edit leaves: GitLab's `filter_assignees_using_checks` keeps the asked
+/// ones who can see the project, but when none of a non-empty list can, it deletes the
+/// parameter, so the issue keeps the assignees it had. An empty list (or `0`) unassigns all.
+fn edited_assignees(store: &Store, project_id: u64, asked: &[u64], issue: &Issue) -> Vec<u64> {
+    let kept = filter_assignees(store, project_id, asked);
+    if kept.is_empty() && asked.iter().any(|id| *id != 0) {
+        issue.assignee_ids.clone()
+    } else {
+        kept
+    }
+}
+
 /// A milestone id usable in the project (its own or its groups'), else none.
 fn filter_milestone(store: &Store, project_id: u64, id: Option<u64>) -> Option<u64> {
     let id = id.filter(|id| *id != 0)?;
@@ -241,7 +254,11 @@ pub(crate) async fn create(
     let project = visible_project(&store, &id, Some(caller.user_id))?;
     let project_id = project.id;
     let level = store.project_access(Some(caller.user_id), project);
-    let can_admin = level >= access::PLANNER;
+    // GitLab's IssuePolicy: `rule { ~persisted & is_project_member & can?(:guest_access) }
+    // .policy { enable :set_issue_metadata }` (since 14.0, gitlab-org/gitlab!62816): any
+    // member, a Guest included, sets metadata on a new issue; a non-member of a public or
+    // internal project never does.
+    let can_admin = level >= access::GUEST;
 
     let (description, commands) = match description {
         Some(text) => {
@@ -445,7 +462,7 @@ pub(crate) async fn update(
         labels::ensure_labels(&mut store, project_id, &wanted);
         next.labels = wanted;
         if let Some(assignees) = assignees {
-            next.assignee_ids = filter_assignees(&store, project_id, &assignees);
+            next.assignee_ids = edited_assignees(&store, project_id, &assignees, &issue);
         }
         if let Some(milestone) = milestone_id {
             next.milestone_id = filter_milestone(&store, project_id, milestone);
@@ -460,7 +477,9 @@ pub(crate) async fn update(
             next.discussion_locked = Some(locked);
         }
     }
-    if let Some(confidential) = confidential {
+    // On an existing issue, confidentiality is metadata (`set_confidentiality` follows
+    // `set_issue_metadata` once the issue is persisted).
+    if let Some(confidential) = confidential.filter(|_| can_admin) {
         next.confidential = confidential;
     }
     if let Some(issue_type) = issue_type {

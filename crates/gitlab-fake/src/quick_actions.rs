@@ -406,8 +406,15 @@ pub(crate) fn execute(store: &Store, target: &Target<'_>, commands: &[Command]) 
         return updates;
     };
     let level = store.project_access(Some(target.actor), project);
-    let can_admin = level >= access::PLANNER;
     let persisted = target.existing.is_some();
+    // `set_issue_metadata`: Planner on an existing issue, any member on a new one (see
+    // `issues::create`).
+    let can_admin = level
+        >= if persisted {
+            access::PLANNER
+        } else {
+            access::GUEST
+        };
     let updateable = target
         .existing
         .is_some_and(|issue| can_admin || issue.author_id == target.actor);
