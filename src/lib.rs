@@ -12,11 +12,11 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use teamcadence_core::apply::{ApplyOptions, apply};
 use teamcadence_core::config::{Config, SourceFiles};
+use teamcadence_core::ics::FeedSource;
 use teamcadence_core::jobs::{self, JobError, Scope};
 use teamcadence_core::limits;
 use teamcadence_core::plan::{Action, JobReport};
 use teamcadence_core::run_lock::LockSettings;
-use teamcadence_core::time_off::FeedSource;
 use teamcadence_gitlab::{
     ConnectError, ConnectOptions, GitLab, ServerUrl, Token, fetch_feed, resolve_url,
 };

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use proptest::prelude::*;
 use teamcadence_core::Holidays;
 use teamcadence_core::config::{Config, SourceFiles};
-use teamcadence_core::ics_time_off::{FeedMapping, PersonFrom, time_off_from_ics};
+use teamcadence_core::ics::{FeedMapping, PersonFrom, time_off_from_ics};
 use teamcadence_core::jobs::{Scope, onboarding, planning, pto};
 use teamcadence_core::tracker::Offline;
 
