@@ -241,14 +241,17 @@ impl Job {
     ) -> Result<JobReport, JobError> {
         match self {
             Job::Planning => {
-                let facts = jobs::planning::gather(gitlab, config, today).await;
+                let feeds = read_feeds(config, files, deadline).await;
+                let facts = jobs::planning::gather(gitlab, config, today, feeds).await;
                 jobs::planning::plan(config, today, &facts)
             }
             Job::Onboarding(manual) => {
                 let hire = manual
                     .map(|m| jobs::onboarding::manual_hire(config, m))
                     .transpose()?;
-                let facts = jobs::onboarding::gather(gitlab, config, today, hire.as_ref()).await;
+                let feeds = read_feeds(config, files, deadline).await;
+                let facts =
+                    jobs::onboarding::gather(gitlab, config, today, hire.as_ref(), feeds).await;
                 jobs::onboarding::plan(config, today, Scope::Upcoming, hire.as_ref(), &facts)
             }
             Job::PtoCoverage(manual) => {

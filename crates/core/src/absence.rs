@@ -16,9 +16,13 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use futures_util::future::join_all;
 
 use crate::calendar::{Calendars, WorkingCalendar};
-use crate::ics::FeedTimeOff;
+use crate::config::Config;
+use crate::ics::{FeedTimeOff, time_off_in_window};
+use crate::limits::{DateWindow, MAX_DAYS};
+use crate::tracker::{IssueTracker, UserStatus};
 use crate::neutralise;
 use crate::time_off::{AbsenceRun, TimeOff};
 
@@ -328,7 +332,7 @@ impl Away<'_> {
 }
 
 /// Every person's absences, merged from every source.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Absences {
     people: BTreeMap<String, Vec<Absence>>,
 }
@@ -552,6 +556,144 @@ pub fn parts(
         source: Source::Status,
     }));
     (all, warnings)
+}
+
+/// The time off in each of the config's feeds, read from `feed_texts` (the texts of
+/// `time_off_feeds` in order, or why each could not be loaded), each person's days in their
+/// own zone; or why a feed could not be read.
+pub fn read_feeds(
+    config: &Config,
+    feed_texts: Vec<Result<String, String>>,
+    today: NaiveDate,
+) -> Vec<(String, Result<FeedTimeOff, String>)> {
+    // A year back covers issues still open for time off that has ended; ahead, any notice
+    // (at most a year) before time off that may itself last a year.
+    let window = DateWindow::around(today, MAX_DAYS, 2 * MAX_DAYS);
+    let zone_of = |username: &str| config.calendars.for_person(username).timezone();
+    config
+        .time_off_feeds
+        .iter()
+        .zip(feed_texts)
+        .map(|(feed, text)| {
+            let read = text.and_then(|text| {
+                time_off_in_window(&text, &feed.mapping, window, zone_of).map_err(|e| e.to_string())
+            });
+            (feed.name.clone(), read)
+        })
+        .collect()
+}
+
+/// The GitLab status of each of `usernames`: time off from today until it clears for those
+/// it says are away ([`away_until`]), and a warning for each status that could not be read.
+pub async fn read_statuses<T: IssueTracker>(
+    tracker: &T,
+    config: &Config,
+    usernames: &[&str],
+    today: NaiveDate,
+) -> (Vec<TimeOff>, Vec<String>) {
+    let statuses = join_all(usernames.iter().map(|u| tracker.user_status(u))).await;
+    let mut away = Vec::new();
+    let mut warnings = Vec::new();
+    for (username, status) in usernames.iter().zip(statuses) {
+        match status {
+            Ok(Some(status)) => {
+                let zone = config.calendars.for_person(username).timezone();
+                if let Some(until) = away_until(&status, today, zone) {
+                    away.extend(
+                        TimeOff::new(*username, today, until)
+                            .ok()
+                            .map(|t| t.with_note(status.message.clone())),
+                    );
+                }
+            }
+            Ok(None) => {}
+            Err(e) => warnings.push(format!(
+                "could not read the GitLab status of {username} ({e}); they may be counted as \
+                 at work although their status says they are away"
+            )),
+        }
+    }
+    (away, warnings)
+}
+
+/// Until when a GitLab status says its user is away: when they set themselves busy or wrote
+/// "OOO" (or "out of office") in the message; until the date it clears in `zone` (the
+/// person's), or today when it does not clear by itself.
+pub fn away_until(status: &UserStatus, today: NaiveDate, zone: chrono_tz::Tz) -> Option<NaiveDate> {
+    let message = status.message.as_deref().unwrap_or_default().to_lowercase();
+    let says_ooo = message
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|word| word == "ooo")
+        || message.contains("out of office");
+    if !status.busy && !says_ooo {
+        return None;
+    }
+    let clears = status
+        .clear_status_at
+        .map(|at| at.with_timezone(&zone).date_naive());
+    Some(clears.map_or(today, |date| date.max(today)))
+}
+
+/// Every person's absences from the config, the feeds that loaded, `manual` and the GitLab
+/// statuses, merged; `has_issue` says which keys have an open coverage issue. With the
+/// warnings about feed entries left out for their key.
+pub fn of_config(
+    config: &Config,
+    feeds: &[(String, Result<FeedTimeOff, String>)],
+    manual: Option<&TimeOff>,
+    away_by_status: &[TimeOff],
+    has_issue: impl Fn(&str) -> bool,
+) -> (Absences, Vec<String>) {
+    let (parts, warnings) = parts(&config.time_off, feeds, manual, away_by_status);
+    (Absences::build(&config.calendars, parts, has_issue), warnings)
+}
+
+impl Facts {
+    /// The absences these facts and the config hold (no coverage issues known).
+    pub fn absences(&self, config: &Config) -> (Absences, Vec<String>) {
+        of_config(config, &self.feeds, None, &self.away_by_status, |_| false)
+    }
+
+    /// Reads the feeds and, with a tracker, the GitLab status of `usernames`.
+    pub async fn gather<T: IssueTracker>(
+        tracker: Option<&T>,
+        config: &Config,
+        today: NaiveDate,
+        feed_texts: Vec<Result<String, String>>,
+        usernames: &[&str],
+    ) -> Self {
+        let feeds = read_feeds(config, feed_texts, today);
+        let (away_by_status, warnings) = match tracker {
+            Some(tracker) => read_statuses(tracker, config, usernames, today).await,
+            None => (Vec::new(), Vec::new()),
+        };
+        Self {
+            feeds,
+            away_by_status,
+            warnings,
+        }
+    }
+
+    /// The run's warnings about reading these facts: feeds that could not be read, events
+    /// whose person is not mapped, statuses that could not be read.
+    pub fn read_warnings(&self) -> Vec<String> {
+        let mut warnings = self.warnings.clone();
+        for (name, feed) in &self.feeds {
+            match feed {
+                Err(e) => warnings.push(format!(
+                    "time-off feed \"{name}\" was not read ({e}); its time off is not counted \
+                     this run"
+                )),
+                Ok(feed) if !feed.unmapped.is_empty() => warnings.push(format!(
+                    "time-off feed \"{name}\": nobody in its `people` for {}; add them there if \
+                     they are team members",
+                    feed.unmapped.join(", ")
+                )),
+                Ok(_) => {}
+            }
+        }
+        warnings
+    }
 }
 
 #[cfg(test)]

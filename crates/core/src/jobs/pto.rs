@@ -14,16 +14,15 @@ use super::{
 use crate::absence::{self, Absence, Absences, Source};
 use crate::apply::key_in;
 use crate::config::Config;
-use crate::ics::{FeedTimeOff, time_off_in_window};
+use crate::ics::FeedTimeOff;
 use crate::jobs::planning::milestone_json;
-use crate::limits::{DateWindow, MAX_DAYS};
 use crate::neutralise::{self, mentions};
 use crate::plan::{Action, FollowUp, IssuePlan, JobReport, push_unique};
 use crate::record;
 use crate::team::{Member, Team};
 use crate::template::Template;
 use crate::time_off::TimeOff;
-use crate::tracker::{IssueQuery, IssueState, IssueTracker, TrackedIssue, UserStatus};
+use crate::tracker::{IssueQuery, IssueState, IssueTracker, TrackedIssue};
 
 /// The label that marks this job's issues, so that later runs find them again.
 pub const KIND_LABEL: &str = "teamcadence::pto";
@@ -82,22 +81,7 @@ pub async fn gather<T: IssueTracker>(
     manual: Option<&TimeOff>,
     feed_texts: Vec<Result<String, String>>,
 ) -> Facts {
-    // A year back covers issues still open for time off that has ended; ahead, any notice
-    // (at most a year) before time off that may itself last a year.
-    let window = DateWindow::around(today, MAX_DAYS, 2 * MAX_DAYS);
-    let feeds: Vec<(String, Result<FeedTimeOff, String>)> = config
-        .time_off_feeds
-        .iter()
-        .zip(feed_texts)
-        .map(|(feed, text)| {
-            let read = text.and_then(|text| {
-                // Each person's days are read in their own zone.
-                let zone_of = |username: &str| config.calendars.for_person(username).timezone();
-                time_off_in_window(&text, &feed.mapping, window, zone_of).map_err(|e| e.to_string())
-            });
-            (feed.name.clone(), read)
-        })
-        .collect();
+    let feeds = absence::read_feeds(config, feed_texts, today);
     let mut facts = Facts {
         feeds,
         ..Facts::default()
@@ -142,61 +126,16 @@ pub async fn gather<T: IssueTracker>(
             }
         }
     }
-    let statuses = join_all(
-        candidates
-            .iter()
-            .map(|username| tracker.user_status(username)),
-    )
-    .await;
-    for (username, status) in candidates.into_iter().zip(statuses) {
-        match status {
-            Ok(Some(status)) => {
-                if let Some(until) = away_until(&status, today, config.timezone) {
-                    facts.away_by_status.extend(
-                        TimeOff::new(username, today, until)
-                            .ok()
-                            .map(|t| t.with_note(status.message.clone())),
-                    );
-                }
-            }
-            Ok(None) => {}
-            Err(e) => facts.warnings.push(format!(
-                "could not read the GitLab status of {username} ({e}); they may be chosen as a \
-                 backup although their status says they are away"
-            )),
-        }
-    }
+    let (away, warnings) = absence::read_statuses(tracker, config, &candidates, today).await;
+    facts.away_by_status = away;
+    facts.warnings.extend(warnings);
     facts
-}
-
-/// Until when a GitLab status says its user is away: when they set themselves busy or wrote
-/// "OOO" (or "out of office") in the message; until the date it clears in `zone`, or today
-/// when it does not clear by itself.
-fn away_until(status: &UserStatus, today: NaiveDate, zone: chrono_tz::Tz) -> Option<NaiveDate> {
-    let message = status.message.as_deref().unwrap_or_default().to_lowercase();
-    let says_ooo = message
-        .split(|c: char| !c.is_alphanumeric())
-        .any(|word| word == "ooo")
-        || message.contains("out of office");
-    if !status.busy && !says_ooo {
-        return None;
-    }
-    let clears = status
-        .clear_status_at
-        .map(|at| at.with_timezone(&zone).date_naive());
-    Some(clears.map_or(today, |date| date.max(today)))
 }
 
 /// Every person's absences from the config, the feeds that loaded, `manual` and the GitLab
 /// statuses, merged (see [`crate::absence`]); an absence keeps the key of a part whose
 /// coverage issue is open. With the warnings about feed entries left out for their key.
 fn absences(config: &Config, facts: &Facts, manual: Option<&TimeOff>) -> (Absences, Vec<String>) {
-    let (parts, warnings) = absence::parts(
-        &config.time_off,
-        &facts.feeds,
-        manual,
-        &facts.away_by_status,
-    );
     let open: BTreeSet<String> = facts
         .open
         .iter()
@@ -204,8 +143,13 @@ fn absences(config: &Config, facts: &Facts, manual: Option<&TimeOff>) -> (Absenc
         .flatten()
         .filter_map(|issue| key_in(&issue.description))
         .collect();
-    let absences = Absences::build(&config.calendars, parts, |key| open.contains(key));
-    (absences, warnings)
+    absence::of_config(
+        config,
+        &facts.feeds,
+        manual,
+        &facts.away_by_status,
+        |key| open.contains(key),
+    )
 }
 
 /// What a coverage issue records about the time off it was made for, in a hidden line of its
@@ -1093,17 +1037,17 @@ time_off:
     fn a_status_is_away_when_busy_or_ooo_until_it_clears() {
         let zone: chrono_tz::Tz = "Europe/Amsterdam".parse().expect("zone");
         let today = date("2026-12-01");
-        let status = |busy: bool, message: &str, clears: Option<&str>| UserStatus {
+        let status = |busy: bool, message: &str, clears: Option<&str>| crate::tracker::UserStatus {
             busy,
             message: Some(message.to_owned()),
             clear_status_at: clears.map(|c| c.parse().expect("instant")),
         };
         assert_eq!(
-            away_until(&status(true, "", None), today, zone),
+            absence::away_until(&status(true, "", None), today, zone),
             Some(today)
         );
         assert_eq!(
-            away_until(
+            absence::away_until(
                 &status(false, "OOO until Friday", Some("2026-12-04T23:30:00Z")),
                 today,
                 zone
@@ -1112,11 +1056,11 @@ time_off:
             "the clear date is read in the team's zone"
         );
         assert_eq!(
-            away_until(&status(false, "Out of office", None), today, zone),
+            absence::away_until(&status(false, "Out of office", None), today, zone),
             Some(today)
         );
         assert_eq!(
-            away_until(
+            absence::away_until(
                 &status(false, "Looking at the cooool bug", None),
                 today,
                 zone
