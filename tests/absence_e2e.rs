@@ -48,7 +48,8 @@ teams:
 }
 
 /// Members beside mia and bob, all in Amsterdam.
-const TEAM: &str = "      - { username: carol, name: Carol Chen, role: backend-engineer, manager: mia }
+const TEAM: &str =
+    "      - { username: carol, name: Carol Chen, role: backend-engineer, manager: mia }
       - { username: dan, name: Dan Dorsey, role: backend-engineer, manager: mia }
 ";
 
@@ -61,7 +62,10 @@ const HR_FEED: &str = "time_off_feeds:
 
 /// The HR feed of teams with erin.
 fn hr_feed_with_erin() -> String {
-    HR_FEED.replace("dan@example.com: dan }", "dan@example.com: dan, erin@example.com: erin }")
+    HR_FEED.replace(
+        "dan@example.com: dan }",
+        "dan@example.com: dan, erin@example.com: erin }",
+    )
 }
 
 /// An iCalendar file holding `events`.
@@ -169,7 +173,11 @@ fn a_recurring_friday_off_does_not_hide_a_two_week_vacation() {
     let dir = scratch("friday", &text, &[("cal.ics", &fridays), ("hr.ics", &hr)]);
     let gitlab = Gitlab::start(WORLD);
     let report = run(&gitlab, "pto-coverage", &dir, "2027-03-01");
-    assert_eq!(keys(&report, "create"), ["pto/fri/2027-03-12"], "{report:#}");
+    assert_eq!(
+        keys(&report, "create"),
+        ["pto/fri/2027-03-12"],
+        "{report:#}"
+    );
     let plan = issue(&report, "pto/fri/2027-03-12");
     assert_eq!(
         plan["title"],
@@ -264,9 +272,11 @@ fn overlapping_time_off_is_counted_once_and_check_says_the_entries_disagree() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let said = stderr(&output);
     assert!(
-        said.contains("warning: the time off of bob disagrees between \"Vacation\" in the \
+        said.contains(
+            "warning: the time off of bob disagrees between \"Vacation\" in the \
              teamcadence config (2027-03-01 to 2027-03-19) and \"Conference\" in the \
-             teamcadence config (2027-03-08 to 2027-03-11)"),
+             teamcadence config (2027-03-08 to 2027-03-11)"
+        ),
         "{said}"
     );
 }
@@ -304,7 +314,11 @@ fn adjacent_entries_are_one_absence_that_needs_coverage() {
     );
     let gitlab = Gitlab::start(WORLD);
     let report = run(&gitlab, "pto-coverage", &dir, "2027-02-15");
-    assert_eq!(keys(&report, "create"), ["pto/bob/2027-03-01"], "{report:#}");
+    assert_eq!(
+        keys(&report, "create"),
+        ["pto/bob/2027-03-01"],
+        "{report:#}"
+    );
     assert_eq!(
         issue(&report, "pto/bob/2027-03-01")["title"],
         "Coverage for Bob Baker from 2027-03-01 until 2027-03-05"
@@ -324,7 +338,10 @@ fn feed_times_and_holiday_files_are_dated_in_the_persons_zone() {
       - {{ username: kenji, name: Kenji Kato, role: backend-engineer, timezone: Asia/Tokyo, holidays: jp }}
 "
     );
-    let top = format!("holidays:\n  jp: {{ ics: jp.ics }}\n{}", hr_feed_with_erin());
+    let top = format!(
+        "holidays:\n  jp: {{ ics: jp.ics }}\n{}",
+        hr_feed_with_erin()
+    );
     let hr = calendar(&[
         event(
             "hr-la",
@@ -363,7 +380,10 @@ fn feed_times_and_holiday_files_are_dated_in_the_persons_zone() {
     let planning = run(&gitlab, "planning-issue", &dir, "2027-02-22");
     assert_eq!(days(&planning, "Erin Elliott"), strings(["20", "9", "11"]));
     assert_eq!(days(&planning, "Kenji Kato"), strings(["19", "0", "19"]));
-    assert_eq!(capacity_row(&planning, "Kenji Kato")[8], "2027-03-23 Tokyo day");
+    assert_eq!(
+        capacity_row(&planning, "Kenji Kato")[8],
+        "2027-03-23 Tokyo day"
+    );
 }
 
 #[test]
@@ -377,8 +397,10 @@ fn every_message_about_an_absence_gives_the_same_numbers_and_names_its_holidays(
 time_off:
   - { person: bob, from: 2027-03-23, until: 2027-03-25, note: Short trip }
 ";
-    let text = config(&members, ("2027-03-01", "2027-03-26"), top)
-        .replace("manager: mia }\n      - { username: carol", "manager: mia, holidays: nl }\n      - { username: carol");
+    let text = config(&members, ("2027-03-01", "2027-03-26"), top).replace(
+        "manager: mia }\n      - { username: carol",
+        "manager: mia, holidays: nl }\n      - { username: carol",
+    );
     assert!(text.contains("holidays: nl }"), "{text}");
     let dir = scratch("messages", &text, &[]);
     let gitlab = Gitlab::start(WORLD);
@@ -498,7 +520,10 @@ time_off_file: time-off.yml
 
     let pto = run(&gitlab, "pto-coverage", &dir, "2027-03-08");
     assert_eq!(keys(&pto, "create"), ["pto/bob/2027-03-22"], "{pto:#}");
-    let bob = gitlab.by_key(PTO).remove("pto/bob/2027-03-22").expect("issue");
+    let bob = gitlab
+        .by_key(PTO)
+        .remove("pto/bob/2027-03-22")
+        .expect("issue");
     assert_eq!(
         bob[0]["title"],
         "Coverage for Bob Baker from 2027-03-22 until 2027-03-31"

@@ -22,9 +22,9 @@ use crate::calendar::{Calendars, WorkingCalendar};
 use crate::config::Config;
 use crate::ics::{FeedTimeOff, time_off_in_window};
 use crate::limits::{DateWindow, MAX_DAYS};
-use crate::tracker::{IssueTracker, UserStatus};
 use crate::neutralise;
 use crate::time_off::{AbsenceRun, TimeOff};
+use crate::tracker::{IssueTracker, UserStatus};
 
 /// Where a part of an absence is recorded.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -645,7 +645,10 @@ pub fn of_config(
     has_issue: impl Fn(&str) -> bool,
 ) -> (Absences, Vec<String>) {
     let (parts, warnings) = parts(&config.time_off, feeds, manual, away_by_status);
-    (Absences::build(&config.calendars, parts, has_issue), warnings)
+    (
+        Absences::build(&config.calendars, parts, has_issue),
+        warnings,
+    )
 }
 
 impl Facts {

@@ -180,14 +180,13 @@ fn velocity_says_when_the_history_is_too_short() {
         note(&timeline.finished, vec![work(3, 5), work(2, 4), work(4, 6)]),
         None
     );
-    let offline =
-        jobs::planning::velocity(
-            &config,
-            team,
-            &timeline.finished,
-            &timeline_history(&facts),
-            &Default::default(),
-        );
+    let offline = jobs::planning::velocity(
+        &config,
+        team,
+        &timeline.finished,
+        &timeline_history(&facts),
+        &Default::default(),
+    );
     assert_eq!(
         offline.note.as_deref(),
         Some("The velocity was not read: `teamcadence check` does not read GitLab.")

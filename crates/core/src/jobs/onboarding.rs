@@ -215,8 +215,7 @@ pub async fn gather<T: IssueTracker>(
             }
         }
     }
-    let away =
-        crate::absence::Facts::gather(tracker, config, today, feed_texts, &teammates).await;
+    let away = crate::absence::Facts::gather(tracker, config, today, feed_texts, &teammates).await;
     let Some(tracker) = tracker else {
         return Facts {
             away,
@@ -413,7 +412,6 @@ pub fn plan(
             .buddy
             .clone()
             .or_else(|| suggestion.as_ref().and_then(|s| s.buddy.clone()));
-
 
         let context = json!({
             "hire": {

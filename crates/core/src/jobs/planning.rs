@@ -561,7 +561,11 @@ pub fn plan(config: &Config, today: NaiveDate, facts: &TeamFacts) -> Result<JobR
         }
         let timeline = &facts.timeline;
         let milestone = &timeline.next.milestone;
-        for absence in team.members.iter().flat_map(|m| facts.absences.of(&m.username)) {
+        for absence in team
+            .members
+            .iter()
+            .flat_map(|m| facts.absences.of(&m.username))
+        {
             if absence.overlaps(milestone.start(), milestone.end()) {
                 for disagreement in absence.disagreements() {
                     push_unique(&mut plans.report.warnings, &disagreement);
@@ -573,7 +577,14 @@ pub fn plan(config: &Config, today: NaiveDate, facts: &TeamFacts) -> Result<JobR
             team.planning.create_days_before_start,
         );
         let action = due_from(today, window_start);
-        plans.add(draft(config, team, timeline, &facts.history, &facts.absences, action));
+        plans.add(draft(
+            config,
+            team,
+            timeline,
+            &facts.history,
+            &facts.absences,
+            action,
+        ));
         // The period under way comes after the one to plan, which is what people look for.
         if let Some(current) = &timeline.current {
             let reason = format!(
@@ -707,7 +718,12 @@ pub struct Capacity {
 
 /// One person's capacity over a milestone, counted from `joins` when they join during it:
 /// their absences from every source, each day counted once.
-fn capacity(config: &Config, who: Person<'_>, milestone: &Milestone, absences: &Absences) -> Capacity {
+fn capacity(
+    config: &Config,
+    who: Person<'_>,
+    milestone: &Milestone,
+    absences: &Absences,
+) -> Capacity {
     let calendar = config.calendars.for_person(who.username);
     let from = who
         .joins

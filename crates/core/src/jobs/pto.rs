@@ -143,13 +143,9 @@ fn absences(config: &Config, facts: &Facts, manual: Option<&TimeOff>) -> (Absenc
         .flatten()
         .filter_map(|issue| key_in(&issue.description))
         .collect();
-    absence::of_config(
-        config,
-        &facts.feeds,
-        manual,
-        &facts.away_by_status,
-        |key| open.contains(key),
-    )
+    absence::of_config(config, &facts.feeds, manual, &facts.away_by_status, |key| {
+        open.contains(key)
+    })
 }
 
 /// What a coverage issue records about the time off it was made for, in a hidden line of its
