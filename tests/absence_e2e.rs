@@ -407,7 +407,7 @@ time_off:
     let report = run(&gitlab, "pto-coverage", &dir, "2027-03-15");
     assert_eq!(
         issue(&report, "pto/bob/2027-03-23")["reason"],
-        "4 days away in a row: 3 working days off and the holiday Good Friday (2027-03-26); \
+        "4 days away in a row, 3 working days off and the holiday Good Friday (2027-03-26); \
          a coverage issue is expected from 5 days away in a row"
     );
     let planning = run(&gitlab, "planning-issue", &dir, "2027-02-22");

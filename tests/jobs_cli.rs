@@ -179,7 +179,7 @@ fn pto_dry_run_plans_due_coverage_and_skips_short_time_off() {
     let carol = issue(&document, "pto/carol/2026-12-28");
     assert_eq!(
         carol["reason"],
-        "4 days away in a row: 3 working days off and the holiday Christmas Day (2026-12-25); \
+        "4 days away in a row, 3 working days off and the holiday Christmas Day (2026-12-25); \
          a coverage issue is expected from 5 days away in a row"
     );
 }

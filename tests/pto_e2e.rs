@@ -310,11 +310,10 @@ fn moved_time_off_updates_its_issue_and_says_what_changed() {
         bob["title"],
         "Coverage for Bob Baker from 2027-03-15 until 2027-03-31"
     );
+    let text = bob["description"].as_str().expect("description");
     assert!(
-        bob["description"]
-            .as_str()
-            .expect("description")
-            .contains("**Mon 2027-03-15** until **Wed 2027-03-31**: 13 working days")
+        text.contains("**Mon 2027-03-15** until **Wed 2027-03-31** (")
+            && text.contains("): 13 working days off.")
     );
     let notes = gitlab.comments(PROJECT, &bob_iid);
     assert!(

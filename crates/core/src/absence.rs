@@ -279,7 +279,7 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// "5 days away in a row: 4 working days off and the holiday Good Friday (2027-03-26)",
+    /// "5 days away in a row, 4 working days off and the holiday Good Friday (2027-03-26)",
     /// or "3 working days off" when no holiday is counted.
     pub fn sentence(&self) -> String {
         let working = plural(self.working_days, "working day");
@@ -291,11 +291,15 @@ impl Tally {
             .iter()
             .map(|(date, name)| format!("{} ({date})", neutralise::plain(name)))
             .collect();
+        let names = match names.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, init)) => format!("{} and {last}", init.join(", ")),
+            None => String::new(),
+        };
         format!(
-            "{} away in a row: {working} off and the holiday{} {}",
+            "{} away in a row, {working} off and the holiday{} {names}",
             plural(self.run.days, "day"),
-            if names.len() == 1 { "" } else { "s" },
-            names.join(", ")
+            if self.holidays.len() == 1 { "" } else { "s" },
         )
     }
 }
@@ -362,23 +366,14 @@ impl Absences {
                     &b.source,
                 ))
             });
-            let mut absences: Vec<Absence> = Vec::new();
-            for part in parts {
-                let (first, last) = (part.time_off.first(), part.time_off.last());
-                match absences.last_mut() {
-                    Some(current) if joins(calendar, current.last, first) => {
-                        current.last = current.last.max(last);
-                        current.parts.push(part);
-                    }
-                    _ => absences.push(Absence {
-                        person: person.clone(),
-                        first,
-                        last,
-                        parts: vec![part],
-                        key: String::new(),
-                    }),
-                }
-            }
+            // A GitLab status runs from today until it clears, so it moves every day: merged
+            // into recorded time off it would move that absence's dates (and its coverage
+            // issue) daily. Statuses are absences of their own, merged among themselves.
+            let (recorded, statuses): (Vec<Part>, Vec<Part>) =
+                parts.into_iter().partition(|p| p.source.is_recorded());
+            let mut absences = merge(calendar, &person, recorded);
+            absences.extend(merge(calendar, &person, statuses));
+            absences.sort_by_key(|a| (a.first, a.last));
             for absence in &mut absences {
                 absence.key = choose_key(absence, &has_issue);
             }
@@ -397,9 +392,15 @@ impl Absences {
         self.people.values().flatten()
     }
 
-    /// The absence of `person` on `date`, if any.
+    /// The absence of `person` on `date`, if any: recorded time off before a GitLab status.
     pub fn on(&self, person: &str, date: NaiveDate) -> Option<&Absence> {
-        self.of(person).iter().find(|a| a.contains(date))
+        let mut found = self.of(person).iter().filter(|a| a.contains(date));
+        let first = found.next()?;
+        Some(if first.is_recorded() {
+            first
+        } else {
+            found.find(|a| a.is_recorded()).unwrap_or(first)
+        })
     }
 
     /// Whether and why `person` is not at work on `date`: time off first (it is what a
@@ -429,17 +430,46 @@ impl Absences {
         from: NaiveDate,
         until: NaiveDate,
     ) -> u32 {
-        self.of(person)
+        // Recorded time off and a status may share days: each day is counted once.
+        let away: Vec<&Absence> = self
+            .of(person)
             .iter()
             .filter(|a| a.overlaps(from, until))
-            .map(|a| a.working_days_within(from, until, calendar))
-            .sum()
+            .collect();
+        let count = from
+            .iter_days()
+            .take_while(|day| *day <= until)
+            .filter(|day| calendar.is_working_day(*day) && away.iter().any(|a| a.contains(*day)))
+            .count();
+        u32::try_from(count).unwrap_or(u32::MAX)
     }
 
     /// The absence whose parts include the key `key`, if any.
     pub fn with_part_key(&self, key: &str) -> Option<&Absence> {
         self.iter().find(|a| a.part_keys().iter().any(|k| k == key))
     }
+}
+
+/// `parts` of `person`, sorted by their first day, merged where they overlap or touch.
+fn merge(calendar: &WorkingCalendar, person: &str, parts: Vec<Part>) -> Vec<Absence> {
+    let mut absences: Vec<Absence> = Vec::new();
+    for part in parts {
+        let (first, last) = (part.time_off.first(), part.time_off.last());
+        match absences.last_mut() {
+            Some(current) if joins(calendar, current.last, first) => {
+                current.last = current.last.max(last);
+                current.parts.push(part);
+            }
+            _ => absences.push(Absence {
+                person: person.to_owned(),
+                first,
+                last,
+                parts: vec![part],
+                key: String::new(),
+            }),
+        }
+    }
+    absences
 }
 
 /// Whether a part starting on `next` joins an absence ending on `last`: it overlaps, starts
@@ -825,7 +855,7 @@ mod tests {
         assert_eq!(easter.run.days, 3);
         assert_eq!(
             easter.sentence(),
-            "3 days away in a row: 2 working days off and the holiday Good Friday (2027-03-26)"
+            "3 days away in a row, 2 working days off and the holiday Good Friday (2027-03-26)"
         );
         assert!(
             first.disagreements().is_empty(),
@@ -884,6 +914,41 @@ mod tests {
             ),
             15
         );
+    }
+
+    #[test]
+    fn a_status_stays_apart_from_recorded_time_off_but_its_days_count_once() {
+        // Status Mon 03-01 .. Wed 03-10, recorded Mon 03-08 .. Fri 03-12: two absences (the
+        // recorded one keeps its dates), and Mon 03-01 .. Fri 03-12 off = 10 working days.
+        let calendar = calendars();
+        let parts = vec![
+            part(d(2027, 3, 1), d(2027, 3, 10), Source::Status, None),
+            part(d(2027, 3, 8), d(2027, 3, 12), Source::Config, None),
+        ];
+        let absences = Absences::build(&calendar, parts, |_| false);
+        assert_eq!(
+            spans(&absences),
+            [
+                (
+                    d(2027, 3, 1),
+                    d(2027, 3, 10),
+                    "pto/alex/2027-03-01".to_owned(),
+                    1
+                ),
+                (
+                    d(2027, 3, 8),
+                    d(2027, 3, 12),
+                    "pto/alex/2027-03-08".to_owned(),
+                    1
+                ),
+            ]
+        );
+        let default = calendar.default_calendar();
+        assert_eq!(
+            absences.working_days_off(default, "alex", d(2027, 3, 1), d(2027, 3, 31)),
+            10
+        );
+        assert!(absences.on("alex", d(2027, 3, 9)).unwrap().is_recorded());
     }
 
     #[test]
