@@ -1278,6 +1278,43 @@ mod tests {
     }
 
     #[test]
+    fn a_timed_span_covers_a_day_when_it_covers_half_of_its_core_hours() {
+        // Core hours are 09:00-17:00 in the person's zone; half of them is 4 hours.
+        let at = |text: &str| -> DateTime<Utc> { text.parse().unwrap() };
+        let hours = TimeDelta::hours;
+        // 13:00-17:00 UTC: 4 core hours, the day counts; 13:30-17:00: 3.5, it does not.
+        assert_eq!(
+            covered_days(at("2027-03-01T13:00:00Z"), hours(4), Tz::UTC),
+            Some((d(2027, 3, 1), d(2027, 3, 1)))
+        );
+        assert_eq!(
+            covered_days(at("2027-03-01T13:30:00Z"), TimeDelta::minutes(210), Tz::UTC),
+            None
+        );
+        // Mon 09:00 .. Thu 17:00 in Los Angeles, written in UTC: Mon .. Thu there.
+        assert_eq!(
+            covered_days(at("2027-03-01T17:00:00Z"), hours(80), America::Los_Angeles),
+            Some((d(2027, 3, 1), d(2027, 3, 4)))
+        );
+        // Across the EU change to summer time (Sun 03-28): Fri 09:00 CET (08:00Z) .. Mon
+        // 13:00 CEST (11:00Z, 75 hours later) is Fri .. Mon in Amsterdam (Monday: 09:00-13:00,
+        // 4 hours); an hour less ends at 12:00 CEST, 3 hours of Monday: Fri .. Sun.
+        assert_eq!(
+            covered_days(at("2027-03-26T08:00:00Z"), hours(75), Europe::Amsterdam),
+            Some((d(2027, 3, 26), d(2027, 3, 29)))
+        );
+        assert_eq!(
+            covered_days(at("2027-03-26T08:00:00Z"), hours(74), Europe::Amsterdam),
+            Some((d(2027, 3, 26), d(2027, 3, 28)))
+        );
+        // No length: the day it starts on.
+        assert_eq!(
+            covered_days(at("2027-03-01T23:00:00Z"), TimeDelta::zero(), Asia::Tokyo),
+            Some((d(2027, 3, 2), d(2027, 3, 2)))
+        );
+    }
+
+    #[test]
     fn a_timed_event_ending_at_midnight_does_not_cover_that_day() {
         let events = "BEGIN:VEVENT\r\n\
              UID:midnight\r\n\

@@ -892,6 +892,63 @@ END:VCALENDAR\r
     }
 
     #[test]
+    fn a_part_with_its_own_open_issue_keeps_the_key_and_a_merged_issue_is_closed_saying_where_it_went()
+     {
+        // bob's config entries Mon 12-14 .. Wed 12-16 (already with an issue, from when it
+        // stood alone) and Thu 12-17 .. Fri 12-18 (with an issue too) are one absence now.
+        // It keeps the key of the earliest part with an open issue, pto/bob/2026-12-14,
+        // grows to Fri 12-18 (an update with a note), and the issue of the later part is
+        // closed, saying which absence covers it.
+        let text = "timezone: Europe/Amsterdam
+teams:
+  - id: t
+    name: Team
+    project: g/p
+    members:
+      - { username: bob, name: B, role: backend-engineer }
+      - { username: carol, name: C, role: backend-engineer }
+    responsibilities:
+      - { name: Triage, priority: HIGH, owners: [bob], covered_by: [carol] }
+time_off:
+  - { person: bob, from: 2026-12-14, until: 2026-12-16 }
+  - { person: bob, from: 2026-12-17, until: 2026-12-18 }
+";
+        let config = Config::parse("team.yml", text, &NoFiles).expect("valid config");
+        let early = open_issue_for(
+            "pto/bob/2026-12-14",
+            &record("2026-12-14", "2026-12-16", "config"),
+            "Coverage",
+        );
+        let mut late = open_issue_for(
+            "pto/bob/2026-12-17",
+            &record("2026-12-17", "2026-12-18", "config"),
+            "Coverage",
+        );
+        late.iid = 8;
+        let facts = Facts {
+            open: vec![("g/p".to_owned(), Ok(vec![early, late]))],
+            ..Facts::default()
+        };
+        let report = plan(&config, date("2026-12-01"), Scope::Upcoming, None, &facts).unwrap();
+        let kept = plan_for(&report, "pto/bob/2026-12-14");
+        assert_eq!(kept.action, Action::Update);
+        assert_eq!(kept.due_date, Some(date("2026-12-14")));
+        let merged = plan_for(&report, "pto/bob/2026-12-17");
+        let [FollowUp::CloseWith { id, body }] = merged.follow_ups.as_slice() else {
+            panic!("{:?}", merged.follow_ups);
+        };
+        assert_eq!(id, "merged");
+        assert!(
+            body.starts_with(
+                "The time off from 2026-12-17 until 2026-12-18 is now part of a longer \
+                 absence, from 2026-12-14 until 2026-12-18, whose coverage issue (key \
+                 `pto/bob/2026-12-14`) covers it"
+            ),
+            "{body}"
+        );
+    }
+
+    #[test]
     fn a_feed_event_whose_key_is_taken_is_left_out_with_a_warning() {
         // carol's weekly leave has the UID `bob`: its first occurrence's key is that of bob's
         // time off in the config without an id.
