@@ -12,11 +12,11 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use teamcadence_core::apply::{ApplyOptions, apply};
 use teamcadence_core::config::{Config, SourceFiles};
+use teamcadence_core::ics::FeedSource;
 use teamcadence_core::jobs::{self, JobError, Scope};
 use teamcadence_core::limits;
 use teamcadence_core::plan::{Action, JobReport};
 use teamcadence_core::run_lock::LockSettings;
-use teamcadence_core::time_off::FeedSource;
 use teamcadence_gitlab::{
     ConnectError, ConnectOptions, GitLab, ServerUrl, Token, fetch_feed, resolve_url,
 };
@@ -241,14 +241,17 @@ impl Job {
     ) -> Result<JobReport, JobError> {
         match self {
             Job::Planning => {
-                let facts = jobs::planning::gather(gitlab, config, today).await;
+                let feeds = read_feeds(config, files, deadline).await;
+                let facts = jobs::planning::gather(gitlab, config, today, feeds).await;
                 jobs::planning::plan(config, today, &facts)
             }
             Job::Onboarding(manual) => {
                 let hire = manual
                     .map(|m| jobs::onboarding::manual_hire(config, m))
                     .transpose()?;
-                let facts = jobs::onboarding::gather(gitlab, config, today, hire.as_ref()).await;
+                let feeds = read_feeds(config, files, deadline).await;
+                let facts =
+                    jobs::onboarding::gather(gitlab, config, today, hire.as_ref(), feeds).await;
                 jobs::onboarding::plan(config, today, Scope::Upcoming, hire.as_ref(), &facts)
             }
             Job::PtoCoverage(manual) => {

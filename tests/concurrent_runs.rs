@@ -21,25 +21,26 @@ const EDIT: &str = "PUT /api/v4/projects/:id/issues/:issue_iid";
 const COMMENT: &str = "POST /api/v4/projects/:id/issues/:issue_iid/notes";
 const LOCK: &str = "POST /api/v4/projects/:id/labels";
 const PEOPLE: [&str; 7] = ["bob", "carol", "dan", "erin", "finn", "gus", "ivy"];
-/// Mondays of the three weeks off each person takes; all due on 2027-03-01 (issues are
-/// created 30 days ahead).
+/// The three stretches off (Monday to Wednesday) each person takes; all due on 2027-03-01
+/// (issues are created 30 days ahead). Working Thursdays and Fridays between keep them
+/// three absences (adjacent time off would be one).
 const WEEKS: [(&str, &str); 3] = [
-    ("2027-03-08", "2027-03-12"),
-    ("2027-03-15", "2027-03-19"),
-    ("2027-03-22", "2027-03-26"),
+    ("2027-03-08", "2027-03-10"),
+    ("2027-03-15", "2027-03-17"),
+    ("2027-03-22", "2027-03-24"),
 ];
 
-/// A team of seven, each taking the three weeks of `WEEKS` (until Friday, or Thursday when
-/// `until_thursday`), so 21 coverage issues are due on 2027-03-01.
-fn config(until_thursday: bool) -> String {
+/// A team of seven, each taking the three stretches of `WEEKS` (until Wednesday, or
+/// Tuesday when `one_day_shorter`), so 21 coverage issues are due on 2027-03-01.
+fn config(one_day_shorter: bool) -> String {
     let mut time_off = String::new();
     for person in PEOPLE {
         for (week, (from, until)) in WEEKS.iter().enumerate() {
-            let until = if until_thursday {
+            let until = if one_day_shorter {
                 until
-                    .replace("12", "11")
-                    .replace("19", "18")
-                    .replace("26", "25")
+                    .replace("-10", "-09")
+                    .replace("-17", "-16")
+                    .replace("-24", "-23")
             } else {
                 (*until).to_owned()
             };
@@ -189,7 +190,7 @@ fn three_runs_at_once_post_each_time_off_change_once() {
     let first = together(&gitlab, &scratch.path("pto.yml"), 1);
     assert_eq!(actions(&first, "create"), 21);
     let comments = gitlab.count(COMMENT);
-    // Every week off now ends on Thursday: each run plans to update all 21 issues and to say
+    // Every stretch off now ends a day earlier: each run plans to update all 21 issues and to say
     // so in a note on each.
     std::fs::write(scratch.path("pto.yml"), config(true)).expect("rewrite");
     gitlab.set(Conditions {

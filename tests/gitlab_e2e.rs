@@ -140,15 +140,19 @@ fn coverage_and_onboarding_issues_are_created_with_their_people() {
     assert_eq!(issues.len(), 1);
     assert_eq!(issues[0]["confidential"], true);
     // dave has no account yet: the manager and the suggested buddy are assigned, and the
-    // issue says so next to the welcome.
-    assert_eq!(names(&issues[0]["assignees"], "username"), ["alice", "bob"]);
+    // issue says so next to the welcome. The buddy is heidi: bob, carol and grace are away
+    // in weeks 3 or 4, in which the template gives the buddy tasks.
+    assert_eq!(
+        names(&issues[0]["assignees"], "username"),
+        ["alice", "heidi"]
+    );
     assert_eq!(issues[0]["due_date"], "2027-01-06");
     let bodies = gitlab.comments("gitlab-org/create-stage", &issues[0]["iid"]);
     assert_eq!(bodies.len(), 2, "{bodies:?}");
     assert!(
         bodies.iter().any(|b| b.starts_with(
             "Welcome to Code Creation, @dave! This issue is your guide to your first four weeks. \
-             Your buddy @bob and your manager @alice will help you along"
+             Your buddy @heidi and your manager @alice will help you along"
         )),
         "{bodies:?}"
     );
@@ -211,16 +215,18 @@ fn busy_config() -> String {
         let _ = write!(
             yaml,
             "  - id: team-{team}\n    name: Team {team}\n    project: gitlab-org/create-stage\n    \
-             pto: {{ project: engineering-division/pto-coverage }}\n    members:\n      \
+             pto: {{ project: engineering-division/pto-coverage, min_working_days: 4 }}\n    members:\n      \
              - {{ username: alice, name: Alice, role: engineering-manager }}\n      \
              - {{ username: bob, name: Bob, role: backend-engineer, manager: alice }}\n"
         );
     }
     yaml.push_str("time_off:\n");
+    // Monday to Thursday each week: a working Friday between keeps the weeks apart (adjacent
+    // time off would be one absence), and 4 days need coverage in this config.
     for week in 0..10 {
         let from =
             chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap() + chrono::Days::new(7 * week);
-        let until = from + chrono::Days::new(4);
+        let until = from + chrono::Days::new(3);
         let _ = writeln!(yaml, "  - {{ person: bob, from: {from}, until: {until} }}");
     }
     yaml

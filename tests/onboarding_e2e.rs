@@ -388,8 +388,9 @@ fn a_suggested_buddy_passes_over_whoever_is_away_or_new_and_the_issue_says_why()
     // noah (New York, starts 2027-04-19) has no buddy. rosa, in his time zone and at the
     // company since 2018, would be chosen, but she is away in his second week; tess, in the
     // same offset, joined on 2027-01-25, after 2027-01-19 (three months before the start).
-    // victor, in Chicago an hour away, is next; uma in London is five hours away (both
-    // sides on summer time by then). oscar and sam have King's Day off in those two weeks.
+    // victor, in Chicago an hour away, is next; uma in London has a bank holiday on
+    // 2027-05-03, in noah's third week, in which the template gives the buddy tasks (issue
+    // 15: only the first two weeks were checked). oscar and sam have King's Day off.
     let noah = stored(&gitlab, "acme/platform", "onboarding/noah");
     assert_eq!(
         issue(&report, "onboarding/noah")["assignees"],
@@ -406,7 +407,8 @@ fn a_suggested_buddy_passes_over_whoever_is_away_or_new_and_the_issue_says_why()
         block.contains(
             "victor was suggested as buddy: on the same team, at the company since 2020-10-05, \
              1 h from the new hire's time zone (America/Chicago), at work on every working day \
-             of the first two weeks, and buddy to 0 other new hires now."
+             of weeks 1, 2, 3 and 4 (every week with buddy tasks), and buddy to 0 other new \
+             hires now."
         ),
         "{block}"
     );
@@ -419,7 +421,7 @@ fn a_suggested_buddy_passes_over_whoever_is_away_or_new_and_the_issue_says_why()
             "- sam is away on 2027-04-27 (King's Day)",
             "- rosa is away on 2027-04-26 (Family wedding)",
             "- tess joined on 2027-01-25, less than 3 months before the start",
-            "- uma is 5 h from the new hire's time zone and buddy to 0 other new hires",
+            "- uma is away on 2027-05-03 (Early May bank holiday)",
         ]
     );
     assert_eq!(

@@ -71,9 +71,10 @@ fn all_day(uid: &str, who: &str, from: &str, until_excluded: &str, extra: &str) 
 /// The HR feed: `bob` is bob's vacation event (changed by some tests), and around it
 /// - carol's dentist appointment on Wednesday 2027-03-17, in the middle of bob's time off;
 /// - dan's vacation over the same two weeks, cancelled (so dan is there after all);
-/// - gus's trip from Friday 2027-03-26 09:00 to Monday 2027-04-05 00:30 Amsterdam time,
+/// - gus's trip from Friday 2027-03-26 09:00 to Monday 2027-04-05 13:00 Amsterdam time,
 ///   written in UTC across the change to summer time on 2027-03-28 (an hour later in UTC
-///   before it than after: a wrong offset loses Monday);
+///   before it than after: a wrong offset ends it at 12:00, which covers only 3 of Monday's
+///   core hours, 09:00-17:00, and so loses Monday);
 /// - carol's four-weekly leave weeks from Monday 2027-04-05, of which the one from
 ///   2027-05-03 is excepted.
 fn hr_feed(bob: &str) -> String {
@@ -89,7 +90,7 @@ fn hr_feed(bob: &str) -> String {
     ));
     text.push_str(
         "BEGIN:VEVENT\r\nUID:hr-400\r\nDTSTAMP:20270201T000000Z\r\nDTSTART:20270326T080000Z\r\n\
-         DTEND:20270404T223000Z\r\nSUMMARY:Trip\r\nATTENDEE:mailto:gus@example.com\r\nEND:VEVENT\r\n",
+         DTEND:20270405T110000Z\r\nSUMMARY:Trip\r\nATTENDEE:mailto:gus@example.com\r\nEND:VEVENT\r\n",
     );
     text.push_str(&all_day(
         "hr-200",
@@ -309,11 +310,10 @@ fn moved_time_off_updates_its_issue_and_says_what_changed() {
         bob["title"],
         "Coverage for Bob Baker from 2027-03-15 until 2027-03-31"
     );
+    let text = bob["description"].as_str().expect("description");
     assert!(
-        bob["description"]
-            .as_str()
-            .expect("description")
-            .contains("**Mon 2027-03-15** until **Wed 2027-03-31**: 13 working days")
+        text.contains("**Mon 2027-03-15** until **Wed 2027-03-31** (")
+            && text.contains("): 13 working days off.")
     );
     let notes = gitlab.comments(PROJECT, &bob_iid);
     assert!(

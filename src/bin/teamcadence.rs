@@ -41,6 +41,9 @@ fn main() -> ExitCode {
                 Err(e) => return fail("teamcadence check", EXIT_USAGE, &format!("{e:#}")),
             };
             let report = jobs::check(&loaded, today(&loaded, date));
+            for warning in &report.warnings {
+                eprintln!("teamcadence check: warning: {warning}");
+            }
             if report.problems.is_empty() {
                 println!(
                     "{}: ok: {} team{}, {} issue{} rendered from the templates",

@@ -17,7 +17,7 @@ use serde_saphyr::{Location, Spanned};
 
 use crate::calendar::{Calendars, DEFAULT_WEEKEND, Holidays, WorkingCalendar};
 use crate::defaults;
-use crate::ics_time_off::{FeedMapping, PersonFrom};
+use crate::ics::{FeedMapping, FeedSource, PersonFrom, TimeOffFeed};
 use crate::limits::{self, MAX_DAYS, MAX_VELOCITY_MILESTONES};
 use crate::milestone::{Milestone, MilestoneList, MilestoneSource, ReleaseCalendar};
 use crate::neutralise::is_valid_username;
@@ -27,7 +27,7 @@ use crate::team::{
     VelocitySettings,
 };
 use crate::template::Template;
-use crate::time_off::{CoverageRule, FeedSource, TimeOff, TimeOffFeed};
+use crate::time_off::{CoverageRule, TimeOff};
 use crate::tracker::MilestoneScope;
 
 /// Whether requests to `url` may carry secrets (a token, a private calendar's address): https,
@@ -273,6 +273,31 @@ impl<'de> Deserialize<'de> for Date {
                     "`{text}` is not a date: write it as YYYY-MM-DD, for example 2026-12-25"
                 ))
             })
+    }
+}
+
+/// A holiday calendar as configured: its listed dates and the iCalendar file it names, whose
+/// timed events are dated in the zone of each person who uses the calendar.
+#[derive(Debug, Clone)]
+struct HolidaySource {
+    dates: Holidays,
+    ics: Option<String>,
+}
+
+impl HolidaySource {
+    /// The holidays of a person in `zone`.
+    fn in_zone(&self, zone: Tz) -> Holidays {
+        let mut holidays = self.dates.clone();
+        // The file was read once already, so it reads again; were it not to, its dates
+        // would be missing rather than the config failing twice.
+        if let Some(Ok(parsed)) = self
+            .ics
+            .as_deref()
+            .map(|text| crate::ics::holidays_from_ics(text, zone))
+        {
+            holidays.merge(&parsed);
+        }
+        holidays
     }
 }
 
@@ -909,7 +934,7 @@ impl Validator<'_> {
     fn holidays(
         &mut self,
         raw: &BTreeMap<String, Spanned<RawHolidays>>,
-    ) -> BTreeMap<String, Holidays> {
+    ) -> BTreeMap<String, HolidaySource> {
         let mut calendars = BTreeMap::new();
         for (id, entry) in raw {
             let field = format!("holidays.{id}");
@@ -924,10 +949,13 @@ impl Validator<'_> {
                         .unwrap_or_else(|| "Public holiday".to_owned()),
                 );
             }
+            let mut ics = None;
             if let Some(path) = &entry.value.ics {
                 match self.files.read_to_string(&path.value) {
-                    Ok(text) => match Holidays::from_ics(&text) {
-                        Ok(parsed) => holidays.merge(&parsed),
+                    // Read here to report a bad file once; each person's days are read in
+                    // their own zone when their calendar is built.
+                    Ok(text) => match crate::ics::holidays_from_ics(&text, Tz::UTC) {
+                        Ok(_) => ics = Some(text),
                         Err(e) => self.problem(
                             Some(path.referenced),
                             format!("{field}.ics"),
@@ -951,7 +979,13 @@ impl Validator<'_> {
                     "list the dates (`dates: [2026-12-25]`) or name an iCalendar file (`ics: holidays/us.ics`)",
                 );
             }
-            calendars.insert(id.clone(), holidays);
+            calendars.insert(
+                id.clone(),
+                HolidaySource {
+                    dates: holidays,
+                    ics,
+                },
+            );
         }
         calendars
     }
@@ -1269,13 +1303,14 @@ impl Validator<'_> {
         &mut self,
         raw: Option<&Spanned<String>>,
         field: String,
-        holidays: &BTreeMap<String, Holidays>,
+        holidays: &BTreeMap<String, HolidaySource>,
+        zone: Tz,
     ) -> Holidays {
         let Some(raw) = raw else {
             return Holidays::new();
         };
         match holidays.get(&raw.value) {
-            Some(h) => h.clone(),
+            Some(h) => h.in_zone(zone),
             None => {
                 let known: Vec<&str> = holidays.keys().map(String::as_str).collect();
                 self.problem(
@@ -1301,7 +1336,7 @@ impl Validator<'_> {
         &mut self,
         raw: Spanned<RawTeam>,
         timezone: Tz,
-        holidays: &BTreeMap<String, Holidays>,
+        holidays: &BTreeMap<String, HolidaySource>,
         all_members: &BTreeSet<String>,
         top_templates: &TeamTemplates,
         calendars: &mut Calendars,
@@ -1342,8 +1377,12 @@ impl Validator<'_> {
                 Some(tz) => self.timezone(tz, format!("{mat}.timezone")),
                 None => timezone,
             };
-            let member_holidays =
-                self.holiday_calendar(m.holidays.as_ref(), format!("{mat}.holidays"), holidays);
+            let member_holidays = self.holiday_calendar(
+                m.holidays.as_ref(),
+                format!("{mat}.holidays"),
+                holidays,
+                member_tz,
+            );
             if let Some(manager) = &m.manager {
                 self.known_member(manager, format!("{mat}.manager"), all_members);
             }
@@ -1857,7 +1896,7 @@ impl Validator<'_> {
         teams: &[Team],
         all_members: &BTreeSet<String>,
         timezone: Tz,
-        holidays: &BTreeMap<String, Holidays>,
+        holidays: &BTreeMap<String, HolidaySource>,
         calendars: &mut Calendars,
     ) -> Vec<NewHire> {
         let mut seen = BTreeSet::new();
@@ -1901,8 +1940,12 @@ impl Validator<'_> {
                     Some(tz) => self.timezone(tz, format!("{at}.timezone")),
                     None => timezone,
                 };
-                let hire_holidays =
-                    self.holiday_calendar(h.holidays.as_ref(), format!("{at}.holidays"), holidays);
+                let hire_holidays = self.holiday_calendar(
+                    h.holidays.as_ref(),
+                    format!("{at}.holidays"),
+                    holidays,
+                    hire_tz,
+                );
                 calendars.insert(
                     h.username.value.clone(),
                     WorkingCalendar::new(hire_tz, &DEFAULT_WEEKEND, hire_holidays),

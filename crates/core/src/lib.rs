@@ -6,11 +6,12 @@
 //! (files the configuration names are read through the [`config::SourceFiles`] port), so the
 //! whole planning logic is testable without a server.
 
+pub mod absence;
 pub mod apply;
 pub mod calendar;
 pub mod config;
 pub mod defaults;
-pub mod ics_time_off;
+pub mod ics;
 pub mod jobs;
 pub mod left_out;
 pub mod limits;

@@ -494,24 +494,3 @@ mod tests {
         assert!(!five.needs_lock_exception(&calendar, &milestone, d(2026, 12, 20)));
     }
 }
-
-/// An iCalendar feed or file that time off is read from when a job runs (not when the config
-/// is read, so that a feed that fails to load is a warning for that feed, not a config error).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TimeOffFeed {
-    /// The feed's name in warnings.
-    pub name: String,
-    /// Where it is read from.
-    pub source: FeedSource,
-    /// Who each event is about.
-    pub mapping: crate::ics_time_off::FeedMapping,
-}
-
-/// Where a feed is read from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FeedSource {
-    /// An .ics file, relative to the config file's folder.
-    File(String),
-    /// An https address (plain http only to a loopback host).
-    Url(String),
-}

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use teamcadence_core::config::{Config, ConfigError, Milestones, SourceFiles};
-use teamcadence_core::ics_time_off::PersonFrom;
-use teamcadence_core::time_off::FeedSource;
+use teamcadence_core::ics::FeedSource;
+use teamcadence_core::ics::PersonFrom;
 
 /// Files held in memory, as a config folder would hold them.
 #[derive(Default)]

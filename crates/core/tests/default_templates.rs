@@ -145,7 +145,13 @@ fn velocity_says_when_the_history_is_too_short() {
         unweighted: 0,
     };
     let note = |previous: &[jobs::planning::Period], history: Vec<PastWork>| {
-        let v = jobs::planning::velocity(&config, team, previous, &History::Read(history));
+        let v = jobs::planning::velocity(
+            &config,
+            team,
+            previous,
+            &History::Read(history),
+            &Default::default(),
+        );
         assert_eq!(v.per_day.is_none(), v.note.is_some());
         v.note
     };
@@ -174,8 +180,13 @@ fn velocity_says_when_the_history_is_too_short() {
         note(&timeline.finished, vec![work(3, 5), work(2, 4), work(4, 6)]),
         None
     );
-    let offline =
-        jobs::planning::velocity(&config, team, &timeline.finished, &timeline_history(&facts));
+    let offline = jobs::planning::velocity(
+        &config,
+        team,
+        &timeline.finished,
+        &timeline_history(&facts),
+        &Default::default(),
+    );
     assert_eq!(
         offline.note.as_deref(),
         Some("The velocity was not read: `teamcadence check` does not read GitLab.")

@@ -6,9 +6,8 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use proptest::prelude::*;
-use teamcadence_core::Holidays;
 use teamcadence_core::config::{Config, SourceFiles};
-use teamcadence_core::ics_time_off::{FeedMapping, PersonFrom, time_off_from_ics};
+use teamcadence_core::ics::{FeedMapping, PersonFrom, time_off_from_ics};
 use teamcadence_core::jobs::{Scope, onboarding, planning, pto};
 use teamcadence_core::tracker::Offline;
 
@@ -35,9 +34,9 @@ fn parse_and_plan(text: &str, files: &Files, today: NaiveDate, feed: &str) {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let facts = planning::gather(None::<&Offline>, &config, today).await;
+        let facts = planning::gather(None::<&Offline>, &config, today, Vec::new()).await;
         let _ = planning::plan(&config, today, &facts);
-        let facts = onboarding::gather(None::<&Offline>, &config, today, None).await;
+        let facts = onboarding::gather(None::<&Offline>, &config, today, None, Vec::new()).await;
         for scope in [Scope::Upcoming, Scope::Everything] {
             let _ = onboarding::plan(&config, today, scope, None, &facts);
         }
@@ -142,17 +141,17 @@ proptest! {
     #[test]
     fn any_bytes_as_ics_are_read_or_refused(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
         let text = String::from_utf8_lossy(&bytes);
-        let _ = Holidays::from_ics(&text);
+        let _ = teamcadence_core::ics::holidays_from_ics(&text, chrono_tz::Tz::UTC);
         let _ = time_off_from_ics(&text, &mapping());
         // Past the first line, so that the parser and the expansion see the rest.
         let text = format!("BEGIN:VCALENDAR\r\n{text}");
-        let _ = Holidays::from_ics(&text);
+        let _ = teamcadence_core::ics::holidays_from_ics(&text, chrono_tz::Tz::UTC);
         let _ = time_off_from_ics(&text, &mapping());
     }
 
     #[test]
     fn any_ics_made_of_calendar_lines_is_read_or_refused(text in ics_text()) {
-        let _ = Holidays::from_ics(&text);
+        let _ = teamcadence_core::ics::holidays_from_ics(&text, chrono_tz::Tz::UTC);
         let _ = time_off_from_ics(&text, &mapping());
         let files = Files([("h.ics".to_owned(), text.clone())].into());
         let config = format!(

@@ -1,10 +1,13 @@
 //! Choosing an onboarding buddy when none is given: a teammate with some tenure, in a near
-//! time zone, at work during the new hire's first two weeks, and not already busy being a
-//! buddy. The choice and the reasons for it go into the issue.
+//! time zone, at work in every week the onboarding template gives the buddy tasks (weeks 1
+//! to 4 in the default template), and not already busy being a buddy. Who is away comes from
+//! the one model of absence ([`crate::absence`]). The choice and the reasons for it go into
+//! the issue.
 
 use chrono::{Days, Months, NaiveDate, NaiveTime, Offset, TimeZone};
 use chrono_tz::Tz;
 
+use crate::absence::Absences;
 use crate::config::Config;
 use crate::jobs::ymd;
 use crate::team::{Member, NewHire, Team};
@@ -36,25 +39,80 @@ struct Candidate<'a> {
     load: usize,
 }
 
+/// The weeks (1 to 4) in which an onboarding template gives the buddy tasks: those whose
+/// `## Week N` section holds a `### Buddy` part with a task (`- [ ]`). A template without
+/// that structure gets the handbook's rule: the first two weeks.
+pub fn buddy_weeks<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<u32> {
+    let mut weeks = Vec::new();
+    for text in texts {
+        let (mut week, mut in_buddy) = (None, false);
+        for line in text.lines().map(str::trim) {
+            if let Some(heading) = line.strip_prefix("## ") {
+                week = heading
+                    .strip_prefix("Week ")
+                    .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .filter(|n| (1..=4).contains(n));
+                in_buddy = false;
+            } else if let Some(heading) = line.strip_prefix("### ") {
+                in_buddy = heading.trim().eq_ignore_ascii_case("buddy");
+            } else if in_buddy
+                && line.starts_with("- [")
+                && let Some(n) = week
+                && !weeks.contains(&n)
+            {
+                weeks.push(n);
+            }
+        }
+    }
+    if weeks.is_empty() {
+        weeks = vec![1, 2];
+    }
+    weeks.sort_unstable();
+    weeks
+}
+
+/// The working days of `hire` in `weeks` (week N: the 5 working days from the 5(N-1)th
+/// working day after the start, as the onboarding issue dates them).
+fn days_of_weeks(config: &Config, hire: &NewHire, weeks: &[u32]) -> Vec<NaiveDate> {
+    let calendar = config.calendars.for_person(&hire.username);
+    let mut days = Vec::new();
+    for n in weeks {
+        let first = calendar.add_working_days(hire.start, 5 * (n - 1));
+        let last = calendar.add_working_days(hire.start, 5 * n - 1);
+        for day in first.iter_days().take_while(|d| *d <= last).take(366) {
+            if calendar.is_working_day(day) && !days.contains(&day) {
+                days.push(day);
+            }
+        }
+    }
+    days
+}
+
+/// "weeks 1 and 2", "weeks 1, 2, 3 and 4", "week 3".
+fn describe_weeks(weeks: &[u32]) -> String {
+    let names: Vec<String> = weeks.iter().map(u32::to_string).collect();
+    match names.as_slice() {
+        [one] => format!("week {one}"),
+        [init @ .., last] => format!("weeks {} and {last}", init.join(", ")),
+        [] => "no week".to_owned(),
+    }
+}
+
 /// Suggests a buddy for `hire` among the members of `team`. `assigned` are the buddies of
-/// other hires (given or suggested earlier in the run), with those hires' start dates.
+/// other hires (given or suggested earlier in the run), with those hires' start dates. The
+/// buddy must be at work on every working day of `weeks` (see [`buddy_weeks`]), by
+/// `absences`, the holidays and the weekends.
 pub fn suggest(
     config: &Config,
     team: &Team,
     hire: &NewHire,
     assigned: &[(String, NaiveDate)],
+    absences: &Absences,
+    weeks: &[u32],
 ) -> Suggestion {
-    let first_weeks: Vec<NaiveDate> = hire
-        .start
-        .iter_days()
-        .take(FIRST_WEEKS_DAYS as usize)
-        .filter(|day| {
-            config
-                .calendars
-                .for_person(&hire.username)
-                .is_working_day(*day)
-        })
-        .collect();
+    let first_weeks = days_of_weeks(config, hire, weeks);
+    let weeks_text = describe_weeks(weeks);
     let tenure_since = hire
         .start
         .checked_sub_months(Months::new(MIN_TENURE_MONTHS))
@@ -81,7 +139,11 @@ pub fn suggest(
             ));
             continue;
         }
-        if let Some((day, why)) = away_on(config, &member.username, &first_weeks) {
+        if let Some((day, why)) = first_weeks.iter().find_map(|day| {
+            absences
+                .away(&config.calendars, &member.username, *day)
+                .map(|away| (*day, away.reason()))
+        }) {
             passed_over.push(format!(
                 "{} is away on {} ({why})",
                 member.username,
@@ -112,8 +174,8 @@ pub fn suggest(
             buddy: None,
             reason: format!(
                 "No buddy could be suggested: nobody in {} has been at the company for \
-                 {MIN_TENURE_MONTHS} months and is at work in the first two weeks; the manager \
-                 is assigned until someone is chosen",
+                 {MIN_TENURE_MONTHS} months and is at work in {weeks_text} (every week with \
+                 buddy tasks); the manager is assigned until someone is chosen",
                 team.name
             ),
             passed_over,
@@ -137,8 +199,8 @@ pub fn suggest(
         buddy: Some(chosen.member.username.clone()),
         reason: format!(
             "{} was suggested as buddy: on the same team{}, {} from the new hire's time zone \
-             ({}), at work on every working day of the first two weeks, and buddy to {} other \
-             new hire{} now",
+             ({}), at work on every working day of {weeks_text} (every week with buddy tasks), \
+             and buddy to {} other new hire{} now",
             chosen.member.username,
             chosen
                 .member
@@ -152,26 +214,6 @@ pub fn suggest(
         ),
         passed_over,
     }
-}
-
-/// The first of `days` on which `username` is not at work, with why.
-fn away_on(config: &Config, username: &str, days: &[NaiveDate]) -> Option<(NaiveDate, String)> {
-    let calendar = config.calendars.for_person(username);
-    days.iter().find_map(|&day| {
-        if let Some(time_off) = config
-            .time_off
-            .iter()
-            .find(|t| t.person() == username && t.contains(day))
-        {
-            return Some((day, time_off.note().unwrap_or("time off").to_owned()));
-        }
-        if let Some(holiday) = calendar.holiday(day) {
-            return Some((day, holiday.to_owned()));
-        }
-        calendar
-            .is_weekend(day)
-            .then(|| (day, "not a working day for them".to_owned()))
-    })
 }
 
 /// The UTC offset of `zone` at noon on `date`, in minutes.
@@ -235,6 +277,17 @@ teams:
 
     fn config_without_time_off() -> Config {
         config("")
+    }
+
+    /// `suggest` over the first two weeks, the config's absences only.
+    fn suggest(
+        config: &Config,
+        team: &Team,
+        hire: &NewHire,
+        assigned: &[(String, NaiveDate)],
+    ) -> Suggestion {
+        let (absences, _) = crate::absence::Facts::default().absences(config);
+        super::suggest(config, team, hire, assigned, &absences, &[1, 2])
     }
 
     fn hire(start: &str) -> NewHire {

@@ -271,6 +271,9 @@ pub struct CheckReport {
     pub rendered: usize,
     /// Every problem, one paragraph each; empty when all is well.
     pub problems: Vec<String>,
+    /// What is valid but probably wrong (time off recorded twice with different dates), one
+    /// sentence each.
+    pub warnings: Vec<String>,
 }
 
 /// Renders every template of every team with the configuration's data: each team's next
@@ -278,6 +281,9 @@ pub struct CheckReport {
 /// teams that have none, so that a broken template cannot hide until the day it is due.
 pub fn check(config: &Config, today: NaiveDate) -> CheckReport {
     let mut report = CheckReport::default();
+    // Time off that disagrees with itself is counted once, but someone should correct it.
+    let (absences, _) = crate::absence::Facts::default().absences(config);
+    report.warnings = absences.iter().flat_map(|a| a.disagreements()).collect();
     let mut record = |result: Result<crate::plan::JobReport, JobError>| match result {
         Ok(job) => {
             report.rendered += job.issues.len();

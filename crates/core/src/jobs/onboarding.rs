@@ -136,6 +136,9 @@ pub struct Facts {
     /// This job's open issues of each project that reminds on overdue ones, or why they
     /// could not be read.
     pub open: Vec<(String, Result<Vec<TrackedIssue>, String>)>,
+    /// What is read about absences beyond the config (the feeds, GitLab statuses), for the
+    /// buddy.
+    pub away: crate::absence::Facts,
 }
 
 impl Facts {
@@ -198,9 +201,26 @@ pub async fn gather<T: IssueTracker>(
     config: &Config,
     today: NaiveDate,
     manual: Option<&NewHire>,
+    feed_texts: Vec<Result<String, String>>,
 ) -> Facts {
+    // Buddies are suggested among the teammates of hires due now: their absences count.
+    let mut teammates: Vec<&str> = Vec::new();
+    for (hire, action) in considered(config, today, Scope::Upcoming, manual) {
+        if action != Action::Create || hire.buddy.is_some() {
+            continue;
+        }
+        for member in config.team(&hire.team).iter().flat_map(|t| &t.members) {
+            if !teammates.contains(&member.username.as_str()) {
+                teammates.push(&member.username);
+            }
+        }
+    }
+    let away = crate::absence::Facts::gather(tracker, config, today, feed_texts, &teammates).await;
     let Some(tracker) = tracker else {
-        return Facts::default();
+        return Facts {
+            away,
+            ..Facts::default()
+        };
     };
     let mut wanted: Vec<(String, String)> = Vec::new();
     for (hire, action) in considered(config, today, Scope::Upcoming, manual) {
@@ -254,6 +274,7 @@ pub async fn gather<T: IssueTracker>(
     Facts {
         issue_templates: wanted.into_iter().zip(texts).collect(),
         open,
+        away,
     }
 }
 
@@ -295,6 +316,11 @@ pub fn plan(
 ) -> Result<JobReport, JobError> {
     let hires = considered(config, today, scope, manual);
     let mut plans = Plans::new(config);
+    let (absences, absence_warnings) = facts.away.absences(config);
+    if !hires.is_empty() {
+        plans.report.warnings.extend(facts.away.read_warnings());
+        plans.report.warnings.extend(absence_warnings);
+    }
     // Buddies already given, then those suggested in this run, with their hire's start.
     let mut assigned: Vec<(String, NaiveDate)> = config
         .new_hires
@@ -332,25 +358,6 @@ pub fn plan(
                 hire.username, team.id
             ));
         }
-        let suggestion = match &hire.buddy {
-            Some(_) => None,
-            None => {
-                let suggestion = buddy::suggest(config, team, hire, &assigned);
-                match &suggestion.buddy {
-                    Some(chosen) => assigned.push((chosen.clone(), hire.start)),
-                    None => plans.report.warnings.push(format!(
-                        "onboarding/{}: {}",
-                        hire.username, suggestion.reason
-                    )),
-                }
-                Some(suggestion)
-            }
-        };
-        let buddy = hire
-            .buddy
-            .clone()
-            .or_else(|| suggestion.as_ref().and_then(|s| s.buddy.clone()));
-
         // The base template and the parts for this hire, in config order.
         let project = &team.onboarding.project;
         let texts: Result<Vec<Template>, String> = template_sources(team, hire)
@@ -379,6 +386,32 @@ pub fn plan(
             continue;
         }
         let base = templates.remove(0);
+        // The buddy must be there in every week the templates give them tasks.
+        let suggestion = match &hire.buddy {
+            Some(_) => None,
+            None => {
+                let suggestion = buddy::suggest(
+                    config,
+                    team,
+                    hire,
+                    &assigned,
+                    &absences,
+                    &buddy::buddy_weeks(texts.iter().map(Template::text)),
+                );
+                match &suggestion.buddy {
+                    Some(chosen) => assigned.push((chosen.clone(), hire.start)),
+                    None => plans.report.warnings.push(format!(
+                        "onboarding/{}: {}",
+                        hire.username, suggestion.reason
+                    )),
+                }
+                Some(suggestion)
+            }
+        };
+        let buddy = hire
+            .buddy
+            .clone()
+            .or_else(|| suggestion.as_ref().and_then(|s| s.buddy.clone()));
 
         let context = json!({
             "hire": {
@@ -557,6 +590,7 @@ new_hires:
                 template.map(str::to_owned).map_err(str::to_owned),
             )],
             open: Vec::new(),
+            away: Default::default(),
         }
     }
 
@@ -708,6 +742,7 @@ new_hires:
                     onboarding_issue(3, "planning/t/19.8", "2026-11-01"),
                 ]),
             )],
+            away: Default::default(),
         };
         let report =
             plan(&config, date("2026-12-01"), Scope::Upcoming, None, &facts).expect("plans");

@@ -11,9 +11,10 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{Draft, JobError, Plans, days_before, due_from, person_json, team_json, ymd};
+use crate::absence::{self, Absence, Absences};
 use crate::config::{Config, Milestones};
 use crate::milestone::{Milestone, MilestoneSource};
-use crate::plan::{Action, FollowUp, JobReport};
+use crate::plan::{Action, FollowUp, JobReport, push_unique};
 use crate::team::{IssueScope, Team};
 use crate::template::Template;
 use crate::tracker::{
@@ -103,6 +104,8 @@ pub struct Facts {
     pub history: History,
     /// Things a person should know (an undated milestone), one sentence each.
     pub warnings: Vec<String>,
+    /// Who is away when, from every source (the same for every team).
+    pub absences: Absences,
 }
 
 /// Each team's facts, in config order; `Err` says why that team cannot be planned.
@@ -112,6 +115,35 @@ pub type TeamFacts = Vec<Result<Facts, String>>;
 /// (a dry run that does not read GitLab) the configured milestone sources still work and
 /// the velocity is left out.
 pub async fn gather<T: IssueTracker>(
+    tracker: Option<&T>,
+    config: &Config,
+    today: NaiveDate,
+    feed_texts: Vec<Result<String, String>>,
+) -> TeamFacts {
+    // Who is away: the config, the feeds and everyone's GitLab status, for the capacity.
+    let everyone: Vec<&str> = config
+        .teams
+        .iter()
+        .flat_map(|t| t.members.iter().map(|m| m.username.as_str()))
+        .collect();
+    let away = absence::Facts::gather(tracker, config, today, feed_texts, &everyone).await;
+    let (absences, mut absence_warnings) = away.absences(config);
+    absence_warnings.splice(0..0, away.read_warnings());
+    let teams = gather_teams(tracker, config, today).await;
+    teams
+        .into_iter()
+        .map(|team| {
+            team.map(|mut facts| {
+                facts.absences = absences.clone();
+                facts.warnings.extend(absence_warnings.iter().cloned());
+                facts
+            })
+        })
+        .collect()
+}
+
+/// Each team's milestones and history ([`gather`] without the absences).
+async fn gather_teams<T: IssueTracker>(
     tracker: Option<&T>,
     config: &Config,
     today: NaiveDate,
@@ -259,6 +291,7 @@ async fn gather_team<T: IssueTracker>(
         timeline,
         history,
         warnings,
+        absences: Absences::default(),
     })
 }
 
@@ -267,6 +300,7 @@ async fn gather_team<T: IssueTracker>(
 /// sample from the release calendar.
 pub fn offline_facts(config: &Config, today: NaiveDate) -> TeamFacts {
     let sample = crate::milestone::ReleaseCalendar::default();
+    let (absences, _) = absence::Facts::default().absences(config);
     config
         .teams
         .iter()
@@ -279,6 +313,7 @@ pub fn offline_facts(config: &Config, today: NaiveDate) -> TeamFacts {
                 timeline,
                 history: History::NotRead("`teamcadence check` does not read GitLab".to_owned()),
                 warnings: Vec::new(),
+                absences: absences.clone(),
             })
         })
         .collect()
@@ -520,14 +555,36 @@ pub fn plan(config: &Config, today: NaiveDate, facts: &TeamFacts) -> Result<JobR
                 continue;
             }
         };
-        plans.report.warnings.extend(facts.warnings.iter().cloned());
+        // Warnings about the absences are the same for every team: each is said once.
+        for warning in &facts.warnings {
+            push_unique(&mut plans.report.warnings, warning);
+        }
         let timeline = &facts.timeline;
+        let milestone = &timeline.next.milestone;
+        for absence in team
+            .members
+            .iter()
+            .flat_map(|m| facts.absences.of(&m.username))
+        {
+            if absence.overlaps(milestone.start(), milestone.end()) {
+                for disagreement in absence.disagreements() {
+                    push_unique(&mut plans.report.warnings, &disagreement);
+                }
+            }
+        }
         let window_start = days_before(
             timeline.next.milestone.start(),
             team.planning.create_days_before_start,
         );
         let action = due_from(today, window_start);
-        plans.add(draft(config, team, timeline, &facts.history, action));
+        plans.add(draft(
+            config,
+            team,
+            timeline,
+            &facts.history,
+            &facts.absences,
+            action,
+        ));
         // The period under way comes after the one to plan, which is what people look for.
         if let Some(current) = &timeline.current {
             let reason = format!(
@@ -548,6 +605,7 @@ pub fn plan(config: &Config, today: NaiveDate, facts: &TeamFacts) -> Result<JobR
                 team,
                 &timeline,
                 &started,
+                &facts.absences,
                 Action::Skip(reason),
             ));
         }
@@ -561,6 +619,7 @@ fn draft<'a>(
     team: &'a Team,
     timeline: &Timeline,
     history: &History,
+    absences: &Absences,
     action: Action,
 ) -> Draft<'a> {
     let period = &timeline.next;
@@ -614,7 +673,7 @@ fn draft<'a>(
         template: &team.templates.planning,
         parts: Vec::new(),
         default_title: None,
-        context: context(config, team, timeline, history),
+        context: context(config, team, timeline, history, absences),
         labels: vec![&team.planning.labels, &team.labels],
         kind: KIND_LABEL,
         assignees,
@@ -657,29 +716,33 @@ pub struct Capacity {
     pub new_hire: bool,
 }
 
-/// One person's capacity over a milestone, counted from `joins` when they join during it.
-fn capacity(config: &Config, who: Person<'_>, milestone: &Milestone) -> Capacity {
+/// One person's capacity over a milestone, counted from `joins` when they join during it:
+/// their absences from every source, each day counted once.
+fn capacity(
+    config: &Config,
+    who: Person<'_>,
+    milestone: &Milestone,
+    absences: &Absences,
+) -> Capacity {
     let calendar = config.calendars.for_person(who.username);
     let from = who
         .joins
         .map_or(milestone.start(), |j| j.max(milestone.start()));
     let until = milestone.end();
-    let time_off: Vec<_> = config
-        .time_off
+    let away: Vec<&Absence> = absences
+        .of(who.username)
         .iter()
-        .filter(|t| t.person() == who.username && t.overlaps(from, until))
+        .filter(|a| a.overlaps(from, until))
         .collect();
     let working_days = calendar.working_days(from, until);
-    let time_off_days = time_off
-        .iter()
-        .map(|t| t.working_days_within(from, until, calendar))
-        .sum::<u32>()
+    let time_off_days = absences
+        .working_days_off(calendar, who.username, from, until)
         .min(working_days);
     let at_work =
-        |d: &NaiveDate| calendar.is_working_day(*d) && !time_off.iter().any(|t| t.contains(*d));
+        |d: &NaiveDate| calendar.is_working_day(*d) && absences.on(who.username, *d).is_none();
     let days: Vec<NaiveDate> = from.iter_days().take_while(|d| *d <= until).collect();
 
-    let mut absences: Vec<(NaiveDate, String)> = days
+    let mut listed: Vec<(NaiveDate, String)> = days
         .iter()
         .filter(|d| !calendar.is_weekend(**d))
         .filter_map(|d| {
@@ -688,20 +751,24 @@ fn capacity(config: &Config, who: Person<'_>, milestone: &Milestone) -> Capacity
                 .map(|name| (*d, format!("{} {name}", ymd(*d))))
         })
         .collect();
-    for t in &time_off {
-        let count = t.working_days_within(from, until, calendar);
-        absences.push((
-            t.first(),
+    for a in &away {
+        let count = a.working_days_within(from, until, calendar);
+        let what = match a.note() {
+            Some(note) => note,
+            None if a.is_recorded() => "Time off".to_owned(),
+            None => "Away by GitLab status".to_owned(),
+        };
+        listed.push((
+            a.first(),
             format!(
-                "{} {} to {} ({count} working day{})",
-                t.note().unwrap_or("Time off"),
-                ymd(t.first()),
-                ymd(t.last()),
+                "{what} {} to {} ({count} working day{})",
+                ymd(a.first()),
+                ymd(a.last()),
                 if count == 1 { "" } else { "s" }
             ),
         ));
     }
-    absences.sort();
+    listed.sort();
 
     Capacity {
         username: who.username.to_owned(),
@@ -712,7 +779,7 @@ fn capacity(config: &Config, who: Person<'_>, milestone: &Milestone) -> Capacity
         working_days,
         time_off_days,
         available_days: working_days - time_off_days,
-        absences: absences.into_iter().map(|(_, text)| text).collect(),
+        absences: listed.into_iter().map(|(_, text)| text).collect(),
         new_hire: who.new_hire,
     }
 }
@@ -729,7 +796,12 @@ struct Person<'a> {
 
 /// The capacity table of a team over a milestone: members, then new hires who start before
 /// it ends.
-pub fn capacity_table(config: &Config, team: &Team, milestone: &Milestone) -> Vec<Capacity> {
+pub fn capacity_table(
+    config: &Config,
+    team: &Team,
+    milestone: &Milestone,
+    absences: &Absences,
+) -> Vec<Capacity> {
     let members = team.members.iter().map(|m| Person {
         username: &m.username,
         name: &m.name,
@@ -751,7 +823,7 @@ pub fn capacity_table(config: &Config, team: &Team, milestone: &Milestone) -> Ve
         });
     members
         .chain(hires)
-        .map(|who| capacity(config, who, milestone))
+        .map(|who| capacity(config, who, milestone, absences))
         .collect()
 }
 
@@ -805,7 +877,13 @@ impl Velocity {
 /// The team's velocity over the counted past periods. There is no suggestion unless each of
 /// the `velocity.milestones` periods before this one is known and had closed issues, and
 /// some of them had weight.
-pub fn velocity(config: &Config, team: &Team, finished: &[Period], history: &History) -> Velocity {
+pub fn velocity(
+    config: &Config,
+    team: &Team,
+    finished: &[Period],
+    history: &History,
+    absences: &Absences,
+) -> Velocity {
     let wanted = team.planning.velocity.milestones as usize;
     let work = match history {
         History::NotRead(reason) => {
@@ -823,7 +901,7 @@ pub fn velocity(config: &Config, team: &Team, finished: &[Period], history: &His
         .map(|(period, work)| PeriodVelocity {
             title: period.milestone.title().to_owned(),
             work: *work,
-            available_days: capacity_table(config, team, &period.milestone)
+            available_days: capacity_table(config, team, &period.milestone, absences)
                 .iter()
                 .map(|row| row.available_days)
                 .sum(),
@@ -866,10 +944,16 @@ pub fn velocity(config: &Config, team: &Team, finished: &[Period], history: &His
     }
 }
 
-fn context(config: &Config, team: &Team, timeline: &Timeline, history: &History) -> Value {
+fn context(
+    config: &Config,
+    team: &Team,
+    timeline: &Timeline,
+    history: &History,
+    absences: &Absences,
+) -> Value {
     let milestone = &timeline.next.milestone;
-    let rows = capacity_table(config, team, milestone);
-    let velocity = velocity(config, team, &timeline.finished, history);
+    let rows = capacity_table(config, team, milestone, absences);
+    let velocity = velocity(config, team, &timeline.finished, history, absences);
     let total_working: u32 = rows.iter().map(|r| r.working_days).sum();
     let total_available: u32 = rows.iter().map(|r| r.available_days).sum();
     let dash = || "-".to_owned();

@@ -1,6 +1,6 @@
 //! The PTO coverage issue: who covers which responsibility while someone is away.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use serde_json::{Value, json};
@@ -11,18 +11,18 @@ use super::{
     Draft, JobError, Plans, Scope, days_before, due_from, person_by_username, person_json,
     team_json, ymd,
 };
+use crate::absence::{self, Absence, Absences, Source};
 use crate::apply::key_in;
 use crate::config::Config;
-use crate::ics_time_off::{FeedTimeOff, time_off_in_window};
+use crate::ics::FeedTimeOff;
 use crate::jobs::planning::milestone_json;
-use crate::limits::{DateWindow, MAX_DAYS};
 use crate::neutralise::{self, mentions};
 use crate::plan::{Action, FollowUp, IssuePlan, JobReport, push_unique};
 use crate::record;
 use crate::team::{Member, Team};
 use crate::template::Template;
 use crate::time_off::TimeOff;
-use crate::tracker::{IssueQuery, IssueState, IssueTracker, TrackedIssue, UserStatus};
+use crate::tracker::{IssueQuery, IssueState, IssueTracker, TrackedIssue};
 
 /// The label that marks this job's issues, so that later runs find them again.
 pub const KIND_LABEL: &str = "teamcadence::pto";
@@ -81,20 +81,7 @@ pub async fn gather<T: IssueTracker>(
     manual: Option<&TimeOff>,
     feed_texts: Vec<Result<String, String>>,
 ) -> Facts {
-    // A year back covers issues still open for time off that has ended; ahead, any notice
-    // (at most a year) before time off that may itself last a year.
-    let window = DateWindow::around(today, MAX_DAYS, 2 * MAX_DAYS);
-    let feeds: Vec<(String, Result<FeedTimeOff, String>)> = config
-        .time_off_feeds
-        .iter()
-        .zip(feed_texts)
-        .map(|(feed, text)| {
-            let read = text.and_then(|text| {
-                time_off_in_window(&text, &feed.mapping, window).map_err(|e| e.to_string())
-            });
-            (feed.name.clone(), read)
-        })
-        .collect();
+    let feeds = absence::read_feeds(config, feed_texts, today);
     let mut facts = Facts {
         feeds,
         ..Facts::default()
@@ -122,7 +109,8 @@ pub async fn gather<T: IssueTracker>(
 
     // Backups are chosen only for time off whose issue is due: ask about those candidates.
     let mut candidates: Vec<&str> = Vec::new();
-    for time_off in sourced(config, &facts, manual).0.iter().map(|(t, _)| *t) {
+    let (absences, _) = absences(config, &facts, manual);
+    for time_off in absences.iter().filter(|a| a.is_recorded()) {
         let Some((team, member)) = config.member(time_off.person()) else {
             continue;
         };
@@ -138,132 +126,26 @@ pub async fn gather<T: IssueTracker>(
             }
         }
     }
-    let statuses = join_all(
-        candidates
-            .iter()
-            .map(|username| tracker.user_status(username)),
-    )
-    .await;
-    for (username, status) in candidates.into_iter().zip(statuses) {
-        match status {
-            Ok(Some(status)) => {
-                if let Some(until) = away_until(&status, today, config.timezone) {
-                    facts.away_by_status.extend(
-                        TimeOff::new(username, today, until)
-                            .ok()
-                            .map(|t| t.with_note(status.message.clone())),
-                    );
-                }
-            }
-            Ok(None) => {}
-            Err(e) => facts.warnings.push(format!(
-                "could not read the GitLab status of {username} ({e}); they may be chosen as a \
-                 backup although their status says they are away"
-            )),
-        }
-    }
+    let (away, warnings) = absence::read_statuses(tracker, config, &candidates, today).await;
+    facts.away_by_status = away;
+    facts.warnings.extend(warnings);
     facts
 }
 
-/// Until when a GitLab status says its user is away: when they set themselves busy or wrote
-/// "OOO" (or "out of office") in the message; until the date it clears in `zone`, or today
-/// when it does not clear by itself.
-fn away_until(status: &UserStatus, today: NaiveDate, zone: chrono_tz::Tz) -> Option<NaiveDate> {
-    let message = status.message.as_deref().unwrap_or_default().to_lowercase();
-    let says_ooo = message
-        .split(|c: char| !c.is_alphanumeric())
-        .any(|word| word == "ooo")
-        || message.contains("out of office");
-    if !status.busy && !says_ooo {
-        return None;
-    }
-    let clears = status
-        .clear_status_at
-        .map(|at| at.with_timezone(&zone).date_naive());
-    Some(clears.map_or(today, |date| date.max(today)))
-}
-
-/// Where a time off is recorded, which decides whether its issue may be closed when it is no
-/// longer there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Source<'a> {
-    /// The config's `time_off` (or the file it names).
-    Config,
-    /// The feed of this name.
-    Feed(&'a str),
-    /// A manual pipeline: never seen again, so never taken as cancelled.
-    Manual,
-}
-
-impl Source<'_> {
-    /// How the source is written in an issue's record (encoded there, as every record value).
-    fn tag(self) -> String {
-        match self {
-            Source::Config => "config".to_owned(),
-            Source::Feed(name) => format!("feed:{name}"),
-            Source::Manual => "manual".to_owned(),
-        }
-    }
-
-    /// The source for people, in notes.
-    fn describe(self) -> String {
-        match self {
-            Source::Config => "the teamcadence config".to_owned(),
-            Source::Feed(name) => format!("the calendar feed \"{}\"", neutralise::markdown(name)),
-            Source::Manual => "a manual pipeline".to_owned(),
-        }
-    }
-}
-
-/// Every recorded time off with where it comes from: the config's, then each feed's that
-/// loaded (an entry overlapping an earlier one of the same person is left out: it is the
-/// same absence recorded twice), then the manual one, which replaces a recorded one with its
-/// key. A feed's entry whose key an earlier entry has already (an event `UID` that is a
-/// username, so that its occurrences look like that person's config keys, or one `UID` in
-/// two feeds) is left out too, with a warning: one key stands for one issue.
-fn sourced<'a>(
-    config: &'a Config,
-    facts: &'a Facts,
-    manual: Option<&'a TimeOff>,
-) -> (Vec<(&'a TimeOff, Source<'a>)>, Vec<String>) {
-    let mut all: Vec<(&TimeOff, Source)> = config
-        .time_off
+/// Every person's absences from the config, the feeds that loaded, `manual` and the GitLab
+/// statuses, merged (see [`crate::absence`]); an absence keeps the key of a part whose
+/// coverage issue is open. With the warnings about feed entries left out for their key.
+fn absences(config: &Config, facts: &Facts, manual: Option<&TimeOff>) -> (Absences, Vec<String>) {
+    let open: BTreeSet<String> = facts
+        .open
         .iter()
-        .map(|t| (t, Source::Config))
+        .filter_map(|(_, listed)| listed.as_ref().ok())
+        .flatten()
+        .filter_map(|issue| key_in(&issue.description))
         .collect();
-    let mut warnings = Vec::new();
-    // Feeds may hold thousands of entries: keys are looked up, not searched for.
-    let mut taken: BTreeMap<String, Source> = all.iter().map(|(t, s)| (t.key(), *s)).collect();
-    for (name, feed) in &facts.feeds {
-        for entry in feed.iter().flat_map(|f| &f.entries) {
-            let recorded_already = all.iter().any(|(other, _)| {
-                other.person() == entry.person() && other.overlaps(entry.first(), entry.last())
-            });
-            if recorded_already {
-                continue;
-            }
-            let key = entry.key();
-            if let Some(taken) = taken.get(&key) {
-                warnings.push(format!(
-                    "time-off feed \"{}\": the time off of {} from {} has the key {} of \
-                     time off in {}; it is left out (give the event another UID)",
-                    neutralise::plain(name),
-                    entry.person(),
-                    ymd(entry.first()),
-                    neutralise::plain(&key),
-                    taken.describe()
-                ));
-                continue;
-            }
-            taken.insert(key, Source::Feed(name));
-            all.push((entry, Source::Feed(name)));
-        }
-    }
-    if let Some(manual) = manual {
-        all.retain(|(t, _)| t.key() != manual.key());
-        all.push((manual, Source::Manual));
-    }
-    (all, warnings)
+    absence::of_config(config, &facts.feeds, manual, &facts.away_by_status, |key| {
+        open.contains(key)
+    })
 }
 
 /// What a coverage issue records about the time off it was made for, in a hidden line of its
@@ -281,14 +163,29 @@ const RECORD: &str = "pto";
 /// Its fields, in the order they are written.
 const RECORD_FIELDS: [&str; 4] = ["person", "from", "until", "source"];
 
+/// How the sources of one record are separated in its `source` field (a record value is
+/// encoded, so a newline is safe there and appears in no source's tag).
+const SOURCE_SEPARATOR: char = '\n';
+
 impl Record {
-    fn of(time_off: &TimeOff, source: Source<'_>) -> Self {
+    fn of(absence: &Absence) -> Self {
+        let tags: Vec<String> = absence
+            .sources()
+            .into_iter()
+            .filter(|s| s.is_recorded())
+            .map(Source::tag)
+            .collect();
         Record {
-            person: time_off.person().to_owned(),
-            first: time_off.first(),
-            last: time_off.last(),
-            source: source.tag(),
+            person: absence.person().to_owned(),
+            first: absence.first(),
+            last: absence.last(),
+            source: tags.join(&SOURCE_SEPARATOR.to_string()),
         }
+    }
+
+    /// The tags of the sources the time off was recorded in.
+    fn sources(&self) -> impl Iterator<Item = &str> {
+        self.source.split(SOURCE_SEPARATOR)
     }
 
     fn line(&self) -> String {
@@ -370,33 +267,34 @@ pub fn plan(
         ));
     }
 
-    let (all, collisions) = sourced(config, facts, manual.as_ref());
+    let (absences, collisions) = absences(config, facts, manual.as_ref());
     plans.report.warnings.extend(collisions);
     plans.report.warnings.extend(unread_records(facts));
-    let mut entries: Vec<(&TimeOff, Source)> = all
+    let mut entries: Vec<&Absence> = absences
         .iter()
-        .filter(|(t, source)| {
-            *source == Source::Manual || scope == Scope::Everything || t.last() >= today
-        })
-        .copied()
+        .filter(|a| a.is_recorded())
+        .filter(|a| a.is_manual() || scope == Scope::Everything || a.last() >= today)
         .collect();
-    entries.sort_by(|(a, _), (b, _)| (a.first(), a.person()).cmp(&(b.first(), b.person())));
+    entries.sort_by(|a, b| (a.first(), a.person()).cmp(&(b.first(), b.person())));
 
-    let everyone_away: Vec<&TimeOff> = all
-        .iter()
-        .map(|(t, _)| *t)
-        .chain(&facts.away_by_status)
-        .collect();
     let mut duties = Duties::default();
-    for (time_off, source) in entries {
-        let is_manual = source == Source::Manual;
+    for absence in entries {
+        // Two sources that disagree about an absence someone still plans for are said once.
+        for disagreement in absence.disagreements() {
+            push_unique(&mut plans.report.warnings, &disagreement);
+        }
+        let span = absence.span();
+        let time_off = &span;
+        let key = absence.key().to_owned();
+        let is_manual = absence.is_manual();
         let Some((team, member)) = config.member(time_off.person()) else {
             continue; // validated: every person is a member
         };
         let calendar = config.calendars.for_person(member.username.as_str());
-        let run = time_off.run(calendar);
+        let tally = absence.tally(calendar);
+        let run = tally.run;
         let required = is_manual || team.pto.coverage.requires_coverage(&run);
-        let existing = open_issue(facts, &team.pto.project, &time_off.key());
+        let existing = open_issue(facts, &team.pto.project, &key);
         let earlier = existing.and_then(|issue| Record::read(&issue.description).ok().flatten());
         let moved = earlier
             .as_ref()
@@ -405,15 +303,19 @@ pub fn plan(
         let action = if moved.is_some() {
             Action::Update
         } else if !required {
-            if matches!(source, Source::Feed(_)) && existing.is_none() {
+            let only_feeds = absence
+                .sources()
+                .iter()
+                .filter(|s| s.is_recorded())
+                .all(|s| matches!(s, Source::Feed(_)));
+            if only_feeds && existing.is_none() {
                 // Feeds hold every day off, recurring ones for years: only what may need an
                 // issue is listed.
                 continue;
             }
             Action::Skip(format!(
-                "{} consecutive working day{} off; a coverage issue is expected from {}",
-                run.days,
-                if run.days == 1 { "" } else { "s" },
+                "{}; a coverage issue is expected from {} days away in a row",
+                tally.sentence(),
                 team.pto.coverage.min_working_days
             ))
         } else if is_manual {
@@ -422,7 +324,7 @@ pub fn plan(
             due_from(today, window_start)
         };
 
-        let rows = backups(config, team, member, time_off, &everyone_away, &mut duties);
+        let rows = backups(config, team, member, time_off, &absences, &mut duties);
         let manager = member.manager.as_deref();
         let mut backup_names = Vec::new();
         for row in &rows {
@@ -435,7 +337,7 @@ pub fn plan(
         for row in rows.iter().filter(|r| r.primary.is_none()) {
             plans.report.warnings.push(format!(
                 "{}: nobody who can cover \"{}\" is available from {} to {}; {}",
-                time_off.key(),
+                key,
                 row.name,
                 ymd(time_off.first()),
                 ymd(time_off.last()),
@@ -469,12 +371,18 @@ pub fn plan(
             "manager": manager.map(|m| person_by_username(config, m)),
             "team": team_json(team),
             "time_off": {
-                "key": time_off.key(),
+                "key": key,
                 "from": ymd(time_off.first()),
                 "until": ymd(time_off.last()),
                 "note": time_off.note(),
-                "working_days": time_off.working_days(calendar),
+                "working_days": tally.working_days,
                 "run": { "first": ymd(run.first), "last": ymd(run.last), "days": run.days },
+                "holidays": tally.holidays.iter().map(|(date, name)| json!({
+                    "date": ymd(*date),
+                    "name": name,
+                })).collect::<Vec<_>>(),
+                "counted": tally.sentence(),
+                "sources": absence.sources().iter().filter(|s| s.is_recorded()).map(|s| s.describe()).collect::<Vec<_>>(),
             },
             "coverage_required": required,
             "min_working_days": team.pto.coverage.min_working_days,
@@ -487,12 +395,12 @@ pub fn plan(
             .map(|earlier| {
                 vec![FollowUp::Note {
                     id: format!("dates:{}..{}", ymd(time_off.first()), ymd(time_off.last())),
-                    body: moved_note(earlier, time_off, source),
+                    body: moved_note(earlier, absence),
                 }]
             })
             .unwrap_or_default();
         let draft = Draft {
-            key: time_off.key(),
+            key: key.clone(),
             action,
             project: &team.pto.project,
             template: &team.templates.pto,
@@ -519,11 +427,11 @@ pub fn plan(
                 // Boxes people ticked stay ticked.
                 plan.description = keep_ticked(&issue.description, &plan.description);
             }
-            plan.record = Some(Record::of(time_off, source).line());
+            plan.record = Some(Record::of(absence).line());
         }
     }
     if scope == Scope::Upcoming {
-        follow_up_open_issues(config, today, facts, &all, &mut plans.report);
+        follow_up_open_issues(config, today, facts, &absences, &mut plans.report);
     }
     plans.finish()
 }
@@ -558,13 +466,19 @@ fn open_issue<'a>(facts: &'a Facts, project: &str, key: &str) -> Option<&'a Trac
         .min_by_key(|issue| (issue.created_at, issue.iid))
 }
 
-/// The note on an issue whose time off moved.
-fn moved_note(earlier: &Record, now: &TimeOff, source: Source<'_>) -> String {
+/// The note on an issue whose time off moved (or grew, as parts joined it).
+fn moved_note(earlier: &Record, now: &Absence) -> String {
+    let sources: Vec<String> = now
+        .sources()
+        .into_iter()
+        .filter(|s| s.is_recorded())
+        .map(Source::describe)
+        .collect();
     format!(
         "The time off changed in {}: it was {} until {}, it is now {} until {}. teamcadence \
          updated the title, the due date and the responsibilities table (and the backups, \
          who must be there on the new days).",
-        source.describe(),
+        sources.join(" and "),
         ymd(earlier.first),
         ymd(earlier.last),
         ymd(now.first()),
@@ -605,14 +519,14 @@ fn follow_up_open_issues(
     config: &Config,
     today: NaiveDate,
     facts: &Facts,
-    all: &[(&TimeOff, Source<'_>)],
+    absences: &Absences,
     report: &mut JobReport,
 ) {
     let loaded: Vec<String> = facts
         .feeds
         .iter()
         .filter(|(_, feed)| feed.is_ok())
-        .map(|(name, _)| Source::Feed(name).tag())
+        .map(|(name, _)| Source::Feed(name.clone()).tag())
         .collect();
     for (project, listed) in &facts.open {
         let Ok(issues) = listed else {
@@ -626,9 +540,13 @@ fn follow_up_open_issues(
             let Ok(Some(record)) = Record::read(&issue.description) else {
                 continue;
             };
-            let entry = all.iter().find(|(t, _)| t.key() == key);
-            let last = entry.map_or(record.last, |(t, _)| t.last());
-            let person = entry.map_or(record.person.as_str(), |(t, _)| t.person());
+            let entry = absences.iter().find(|a| a.key() == key && a.is_recorded());
+            // A part of a longer absence whose issue has another key: that issue covers it.
+            let merged = absences
+                .with_part_key(&key)
+                .filter(|a| entry.is_none() && a.key() != key);
+            let last = entry.map_or(record.last, Absence::last);
+            let person = entry.map_or(record.person.as_str(), Absence::person);
             let closing = config
                 .member(person)
                 .is_some_and(|(team, _)| team.pto.close_after_return);
@@ -649,8 +567,15 @@ fn follow_up_open_issues(
                         body,
                     }
                 }
+            } else if let Some(merged) = merged {
+                FollowUp::CloseWith {
+                    id: "merged".to_owned(),
+                    body: merged_note(&record, merged, &issue.assignees),
+                }
             } else if entry.is_none()
-                && (record.source == "config" || loaded.contains(&record.source))
+                && record
+                    .sources()
+                    .all(|tag| tag == "config" || loaded.iter().any(|l| l == tag))
             {
                 let cancelled = facts
                     .feeds
@@ -679,6 +604,20 @@ fn follow_up_open_issues(
             }
         }
     }
+}
+
+/// The note on an issue whose time off became part of a longer absence with its own issue.
+fn merged_note(record: &Record, absence: &Absence, assignees: &[String]) -> String {
+    format!(
+        "The time off from {} until {} is now part of a longer absence, from {} until {}, \
+         whose coverage issue (key `{}`) covers it: teamcadence closes this one. {}",
+        ymd(record.first),
+        ymd(record.last),
+        ymd(absence.first()),
+        ymd(absence.last()),
+        neutralise::plain(absence.key()),
+        mentions(assignees.iter().map(String::as_str)),
+    )
 }
 
 /// The note once `person` is back, to the backups among `assignees`.
@@ -721,14 +660,14 @@ fn cancelled_note(record: &Record, cancelled: bool, assignees: &[String]) -> Str
          reopen this issue.",
         ymd(record.first),
         ymd(record.last),
-        if record.source == "config" {
-            "the teamcadence config".to_owned()
-        } else {
-            format!(
-                "calendar feed {}",
-                neutralise::markdown(record.source.trim_start_matches("feed:"))
-            )
-        },
+        record
+            .sources()
+            .map(|tag| match tag.strip_prefix("feed:") {
+                Some(feed) => format!("calendar feed {}", neutralise::markdown(feed)),
+                None => "the teamcadence config".to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join(" and "),
         mentions(assignees.iter().map(String::as_str)),
     )
 }
@@ -790,7 +729,7 @@ fn backups(
     team: &Team,
     member: &Member,
     time_off: &TimeOff,
-    everyone_away: &[&TimeOff],
+    absences: &Absences,
     duties: &mut Duties,
 ) -> Vec<CoverageRow> {
     let person_calendar = config.calendars.for_person(&member.username);
@@ -802,12 +741,9 @@ fn backups(
         .collect();
     let is_there = |username: &str| {
         let calendar = config.calendars.for_person(username);
-        days_to_cover.iter().all(|d| {
-            calendar.is_working_day(*d)
-                && !everyone_away
-                    .iter()
-                    .any(|t| t.person() == username && t.contains(*d))
-        })
+        days_to_cover
+            .iter()
+            .all(|d| calendar.is_working_day(*d) && absences.on(username, *d).is_none())
     };
     let (from, until) = (time_off.first(), time_off.last());
     team.responsibilities_of(&member.username)
@@ -841,7 +777,7 @@ fn backups(
 mod tests {
     use super::*;
     use crate::config::SourceFiles;
-    use crate::ics_time_off::{FeedMapping, PersonFrom, time_off_from_ics};
+    use crate::ics::{FeedMapping, PersonFrom, time_off_from_ics};
     use crate::jobs::plan_for;
 
     struct NoFiles;
@@ -953,6 +889,63 @@ END:VCALENDAR\r
             open: vec![("g/p".to_owned(), Ok(vec![issue]))],
             ..facts
         }
+    }
+
+    #[test]
+    fn a_part_with_its_own_open_issue_keeps_the_key_and_a_merged_issue_is_closed_saying_where_it_went()
+     {
+        // bob's config entries Mon 12-14 .. Wed 12-16 (already with an issue, from when it
+        // stood alone) and Thu 12-17 .. Fri 12-18 (with an issue too) are one absence now.
+        // It keeps the key of the earliest part with an open issue, pto/bob/2026-12-14,
+        // grows to Fri 12-18 (an update with a note), and the issue of the later part is
+        // closed, saying which absence covers it.
+        let text = "timezone: Europe/Amsterdam
+teams:
+  - id: t
+    name: Team
+    project: g/p
+    members:
+      - { username: bob, name: B, role: backend-engineer }
+      - { username: carol, name: C, role: backend-engineer }
+    responsibilities:
+      - { name: Triage, priority: HIGH, owners: [bob], covered_by: [carol] }
+time_off:
+  - { person: bob, from: 2026-12-14, until: 2026-12-16 }
+  - { person: bob, from: 2026-12-17, until: 2026-12-18 }
+";
+        let config = Config::parse("team.yml", text, &NoFiles).expect("valid config");
+        let early = open_issue_for(
+            "pto/bob/2026-12-14",
+            &record("2026-12-14", "2026-12-16", "config"),
+            "Coverage",
+        );
+        let mut late = open_issue_for(
+            "pto/bob/2026-12-17",
+            &record("2026-12-17", "2026-12-18", "config"),
+            "Coverage",
+        );
+        late.iid = 8;
+        let facts = Facts {
+            open: vec![("g/p".to_owned(), Ok(vec![early, late]))],
+            ..Facts::default()
+        };
+        let report = plan(&config, date("2026-12-01"), Scope::Upcoming, None, &facts).unwrap();
+        let kept = plan_for(&report, "pto/bob/2026-12-14");
+        assert_eq!(kept.action, Action::Update);
+        assert_eq!(kept.due_date, Some(date("2026-12-14")));
+        let merged = plan_for(&report, "pto/bob/2026-12-17");
+        let [FollowUp::CloseWith { id, body }] = merged.follow_ups.as_slice() else {
+            panic!("{:?}", merged.follow_ups);
+        };
+        assert_eq!(id, "merged");
+        assert!(
+            body.starts_with(
+                "The time off from 2026-12-17 until 2026-12-18 is now part of a longer \
+                 absence, from 2026-12-14 until 2026-12-18, whose coverage issue (key \
+                 `pto/bob/2026-12-14`) covers it"
+            ),
+            "{body}"
+        );
     }
 
     #[test]
@@ -1097,17 +1090,17 @@ time_off:
     fn a_status_is_away_when_busy_or_ooo_until_it_clears() {
         let zone: chrono_tz::Tz = "Europe/Amsterdam".parse().expect("zone");
         let today = date("2026-12-01");
-        let status = |busy: bool, message: &str, clears: Option<&str>| UserStatus {
+        let status = |busy: bool, message: &str, clears: Option<&str>| crate::tracker::UserStatus {
             busy,
             message: Some(message.to_owned()),
             clear_status_at: clears.map(|c| c.parse().expect("instant")),
         };
         assert_eq!(
-            away_until(&status(true, "", None), today, zone),
+            absence::away_until(&status(true, "", None), today, zone),
             Some(today)
         );
         assert_eq!(
-            away_until(
+            absence::away_until(
                 &status(false, "OOO until Friday", Some("2026-12-04T23:30:00Z")),
                 today,
                 zone
@@ -1116,11 +1109,11 @@ time_off:
             "the clear date is read in the team's zone"
         );
         assert_eq!(
-            away_until(&status(false, "Out of office", None), today, zone),
+            absence::away_until(&status(false, "Out of office", None), today, zone),
             Some(today)
         );
         assert_eq!(
-            away_until(
+            absence::away_until(
                 &status(false, "Looking at the cooool bug", None),
                 today,
                 zone
