@@ -598,11 +598,10 @@ fn draft<'a>(
         .threads
         .iter()
         .map(|thread| {
-            let text = format!(
-                "**{}**\n\n{}",
-                crate::neutralise::markdown(&thread.title),
-                thread.body
-            );
+            // The title is data inside template text: a `{{` in it would be read as a
+            // handlebars tag, so its braces become the entity GitLab renders as a brace.
+            let title = crate::neutralise::markdown(&thread.title).replace('{', "&lbrace;");
+            let text = format!("**{title}**\n\n{}", thread.body);
             (
                 format!("thread:{}", thread.title.trim().to_lowercase()),
                 Template::new(
