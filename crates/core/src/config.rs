@@ -627,10 +627,13 @@ const DEFAULT_PLANNING_ASSIGN: &[&str] = &["engineering-manager", "product-manag
 /// the day the issue is created none of its tasks is due in the past.
 const DEFAULT_PLANNING_DAYS_BEFORE: u32 = 26;
 const DEFAULT_VELOCITY_MILESTONES: u32 = 3;
+/// A default checklist task: its text and the planning step it is due by.
+type DefaultItem = (&'static str, Option<PlanningStep>);
+
 /// The per-role planning checklists of the reference's planning issues, each task with the
 /// planning step it is due by (the reference's "by the 10th" is a day of the month that can
 /// fall after the lock it serves, so the capacity is due at the capacity talks instead).
-const DEFAULT_CHECKLISTS: &[(&str, &[&str], &[(&str, Option<PlanningStep>)])] = &[
+const DEFAULT_CHECKLISTS: &[(&str, &[&str], &[DefaultItem])] = &[
     (
         "Engineering manager",
         &["engineering-manager"],

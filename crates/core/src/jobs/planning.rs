@@ -1289,4 +1289,99 @@ mod tests {
         assert_eq!(titles(&timeline.finished), ["19.6", "19.5", "19.4"]);
         assert_eq!(parent_group("gitlab-org/create/stage"), "gitlab-org/create");
     }
+
+    struct NoFiles;
+
+    impl crate::config::SourceFiles for NoFiles {
+        fn read_to_string(&self, path: &str) -> std::io::Result<String> {
+            Err(std::io::Error::new(std::io::ErrorKind::NotFound, path))
+        }
+    }
+
+    /// mia (EM) is off Mon 2026-11-23; the team has a public holiday-free default calendar.
+    fn team_config() -> Config {
+        let text = "timezone: Europe/Amsterdam
+teams:
+  - id: web
+    name: Web
+    project: g/web
+    members:
+      - { username: mia, name: M, role: engineering-manager }
+      - { username: pat, name: P, role: product-manager }
+      - { username: bob, name: B, role: backend-engineer }
+time_off:
+  - { person: mia, from: 2026-11-23, until: 2026-11-23 }
+  - { person: bob, from: 2026-12-14, until: 2026-12-25 }
+";
+        Config::parse("team.yml", text, &NoFiles).expect("valid config")
+    }
+
+    #[test]
+    fn a_task_moves_back_to_a_day_every_owner_works() {
+        let config = team_config();
+        // Mon 2026-11-23: mia is off, so Friday 2026-11-20; pat works that Monday.
+        assert_eq!(
+            owners_working_day(&config, &["mia"], d("2026-11-23")),
+            d("2026-11-20")
+        );
+        assert_eq!(
+            owners_working_day(&config, &["pat"], d("2026-11-23")),
+            d("2026-11-23")
+        );
+        assert_eq!(
+            owners_working_day(&config, &["mia", "pat"], d("2026-11-23")),
+            d("2026-11-20")
+        );
+        // A Sunday, for nobody in particular: the Friday before.
+        assert_eq!(
+            owners_working_day(&config, &[], d("2026-11-22")),
+            d("2026-11-20")
+        );
+    }
+
+    #[test]
+    fn the_issue_is_due_before_its_first_task_and_a_passed_date_says_so() {
+        let config = team_config();
+        let team = &config.teams[0];
+        // 19.8 starts Sat 2026-12-12: draft Mon 2026-11-23, mia's tasks on Fri 2026-11-20.
+        let milestone = crate::milestone::ReleaseCalendar::default()
+            .milestone_released_in(2027, 1)
+            .expect("19.8");
+        assert_eq!(first_task_day(&config, team, &milestone), d("2026-11-20"));
+        assert_eq!(
+            deadline(d("2026-11-20"), d("2026-11-20"))["text"],
+            "2026-11-20"
+        );
+        assert_eq!(
+            deadline(d("2026-11-20"), d("2026-12-01"))["text"],
+            "2026-11-20 (passed when this issue was created on 2026-12-01)"
+        );
+    }
+
+    #[test]
+    fn the_capacity_record_reads_back_what_the_table_counted() {
+        let config = team_config();
+        let team = &config.teams[0];
+        let milestone = crate::milestone::ReleaseCalendar::default()
+            .milestone_released_in(2027, 1)
+            .expect("19.8");
+        let record = capacity_record(&capacity_table(&config, team, &milestone));
+        let description = format!(
+            "text\n\n{record}\n{}",
+            crate::apply::marker("planning/web/19.8")
+        );
+        assert_eq!(
+            planned_absences(&description),
+            Some(vec![("bob".to_owned(), d("2026-12-14"), d("2026-12-25"))])
+        );
+        // Without the record (an issue made before it), or with one that does not read,
+        // nothing is known.
+        let bare = format!("text\n{}", crate::apply::marker("planning/web/19.8"));
+        assert_eq!(planned_absences(&bare), None);
+        let forged = format!(
+            "<!-- teamcadence:capacity absences=bob/2026-12-14/someday -->\n{}",
+            crate::apply::marker("planning/web/19.8")
+        );
+        assert_eq!(planned_absences(&forged), None);
+    }
 }
