@@ -389,6 +389,16 @@ pub fn plan(
         ));
     }
 
+    for (project, e) in facts
+        .planning
+        .iter()
+        .filter_map(|(p, l)| Some((p, l.as_ref().err()?)))
+    {
+        plans.report.warnings.push(format!(
+            "could not list the planning issues of {project} ({e}); whether time off was known \
+             when its milestone was planned is judged by the day it was recorded this run"
+        ));
+    }
     let (all, collisions) = sourced(config, facts, manual.as_ref());
     plans.report.warnings.extend(collisions);
     plans.report.warnings.extend(unread_records(facts));
