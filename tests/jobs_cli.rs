@@ -37,12 +37,12 @@ fn keys(document: &Value) -> Vec<String> {
 fn planning_dry_run_shows_next_milestone_as_skip_before_its_window() {
     let output = run(
         "planning-issue",
-        &["--config", EXAMPLE, "--dry-run", "--today", "2026-11-20"],
+        &["--config", EXAMPLE, "--dry-run", "--today", "2026-11-15"],
     );
     assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
     let text = stdout(&output);
     assert!(
-        text.contains("[skip] planning/code-creation/19.8: not due until 2026-11-30"),
+        text.contains("[skip] planning/code-creation/19.8: not due until 2026-11-16"),
         "{text}"
     );
     assert!(
@@ -59,21 +59,23 @@ fn planning_dry_run_shows_next_milestone_as_skip_before_its_window() {
 }
 
 #[test]
-fn planning_is_due_from_twelve_days_before_start_until_it_starts() {
+fn planning_is_due_from_26_days_before_start_until_it_starts() {
+    // 19.8 starts Sat 2026-12-12: 26 days before is Mon 2026-11-16, a week before the draft
+    // (Mon 2026-11-23).
     for (today, action) in [
-        ("2026-11-29", "skip"),
-        ("2026-11-30", "create"),
+        ("2026-11-15", "skip"),
+        ("2026-11-16", "create"),
         ("2026-12-11", "create"),
     ] {
         let document = json_run("planning-issue", &["--today", today]);
         let plan = issue(&document, "planning/code-creation/19.8");
         assert_eq!(plan["action"], action, "on {today}");
     }
-    // Once 19.8 has started, the next one is 19.9 (starts 2027-01-16, due from 2027-01-04).
+    // Once 19.8 has started, the next one is 19.9 (starts 2027-01-16, due from 2026-12-21).
     let document = json_run("planning-issue", &["--today", "2026-12-12"]);
     let plan = issue(&document, "planning/code-creation/19.9");
     assert_eq!(plan["action"], "skip");
-    assert_eq!(plan["reason"], "not due until 2027-01-04");
+    assert_eq!(plan["reason"], "not due until 2026-12-21");
 }
 
 #[test]

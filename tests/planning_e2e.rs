@@ -161,7 +161,14 @@ fn plans_every_source_with_capacity_velocity_and_links_and_a_rerun_writes_nothin
     assert!(text.contains("| Kickoff | Mon 2026-12-14 |"), "{text}");
     assert!(text.contains("| Release | Thu 2027-01-21 |"), "{text}");
     assert!(text.contains("- [Workflow board](https://gitlab.example/groups/acme/-/boards/1)"));
-    assert!(text.contains("- [ ] @alice Post the team's capacity in this issue by the 10th"));
+    // Created on 2026-12-01, after 19.8's draft (Mon 2026-11-23): a catch-up run says so.
+    assert!(
+        text.contains(
+            "- [ ] @alice Post the team's capacity in this issue by 2026-11-23 (passed when \
+             this issue was created on 2026-12-01)"
+        ),
+        "{text}"
+    );
     assert!(
         text.contains("- [ ] @bob Review the planned issues"),
         "{text}"
@@ -358,8 +365,9 @@ fn catch_up_creates_inside_the_window_but_never_after_the_start() {
          this run does not create it"
     );
     assert_eq!(
+        // 19.9 starts 2027-01-16: 26 days before is 2026-12-21, before its first task.
         issue(&report, "planning/release/19.9")["reason"],
-        "not due until 2027-01-04"
+        "not due until 2026-12-21"
     );
     assert!(
         gitlab

@@ -4,7 +4,8 @@
 //! moves or is cancelled later, the person's return, re-runs, and feeds that cannot be read.
 //! Who is who is in tests/fixtures/pto-world.yml and `config` below; the expected dates and
 //! backups are worked out here by hand from them. The team has no holidays, so working days
-//! are Monday to Friday, and issues are due 14 days before the first day off.
+//! are Monday to Friday, and issues are due 14 days before the first day off, or at the
+//! planning lock of the release milestone it falls in when that is earlier.
 
 mod common;
 
@@ -162,18 +163,21 @@ fn config_and_calendar_time_off_get_issues_with_backups_who_are_there_and_reruns
         "{first:#}"
     );
     // gus's trip and carol's first leave week are not due yet; the excepted week and the
-    // cancelled event are not there at all, nor carol's single day.
+    // cancelled event are not there at all, nor carol's single day. Both fall in 19.11
+    // (2027-03-13 to 2027-04-09), whose planning lock, Monday 2027-03-08, comes before 14
+    // days ahead of them (2027-03-12, 2027-03-22); carol's leave from 2027-05-31 falls in
+    // 20.1 (2027-05-15 to 2027-06-11), locked Monday 2027-05-10, before 2027-05-17.
     assert_eq!(
         issue(&first, "pto/hr-400")["reason"],
-        "not due until 2027-03-12"
+        "not due until 2027-03-08"
     );
     assert_eq!(
         issue(&first, "pto/hr-200/2027-04-05")["reason"],
-        "not due until 2027-03-22"
+        "not due until 2027-03-08"
     );
     assert_eq!(
         issue(&first, "pto/hr-200/2027-05-31")["reason"],
-        "not due until 2027-05-17"
+        "not due until 2027-05-10"
     );
     for absent in ["pto/hr-200/2027-05-03", "pto/hr-300", "pto/hr-101"] {
         assert!(
@@ -237,26 +241,30 @@ fn config_and_calendar_time_off_get_issues_with_backups_who_are_there_and_reruns
     assert_eq!(gitlab.count(CREATE), creates);
     assert_eq!(gitlab.count(COMMENT), comments);
 
-    // Friday 2027-03-12: gus's trip is due. It ends on Monday 2027-04-05 in Amsterdam.
-    // ivy's busy status is for today only, so she covers on-call.
-    scheduled(&gitlab, &dir, "2027-03-12");
+    // Friday 2027-03-12, after 19.11's lock (2027-03-08): gus's trip and carol's first leave
+    // week (from 04-05), both in 19.11, are due; the later week is not. gus's trip ends on
+    // Monday 2027-04-05 in Amsterdam. ivy's busy status is for today only, so she covers
+    // on-call.
+    let later = json(&scheduled(&gitlab, &dir, "2027-03-12"));
+    assert_eq!(
+        keys(&later, "create"),
+        ["pto/hr-400", "pto/hr-200/2027-04-05"],
+        "{later:#}"
+    );
     let gus = only(&gitlab, "pto/hr-400");
     assert_eq!(
         gus["title"],
         "Coverage for Gus Garcia from 2027-03-26 until 2027-04-05"
     );
     assert_eq!(assignees(&gus), ["gus", "ivy", "finn"]);
-
-    // Monday 2027-03-22: carol's first leave week (from 04-05) is due, the later one is not.
-    let later = json(&scheduled(&gitlab, &dir, "2027-03-22"));
-    assert_eq!(
-        keys(&later, "create"),
-        ["pto/hr-200/2027-04-05"],
-        "{later:#}"
-    );
     assert_eq!(
         only(&gitlab, "pto/hr-200/2027-04-05")["title"],
         "Coverage for Carol Chen from 2027-04-05 until 2027-04-09"
+    );
+    assert_eq!(
+        issue(&later, "pto/hr-200/2027-05-31")["action"],
+        "skip",
+        "{later:#}"
     );
 }
 

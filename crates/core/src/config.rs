@@ -19,12 +19,12 @@ use crate::calendar::{Calendars, DEFAULT_WEEKEND, Holidays, WorkingCalendar};
 use crate::defaults;
 use crate::ics::{FeedMapping, FeedSource, PersonFrom, TimeOffFeed};
 use crate::limits::{self, MAX_DAYS, MAX_VELOCITY_MILESTONES};
-use crate::milestone::{Milestone, MilestoneList, MilestoneSource, ReleaseCalendar};
+use crate::milestone::{Milestone, MilestoneList, MilestoneSource, PlanningStep, ReleaseCalendar};
 use crate::neutralise::is_valid_username;
 use crate::team::{
-    Board, Checklist, IssueScope, Member, NewHire, OnboardingSettings, PlanningSettings, Priority,
-    PtoSettings, Responsibility, Team, TeamTemplates, TemplatePart, TemplateSource, Thread,
-    VelocitySettings,
+    Board, Checklist, ChecklistItem, IssueScope, Member, NewHire, OnboardingSettings,
+    PlanningSettings, Priority, PtoSettings, Responsibility, Team, TeamTemplates, TemplatePart,
+    TemplateSource, Thread, VelocitySettings,
 };
 use crate::template::Template;
 use crate::time_off::{CoverageRule, TimeOff};
@@ -512,7 +512,22 @@ struct RawPlanning {
 struct RawChecklist {
     title: String,
     roles: Vec<String>,
-    items: Vec<String>,
+    items: Vec<RawChecklistItem>,
+}
+
+/// A checklist task: its text, or its text and the planning step it is due by.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawChecklistItem {
+    Text(String),
+    Dated(RawDatedItem),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatedItem {
+    text: String,
+    due: PlanningStep,
 }
 
 #[derive(Debug, Deserialize)]
@@ -633,25 +648,44 @@ struct RawNewHire {
 /// Default labels and numbers, from the processes in the reference.
 const DEFAULT_PLANNING_LABELS: &[&str] = &["Planning Issue"];
 const DEFAULT_PLANNING_ASSIGN: &[&str] = &["engineering-manager", "product-manager"];
-const DEFAULT_PLANNING_DAYS_BEFORE: u32 = 12;
+/// 26 days: a week before the draft (the Monday 19 to 25 days before the start), so that on
+/// the day the issue is created none of its tasks is due in the past.
+const DEFAULT_PLANNING_DAYS_BEFORE: u32 = 26;
 const DEFAULT_VELOCITY_MILESTONES: u32 = 3;
-/// The per-role planning checklists of the reference's planning issues.
-const DEFAULT_CHECKLISTS: &[(&str, &[&str], &[&str])] = &[
+/// A default checklist task: its text and the planning step it is due by.
+type DefaultItem = (&'static str, Option<PlanningStep>);
+
+/// The per-role planning checklists of the reference's planning issues, each task with the
+/// planning step it is due by (the reference's "by the 10th" is a day of the month that can
+/// fall after the lock it serves, so the capacity is due at the capacity talks instead).
+const DEFAULT_CHECKLISTS: &[(&str, &[&str], &[DefaultItem])] = &[
     (
         "Engineering manager",
         &["engineering-manager"],
         &[
-            "Post the team's capacity in this issue by the 10th",
-            "Propose maintenance issues",
-            "Assign the ~Deliverable issues",
+            (
+                "Post the team's capacity in this issue",
+                Some(PlanningStep::Draft),
+            ),
+            ("Propose maintenance issues", Some(PlanningStep::PmPlan)),
+            (
+                "Assign the ~Deliverable issues",
+                Some(PlanningStep::PlanningLock),
+            ),
         ],
     ),
     (
         "Product manager",
         &["product-manager"],
         &[
-            "Add the feature issues for the milestone, in priority order",
-            "Apply ~Deliverable to the issues committed to",
+            (
+                "Add the feature issues for the milestone, in priority order",
+                Some(PlanningStep::PmPlan),
+            ),
+            (
+                "Apply ~Deliverable to the issues committed to",
+                Some(PlanningStep::PmPlan),
+            ),
         ],
     ),
     (
@@ -663,14 +697,23 @@ const DEFAULT_CHECKLISTS: &[(&str, &[&str], &[&str])] = &[
             "engineer",
         ],
         &[
-            "Review the planned issues and weigh the ones without a weight",
-            "Check your row in the capacity table and add any time off missing from it",
+            (
+                "Review the planned issues and weigh the ones without a weight",
+                Some(PlanningStep::PlanningLock),
+            ),
+            (
+                "Check your row in the capacity table and add any time off missing from it",
+                Some(PlanningStep::PmPlan),
+            ),
         ],
     ),
     (
         "Quality",
         &["quality-engineer", "software-engineer-in-test"],
-        &["Bring the bugs to prioritise into the milestone"],
+        &[(
+            "Bring the bugs to prioritise into the milestone",
+            Some(PlanningStep::PmPlan),
+        )],
     ),
 ];
 const DEFAULT_PTO_LABELS: &[&str] = &["PTO Coverage"];
@@ -1593,7 +1636,17 @@ impl Validator<'_> {
                 .map(|c| Checklist {
                     title: c.title,
                     roles: c.roles,
-                    items: c.items,
+                    items: c
+                        .items
+                        .into_iter()
+                        .map(|item| match item {
+                            RawChecklistItem::Text(text) => ChecklistItem { text, due: None },
+                            RawChecklistItem::Dated(item) => ChecklistItem {
+                                text: item.text,
+                                due: Some(item.due),
+                            },
+                        })
+                        .collect(),
                 })
                 .collect(),
             None => DEFAULT_CHECKLISTS
@@ -1601,7 +1654,13 @@ impl Validator<'_> {
                 .map(|(title, roles, items)| Checklist {
                     title: (*title).to_owned(),
                     roles: strings(roles),
-                    items: strings(items),
+                    items: items
+                        .iter()
+                        .map(|(text, due)| ChecklistItem {
+                            text: (*text).to_owned(),
+                            due: *due,
+                        })
+                        .collect(),
                 })
                 .collect(),
         };

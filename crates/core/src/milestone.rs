@@ -114,6 +114,32 @@ impl Milestone {
     }
 }
 
+/// A step of the planning timeline a task can be due at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanningStep {
+    /// The draft plan and capacity talks ([`Milestone::draft_date`]).
+    Draft,
+    /// The PM's plan, `~Deliverable` applied ([`Milestone::pm_plan_date`]).
+    PmPlan,
+    /// Scope final ([`Milestone::planning_lock`]).
+    PlanningLock,
+    /// The kickoff ([`Milestone::kickoff`]).
+    Kickoff,
+}
+
+impl Milestone {
+    /// The day of a step of this milestone's planning timeline.
+    pub fn step(&self, step: PlanningStep) -> NaiveDate {
+        match step {
+            PlanningStep::Draft => self.draft_date(),
+            PlanningStep::PmPlan => self.pm_plan_date(),
+            PlanningStep::PlanningLock => self.planning_lock(),
+            PlanningStep::Kickoff => self.kickoff(),
+        }
+    }
+}
+
 /// Why a milestone or a source of milestones could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MilestoneError {
@@ -158,13 +184,24 @@ pub enum MilestoneError {
     /// The anchor date is not a release day.
     #[error(
         "{released} is not a release day: releases are on the third Thursday of the month \
-         ({expected} that month); anchor on a release day, such as 17.0 on 2024-05-16"
+         from November 2023 and on the 22nd before ({expected} that month); anchor on a \
+         release day, such as 17.0 on 2024-05-16"
     )]
     NotAReleaseDay {
         /// The date given.
         released: NaiveDate,
         /// The third Thursday of that month.
         expected: NaiveDate,
+    },
+    /// The anchor is older than the release calendar's known history.
+    #[error(
+        "{released} is before May 2023: the release calendar knows GitLab's release dates \
+         from 16.0 (released 2023-05-22) on; anchor on a later release, such as 17.0 on \
+         2024-05-16, or list older milestones under `milestones.list`"
+    )]
+    BeforeHistory {
+        /// The date given.
+        released: NaiveDate,
     },
     /// Two milestones of a list share days.
     #[error(
@@ -203,11 +240,15 @@ pub trait MilestoneSource {
     fn previous_before(&self, date: NaiveDate) -> Option<Milestone>;
 }
 
-/// GitLab's monthly release calendar: a release on the third Thursday of every month, the
-/// milestone ending on the cut-off Friday before it.
+/// GitLab's monthly release calendar, with the rule's history.
 ///
-/// The rule holds from 17.0 (May 2024); earlier releases were on the 22nd and are not
-/// modelled.
+/// From 16.6 (released 2023-11-16) GitLab releases on the third Thursday of every month and
+/// the milestone ends on the cut-off Friday before it. Before that, from 16.0 (May 2023, the
+/// first release checked against GitLab's own milestones) to 16.5, GitLab released on the
+/// 22nd and the milestone ran from the 18th of the month before to the 17th (16.0: 2023-04-18
+/// to 2023-05-17, released 2023-05-22); 16.6 ran from 2023-10-18 to 2023-11-10. Milestones
+/// released before May 2023 are not modelled: lookups give none and an anchor there is
+/// refused. The dates are GitLab's whatever the anchor: an anchor only renumbers them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReleaseCalendar {
     /// `year * 12 + month0` of the month where the version number is 0.0. Counting versions
@@ -234,6 +275,9 @@ impl ReleaseCalendar {
                 minor,
             });
         }
+        if month_index(released.year(), released.month()) < first_known_month() {
+            return Err(MilestoneError::BeforeHistory { released });
+        }
         let expected = Self::release_date(released.year(), released.month());
         if released != expected {
             return Err(MilestoneError::NotAReleaseDay { released, expected });
@@ -244,17 +288,19 @@ impl ReleaseCalendar {
         })
     }
 
-    /// Third Thursday of the month.
+    /// The release day of the month: the third Thursday from November 2023 (16.6), the 22nd
+    /// before.
     ///
     /// # Panics
     ///
     /// If `month` is not 1..=12 or the year is outside chrono's range.
     pub fn release_date(year: i32, month: u32) -> NaiveDate {
-        third_thursday(year, month)
+        release_day(year, month)
             .unwrap_or_else(|| panic!("{year}-{month} is not a month chrono can represent"))
     }
 
-    /// The milestone released in that month: end = the Friday before the release (the code cut-off), start = the Saturday after the previous month's cut-off.
+    /// The milestone released in that month: it ends on the code cut-off (the Friday before
+    /// the release; the 17th before 16.6) and starts the day after the previous one ends.
     pub fn milestone_released_in(&self, year: i32, month: u32) -> Option<Milestone> {
         if !(1..=12).contains(&month) {
             return None;
@@ -264,12 +310,14 @@ impl ReleaseCalendar {
 
     /// The milestone released in the month `index` (see [`month_index`]).
     fn milestone_at(&self, index: i64) -> Option<Milestone> {
+        if index < first_known_month() {
+            return None;
+        }
         let number = u32::try_from(index - self.zero_month).ok()?;
         let (year, month) = month_of(index)?;
-        let (previous_year, previous_month) = month_of(index - 1)?;
-        let release = third_thursday(year, month)?;
-        let end = cut_off(release)?;
-        let start = cut_off(third_thursday(previous_year, previous_month)?)?.succ_opt()?;
+        let release = release_day(year, month)?;
+        let end = end_of_month_milestone(index)?;
+        let start = end_of_month_milestone(index - 1)?.succ_opt()?;
         let title = format!("{}.{}", number / 12, number % 12);
         Milestone::new(title, start, end, Some(release)).ok()
     }
@@ -278,7 +326,7 @@ impl ReleaseCalendar {
     /// next one.
     fn month_containing(date: NaiveDate) -> Option<i64> {
         let index = month_index(date.year(), date.month());
-        let end = cut_off(third_thursday(date.year(), date.month())?)?;
+        let end = end_of_month_milestone(index)?;
         Some(if date <= end { index } else { index + 1 })
     }
 }
@@ -299,8 +347,9 @@ impl MilestoneSource for ReleaseCalendar {
 
     fn next_after(&self, date: NaiveDate) -> Option<Milestone> {
         let index = Self::month_containing(date)? + 1;
-        // Before 0.0 there is nothing, but the first release after it is still "next".
-        self.milestone_at(index.max(self.zero_month))
+        // Before 0.0 (or the known history) there is nothing, but the first milestone after
+        // it is still "next".
+        self.milestone_at(index.max(self.zero_month).max(first_known_month()))
     }
 
     fn previous_before(&self, date: NaiveDate) -> Option<Milestone> {
@@ -318,6 +367,36 @@ fn month_of(index: i64) -> Option<(i32, u32)> {
     let year = i32::try_from(index.div_euclid(12)).ok()?;
     let month = u32::try_from(index.rem_euclid(12)).ok()? + 1;
     Some((year, month))
+}
+
+/// The first month whose milestone the calendar knows: May 2023, 16.0.
+fn first_known_month() -> i64 {
+    month_index(2023, 5)
+}
+
+/// The first month released on the third Thursday: November 2023, 16.6.
+fn first_third_thursday_month() -> i64 {
+    month_index(2023, 11)
+}
+
+/// The release day of a month under the rule of its time (see [`ReleaseCalendar`]).
+fn release_day(year: i32, month: u32) -> Option<NaiveDate> {
+    if month_index(year, month) < first_third_thursday_month() {
+        NaiveDate::from_ymd_opt(year, month, 22)
+    } else {
+        third_thursday(year, month)
+    }
+}
+
+/// The last day of the milestone released in the month `index`: the cut-off Friday before
+/// the release, or the 17th while releases were on the 22nd.
+fn end_of_month_milestone(index: i64) -> Option<NaiveDate> {
+    let (year, month) = month_of(index)?;
+    if index < first_third_thursday_month() {
+        NaiveDate::from_ymd_opt(year, month, 17)
+    } else {
+        cut_off(third_thursday(year, month)?)
+    }
 }
 
 fn third_thursday(year: i32, month: u32) -> Option<NaiveDate> {
@@ -476,6 +555,92 @@ mod tests {
     }
 
     #[test]
+    fn before_16_6_gitlab_released_on_the_22nd() {
+        // Hand-worked from GitLab's milestones: 18th to 17th, release on the 22nd.
+        assert_eq!(
+            parts(&released_in(2023, 5)),
+            ("16.0", d(2023, 4, 18), d(2023, 5, 17), Some(d(2023, 5, 22)))
+        );
+        assert_eq!(
+            parts(&released_in(2023, 10)),
+            (
+                "16.5",
+                d(2023, 9, 18),
+                d(2023, 10, 17),
+                Some(d(2023, 10, 22))
+            )
+        );
+        // The first third-Thursday release: it starts where 16.5 ended.
+        assert_eq!(
+            parts(&released_in(2023, 11)),
+            (
+                "16.6",
+                d(2023, 10, 18),
+                d(2023, 11, 10),
+                Some(d(2023, 11, 16))
+            )
+        );
+        assert_eq!(
+            parts(&released_in(2023, 12)),
+            (
+                "16.7",
+                d(2023, 11, 11),
+                d(2023, 12, 15),
+                Some(d(2023, 12, 21))
+            )
+        );
+        assert_eq!(ReleaseCalendar::release_date(2023, 8), d(2023, 8, 22));
+        let calendar = ReleaseCalendar::default();
+        assert_eq!(calendar.containing(d(2023, 5, 17)).unwrap().title(), "16.0");
+        assert_eq!(calendar.containing(d(2023, 5, 18)).unwrap().title(), "16.1");
+        assert_eq!(
+            calendar.containing(d(2023, 10, 18)).unwrap().title(),
+            "16.6"
+        );
+        assert_eq!(
+            calendar.containing(d(2023, 11, 10)).unwrap().title(),
+            "16.6"
+        );
+        assert_eq!(
+            calendar.containing(d(2023, 11, 11)).unwrap().title(),
+            "16.7"
+        );
+        assert_eq!(
+            calendar.previous_before(d(2023, 10, 18)).unwrap().title(),
+            "16.5"
+        );
+        assert_eq!(
+            calendar.next_after(d(2023, 10, 17)).unwrap().title(),
+            "16.6"
+        );
+        // 22nd-era anchors are release days too.
+        assert_eq!(
+            ReleaseCalendar::new("16.0", d(2023, 5, 22)),
+            Ok(ReleaseCalendar::default())
+        );
+        assert!(matches!(
+            ReleaseCalendar::new("16.0", d(2023, 5, 18)),
+            Err(MilestoneError::NotAReleaseDay { .. })
+        ));
+    }
+
+    #[test]
+    fn before_16_0_the_calendar_refuses_rather_than_guesses() {
+        let calendar = ReleaseCalendar::default();
+        assert_eq!(calendar.milestone_released_in(2023, 4), None);
+        assert_eq!(calendar.containing(d(2023, 4, 17)), None);
+        assert_eq!(calendar.previous_before(d(2023, 4, 18)), None);
+        assert_eq!(calendar.next_after(d(2022, 6, 1)).unwrap().title(), "16.0");
+        let error = ReleaseCalendar::new("15.0", d(2022, 5, 22)).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "2022-05-22 is before May 2023: the release calendar knows GitLab's release dates \
+             from 16.0 (released 2023-05-22) on; anchor on a later release, such as 17.0 on \
+             2024-05-16, or list older milestones under `milestones.list`"
+        );
+    }
+
+    #[test]
     fn majors_bump_every_may_and_years_roll_over() {
         assert_eq!(released_in(2024, 5).title(), "17.0");
         assert_eq!(released_in(2025, 4).title(), "17.11");
@@ -603,7 +768,8 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "2024-12-14 is not a release day: releases are on the third Thursday of the month \
-             (2024-12-19 that month); anchor on a release day, such as 17.0 on 2024-05-16"
+             from November 2023 and on the 22nd before (2024-12-19 that month); anchor on a \
+             release day, such as 17.0 on 2024-05-16"
         );
     }
 

@@ -158,7 +158,17 @@ pub struct Checklist {
     /// Roles whose members the items are for.
     pub roles: Vec<String>,
     /// The tasks.
-    pub items: Vec<String>,
+    pub items: Vec<ChecklistItem>,
+}
+
+/// One task of a checklist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChecklistItem {
+    /// What to do.
+    pub text: String,
+    /// The step of the planning timeline it is due by, if it has a date: the date is computed
+    /// for each milestone and moved to a working day of each person the task is for.
+    pub due: Option<crate::milestone::PlanningStep>,
 }
 
 /// A starter discussion thread on the planning issue.

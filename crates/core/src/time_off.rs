@@ -165,7 +165,11 @@ impl TimeOff {
         }
     }
 
-    /// Time off longer than 5 days (run.days > 5) recorded after the planning lock of `milestone` (the milestone its first day falls in) needs the manager's exception. "Recorded" is `requested`, or `today` when unknown.
+    /// Time off longer than 5 days (run.days > 5) recorded after the planning lock of
+    /// `milestone` (the milestone its first day falls in) needs the manager's exception.
+    /// "Recorded" is `requested`, or `today` when unknown. The PTO job asks only about time
+    /// off missing from the milestone's planning issue: what its capacity table counted was
+    /// known when the milestone was planned, however late the job runs.
     ///
     /// Recording it on the lock day itself is still in time.
     pub fn needs_lock_exception(

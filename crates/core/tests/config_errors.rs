@@ -48,7 +48,7 @@ fn a_minimal_config_gets_the_documented_defaults() {
         team.planning.assign_roles,
         ["engineering-manager", "product-manager"]
     );
-    assert_eq!(team.planning.create_days_before_start, 12);
+    assert_eq!(team.planning.create_days_before_start, 26);
     assert_eq!(team.pto.project, "g/p");
     assert_eq!(team.pto.coverage.min_working_days, 5);
     assert_eq!(team.pto.create_days_before, 14);

@@ -114,7 +114,7 @@ fn pto_coverage_issue_recorded_after_the_planning_lock() {
     let plan = find(&report.issues, "pto/grace/2027-01-04");
     assert!(
         plan.description
-            .contains("after the planning lock of 19.8 (2026-12-07)")
+            .contains("after the planning lock (2026-12-07)")
     );
     insta::assert_snapshot!(shown(plan));
 }

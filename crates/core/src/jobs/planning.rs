@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 use super::{Draft, JobError, Plans, days_before, due_from, person_json, team_json, ymd};
 use crate::absence::{self, Absence, Absences};
 use crate::config::{Config, Milestones};
-use crate::milestone::{Milestone, MilestoneSource};
+use crate::milestone::{Milestone, MilestoneSource, PlanningStep};
 use crate::plan::{Action, FollowUp, JobReport, push_unique};
-use crate::team::{IssueScope, Team};
+use crate::team::{ChecklistItem, IssueScope, Team};
 use crate::template::Template;
 use crate::tracker::{
     IssueQuery, IssueState, IssueTracker, MilestoneScope, TrackedIteration, TrackedMilestone,
@@ -542,8 +542,9 @@ async fn read_history<T: IssueTracker>(
 
 /// Plans each team's issue for the period after `today`, from the facts [`gather`] read.
 ///
-/// It is due from `create_days_before_start` days before the period starts until it starts;
-/// before that the plan is shown with `skip` and the date it becomes due. The period under
+/// It is due from `create_days_before_start` days before the period starts, or from its
+/// first task's day when that is earlier (so that no task is due before the issue exists),
+/// until it starts; before that the plan is shown with `skip` and the date it becomes due. The period under
 /// way is shown with `skip` too, saying that it started: its issue is never created late.
 pub fn plan(config: &Config, today: NaiveDate, facts: &TeamFacts) -> Result<JobReport, JobError> {
     let mut plans = Plans::new(config);
@@ -572,19 +573,25 @@ pub fn plan(config: &Config, today: NaiveDate, facts: &TeamFacts) -> Result<JobR
                 }
             }
         }
-        let window_start = days_before(
-            timeline.next.milestone.start(),
-            team.planning.create_days_before_start,
-        );
+        let window_start = days_before(milestone.start(), team.planning.create_days_before_start)
+            .min(first_task_day(config, &facts.absences, team, milestone));
         let action = due_from(today, window_start);
-        plans.add(draft(
+        if let Some(plan) = plans.add(draft(
             config,
             team,
             timeline,
             &facts.history,
             &facts.absences,
             action,
-        ));
+            today,
+        )) {
+            plan.record = Some(capacity_record(&capacity_table(
+                config,
+                team,
+                milestone,
+                &facts.absences,
+            )));
+        }
         // The period under way comes after the one to plan, which is what people look for.
         if let Some(current) = &timeline.current {
             let reason = format!(
@@ -607,6 +614,7 @@ pub fn plan(config: &Config, today: NaiveDate, facts: &TeamFacts) -> Result<JobR
                 &started,
                 &facts.absences,
                 Action::Skip(reason),
+                today,
             ));
         }
     }
@@ -621,6 +629,7 @@ fn draft<'a>(
     history: &History,
     absences: &Absences,
     action: Action,
+    today: NaiveDate,
 ) -> Draft<'a> {
     let period = &timeline.next;
     let assignees = team
@@ -652,11 +661,10 @@ fn draft<'a>(
         .threads
         .iter()
         .map(|thread| {
-            let text = format!(
-                "**{}**\n\n{}",
-                crate::neutralise::markdown(&thread.title),
-                thread.body
-            );
+            // The title is data inside template text: a `{{` in it would be read as a
+            // handlebars tag, so its braces become the entity GitLab renders as a brace.
+            let title = crate::neutralise::markdown(&thread.title).replace('{', "&lbrace;");
+            let text = format!("**{title}**\n\n{}", thread.body);
             (
                 format!("thread:{}", thread.title.trim().to_lowercase()),
                 Template::new(
@@ -673,7 +681,7 @@ fn draft<'a>(
         template: &team.templates.planning,
         parts: Vec::new(),
         default_title: None,
-        context: context(config, team, timeline, history, absences),
+        context: context(config, team, timeline, history, absences, today),
         labels: vec![&team.planning.labels, &team.labels],
         kind: KIND_LABEL,
         assignees,
@@ -688,6 +696,187 @@ fn draft<'a>(
 /// The stable key of a team's planning issue for a period.
 pub fn key(team: &Team, period: &Period) -> String {
     format!("planning/{}/{}", team.id, period.key)
+}
+
+/// The planning tasks of the issue's own checklist, owned by the people it is assigned to:
+/// each step with its day, moved to a working day of all of them.
+fn general_tasks(
+    config: &Config,
+    absences: &Absences,
+    team: &Team,
+    milestone: &Milestone,
+) -> Vec<(PlanningStep, NaiveDate)> {
+    let owners: Vec<&str> = team
+        .members
+        .iter()
+        .filter(|m| team.planning.assign_roles.contains(&m.role))
+        .map(|m| m.username.as_str())
+        .collect();
+    [
+        PlanningStep::Draft,
+        PlanningStep::PmPlan,
+        PlanningStep::PlanningLock,
+    ]
+    .into_iter()
+    .map(|step| {
+        (
+            step,
+            owners_working_day(config, absences, &owners, milestone.step(step)),
+        )
+    })
+    .collect()
+}
+
+/// The day of the issue's first task: its own checklist's or a role checklist's, each on its
+/// owner's working day.
+fn first_task_day(
+    config: &Config,
+    absences: &Absences,
+    team: &Team,
+    milestone: &Milestone,
+) -> NaiveDate {
+    let general = general_tasks(config, absences, team, milestone)
+        .into_iter()
+        .map(|(_, day)| day);
+    let roles = team.planning.checklists.iter().flat_map(|list| {
+        let people: Vec<&str> = team
+            .members
+            .iter()
+            .filter(|m| list.roles.contains(&m.role))
+            .map(|m| m.username.as_str())
+            .collect();
+        list.items
+            .iter()
+            .filter_map(|item| item.due)
+            .flat_map(move |step| {
+                let date = milestone.step(step);
+                if people.is_empty() {
+                    vec![owners_working_day(config, absences, &[], date)]
+                } else {
+                    people
+                        .iter()
+                        .map(|who| owners_working_day(config, absences, &[*who], date))
+                        .collect()
+                }
+            })
+    });
+    general.chain(roles).min().unwrap_or(milestone.start())
+}
+
+/// How templates name a planning step.
+fn step_name(step: PlanningStep) -> String {
+    match step {
+        PlanningStep::Draft => "draft",
+        PlanningStep::PmPlan => "pm_plan",
+        PlanningStep::PlanningLock => "planning_lock",
+        PlanningStep::Kickoff => "kickoff",
+    }
+    .to_owned()
+}
+
+/// The last day on or before `date` on which each of `owners` works: no weekend, public
+/// holiday or absence of any source (the default calendar when there are none). A task
+/// moves earlier, never later, so that it still comes before the step it serves. `date`
+/// itself when no such day is found within four weeks (someone away for a month).
+fn owners_working_day(
+    config: &Config,
+    absences: &Absences,
+    owners: &[&str],
+    date: NaiveDate,
+) -> NaiveDate {
+    let works = |username: Option<&str>, day: NaiveDate| {
+        let calendar = match username {
+            Some(who) => config.calendars.for_person(who),
+            None => config.calendars.default_calendar(),
+        };
+        calendar.is_working_day(day) && !username.is_some_and(|who| absences.on(who, day).is_some())
+    };
+    let all_work = |day: NaiveDate| {
+        if owners.is_empty() {
+            works(None, day)
+        } else {
+            owners.iter().all(|who| works(Some(who), day))
+        }
+    };
+    let mut day = date;
+    for _ in 0..28 {
+        if all_work(day) {
+            return day;
+        }
+        match day.pred_opt() {
+            Some(earlier) => day = earlier,
+            None => break,
+        }
+    }
+    date
+}
+
+/// A task's due day as the issue shows it: the date, and whether it had passed on `today`,
+/// the day the issue is created (a late or catch-up run), so that nobody reads a past date
+/// as a deadline still to meet.
+fn deadline(day: NaiveDate, today: NaiveDate) -> Value {
+    let passed = day < today;
+    json!({
+        "date": ymd(day),
+        "passed": passed,
+        "text": if passed {
+            format!("{} (passed when this issue was created on {})", ymd(day), ymd(today))
+        } else {
+            ymd(day)
+        },
+    })
+}
+
+/// The name of the planning issue's record of the time off its capacity table counted.
+const CAPACITY_RECORD: &str = "capacity";
+/// Its one field.
+const CAPACITY_FIELDS: [&str; 1] = ["absences"];
+
+/// The hidden record of the time off a capacity table counted, one `person/first/last` each
+/// (the person encoded, so that no separator can come from data), so that the PTO job knows
+/// which time off was known when the milestone was planned.
+fn capacity_record(rows: &[Capacity]) -> String {
+    let absences: Vec<String> = rows
+        .iter()
+        .flat_map(|row| {
+            row.counted.iter().map(|(first, last)| {
+                format!(
+                    "{}/{}/{}",
+                    crate::record::encode(&row.username),
+                    ymd(*first),
+                    ymd(*last)
+                )
+            })
+        })
+        .collect();
+    crate::record::fields(
+        CAPACITY_RECORD,
+        &[(CAPACITY_FIELDS[0], &absences.join(","))],
+    )
+}
+
+/// The time off a planning issue's capacity table counted, from its hidden record: (person,
+/// first day, last day) each. `None` when the issue has no such record (made before
+/// teamcadence wrote one) or it does not read: then nothing is known about what was planned.
+pub fn planned_absences(description: &str) -> Option<Vec<(String, NaiveDate, NaiveDate)>> {
+    let mut lines = crate::record::lines_from_end(description);
+    crate::apply::key_in(description)?;
+    lines.next()?;
+    let values = crate::record::read_fields(lines.next()?, CAPACITY_RECORD, &CAPACITY_FIELDS)
+        .ok()
+        .flatten()?;
+    let date = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+    values[0]
+        .split(',')
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            let mut parts = entry.rsplitn(3, '/');
+            let last = date(parts.next()?)?;
+            let first = date(parts.next()?)?;
+            let person = crate::record::decode(parts.next()?).ok()?;
+            Some((person, first, last))
+        })
+        .collect()
 }
 
 /// One row of the capacity table.
@@ -714,6 +903,8 @@ pub struct Capacity {
     pub absences: Vec<String>,
     /// Whether the person is a new hire starting during or before the milestone.
     pub new_hire: bool,
+    /// The first and last day of each time off counted, for the planning issue's record.
+    pub counted: Vec<(NaiveDate, NaiveDate)>,
 }
 
 /// One person's capacity over a milestone, counted from `joins` when they join during it:
@@ -781,6 +972,11 @@ fn capacity(
         available_days: working_days - time_off_days,
         absences: listed.into_iter().map(|(_, text)| text).collect(),
         new_hire: who.new_hire,
+        counted: away
+            .iter()
+            .filter(|a| a.is_recorded())
+            .map(|a| (a.first(), a.last()))
+            .collect(),
     }
 }
 
@@ -950,6 +1146,7 @@ fn context(
     timeline: &Timeline,
     history: &History,
     absences: &Absences,
+    today: NaiveDate,
 ) -> Value {
     let milestone = &timeline.next.milestone;
     let rows = capacity_table(config, team, milestone, absences);
@@ -986,16 +1183,26 @@ fn context(
                 .filter(|m| list.roles.contains(&m.role))
                 .map(|m| m.username.as_str())
                 .collect();
+            let due = |item: &ChecklistItem, owners: &[&str]| {
+                item.due.map(|step| {
+                    deadline(
+                        owners_working_day(config, absences, owners, milestone.step(step)),
+                        today,
+                    )
+                })
+            };
             let lines: Vec<Value> = list
                 .items
                 .iter()
                 .flat_map(|item| {
                     if people.is_empty() {
-                        vec![json!({ "username": null, "text": item })]
+                        vec![json!({ "username": null, "text": item.text, "due": due(item, &[]) })]
                     } else {
                         people
                             .iter()
-                            .map(|who| json!({ "username": who, "text": item }))
+                            .map(|who| {
+                                json!({ "username": who, "text": item.text, "due": due(item, &[*who]) })
+                            })
                             .collect()
                     }
                 })
@@ -1017,6 +1224,10 @@ fn context(
             "weight_budget": velocity.budget(total_available),
         },
         "checklists": checklists,
+        "tasks": general_tasks(config, absences, team, milestone)
+            .into_iter()
+            .map(|(step, day)| (step_name(step), deadline(day, today)))
+            .collect::<serde_json::Map<String, Value>>(),
         "velocity": {
             "milestones": velocity.periods.iter().map(|p| json!({
                 "title": p.title,
@@ -1169,5 +1380,106 @@ mod tests {
         );
         assert_eq!(titles(&timeline.finished), ["19.6", "19.5", "19.4"]);
         assert_eq!(parent_group("gitlab-org/create/stage"), "gitlab-org/create");
+    }
+
+    struct NoFiles;
+
+    impl crate::config::SourceFiles for NoFiles {
+        fn read_to_string(&self, path: &str) -> std::io::Result<String> {
+            Err(std::io::Error::new(std::io::ErrorKind::NotFound, path))
+        }
+    }
+
+    /// mia (EM) is off Mon 2026-11-23; the team has a public holiday-free default calendar.
+    fn team_config() -> Config {
+        let text = "timezone: Europe/Amsterdam
+teams:
+  - id: web
+    name: Web
+    project: g/web
+    members:
+      - { username: mia, name: M, role: engineering-manager }
+      - { username: pat, name: P, role: product-manager }
+      - { username: bob, name: B, role: backend-engineer }
+time_off:
+  - { person: mia, from: 2026-11-23, until: 2026-11-23 }
+  - { person: bob, from: 2026-12-14, until: 2026-12-25 }
+";
+        Config::parse("team.yml", text, &NoFiles).expect("valid config")
+    }
+
+    #[test]
+    fn a_task_moves_back_to_a_day_every_owner_works() {
+        let config = team_config();
+        let (absences, _) = absence::of_config(&config, &[], None, &[], |_| false);
+        // Mon 2026-11-23: mia is off, so Friday 2026-11-20; pat works that Monday.
+        assert_eq!(
+            owners_working_day(&config, &absences, &["mia"], d("2026-11-23")),
+            d("2026-11-20")
+        );
+        assert_eq!(
+            owners_working_day(&config, &absences, &["pat"], d("2026-11-23")),
+            d("2026-11-23")
+        );
+        assert_eq!(
+            owners_working_day(&config, &absences, &["mia", "pat"], d("2026-11-23")),
+            d("2026-11-20")
+        );
+        // A Sunday, for nobody in particular: the Friday before.
+        assert_eq!(
+            owners_working_day(&config, &absences, &[], d("2026-11-22")),
+            d("2026-11-20")
+        );
+    }
+
+    #[test]
+    fn the_issue_is_due_before_its_first_task_and_a_passed_date_says_so() {
+        let config = team_config();
+        let team = &config.teams[0];
+        // 19.8 starts Sat 2026-12-12: draft Mon 2026-11-23, mia's tasks on Fri 2026-11-20.
+        let milestone = crate::milestone::ReleaseCalendar::default()
+            .milestone_released_in(2027, 1)
+            .expect("19.8");
+        let (absences, _) = absence::of_config(&config, &[], None, &[], |_| false);
+        assert_eq!(
+            first_task_day(&config, &absences, team, &milestone),
+            d("2026-11-20")
+        );
+        assert_eq!(
+            deadline(d("2026-11-20"), d("2026-11-20"))["text"],
+            "2026-11-20"
+        );
+        assert_eq!(
+            deadline(d("2026-11-20"), d("2026-12-01"))["text"],
+            "2026-11-20 (passed when this issue was created on 2026-12-01)"
+        );
+    }
+
+    #[test]
+    fn the_capacity_record_reads_back_what_the_table_counted() {
+        let config = team_config();
+        let team = &config.teams[0];
+        let milestone = crate::milestone::ReleaseCalendar::default()
+            .milestone_released_in(2027, 1)
+            .expect("19.8");
+        let (absences, _) = absence::of_config(&config, &[], None, &[], |_| false);
+        let record = capacity_record(&capacity_table(&config, team, &milestone, &absences));
+        let description = format!(
+            "text\n\n{record}\n{}",
+            crate::apply::marker("planning/web/19.8")
+        );
+        assert_eq!(
+            planned_absences(&description),
+            Some(vec![("bob".to_owned(), d("2026-12-14"), d("2026-12-25"))])
+        );
+        // Without the record (an issue made before it), or with one that does not read,
+        // nothing is known.
+        let bare = format!("text\n{}", crate::apply::marker("planning/web/19.8"));
+        assert_eq!(planned_absences(&bare), None);
+        let forged = format!(
+            "<!-- teamcadence:capacity absences=bob/2026-12-14/someday -->\n{}",
+            crate::apply::marker("planning/web/19.8")
+        );
+        assert_eq!(planned_absences(&forged), None);
     }
 }

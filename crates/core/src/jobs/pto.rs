@@ -62,6 +62,9 @@ pub struct Facts {
     pub feeds: Vec<(String, Result<FeedTimeOff, String>)>,
     /// The open coverage issues of each coverage project, or why they could not be listed.
     pub open: Vec<(String, Result<Vec<TrackedIssue>, String>)>,
+    /// The planning issues of each team project (their capacity records say which time off
+    /// was known when a milestone was planned), or why they could not be listed.
+    pub planning: Vec<(String, Result<Vec<TrackedIssue>, String>)>,
     /// People whose GitLab status says they are away (busy, or "OOO"), from today until the
     /// status clears, or today only when it has no clear date.
     pub away_by_status: Vec<TimeOff>,
@@ -106,6 +109,22 @@ pub async fn gather<T: IssueTracker>(
         ((*project).to_owned(), listed.map_err(|e| e.to_string()))
     }))
     .await;
+    let mut team_projects: Vec<&str> = Vec::new();
+    for team in &config.teams {
+        if !team_projects.contains(&team.project.as_str()) {
+            team_projects.push(&team.project);
+        }
+    }
+    facts.planning = join_all(team_projects.iter().map(|project| async move {
+        let query = IssueQuery {
+            labels: vec![crate::jobs::planning::KIND_LABEL.to_owned()],
+            state: None,
+            ..IssueQuery::default()
+        };
+        let listed = tracker.list_issues(project, &query).await;
+        ((*project).to_owned(), listed.map_err(|e| e.to_string()))
+    }))
+    .await;
 
     // Backups are chosen only for time off whose issue is due: ask about those candidates.
     let mut candidates: Vec<&str> = Vec::new();
@@ -114,7 +133,7 @@ pub async fn gather<T: IssueTracker>(
         let Some((team, member)) = config.member(time_off.person()) else {
             continue;
         };
-        let due = days_before(time_off.first(), team.pto.create_days_before) <= today;
+        let due = coverage_window_start(config, team, &time_off.span()) <= today;
         if !due || time_off.last() < today {
             continue;
         }
@@ -267,6 +286,16 @@ pub fn plan(
         ));
     }
 
+    for (project, e) in facts
+        .planning
+        .iter()
+        .filter_map(|(p, l)| Some((p, l.as_ref().err()?)))
+    {
+        plans.report.warnings.push(format!(
+            "could not list the planning issues of {project} ({e}); whether time off was known \
+             when its milestone was planned is judged by the day it was recorded this run"
+        ));
+    }
     let (absences, collisions) = absences(config, facts, manual.as_ref());
     plans.report.warnings.extend(collisions);
     plans.report.warnings.extend(unread_records(facts));
@@ -299,7 +328,7 @@ pub fn plan(
         let moved = earlier
             .as_ref()
             .filter(|r| (r.first, r.last) != (time_off.first(), time_off.last()));
-        let window_start = days_before(time_off.first(), team.pto.create_days_before);
+        let window_start = coverage_window_start(config, team, time_off);
         let action = if moved.is_some() {
             Action::Update
         } else if !required {
@@ -357,13 +386,24 @@ pub fn plan(
             .milestones_of(team)
             .source()
             .and_then(|source| source.containing(time_off.first()));
+        let planned = milestone
+            .as_ref()
+            .and_then(|m| planned_absences(facts, team, m));
+        let listed = planned.as_ref().is_some_and(|list| {
+            list.iter().any(|(person, first, last)| {
+                person == time_off.person()
+                    && *first <= time_off.first()
+                    && time_off.last() <= *last
+            })
+        });
         let lock_exception = milestone
             .as_ref()
-            .filter(|m| time_off.needs_lock_exception(calendar, m, today))
+            .filter(|m| !listed && time_off.needs_lock_exception(calendar, m, today))
             .map(|m| {
                 json!({
                     "milestone": milestone_json(m),
                     "recorded": ymd(time_off.requested().unwrap_or(today)),
+                    "planning_issue": planned.is_some(),
                 })
             });
         let context = json!({
@@ -434,6 +474,39 @@ pub fn plan(
         follow_up_open_issues(config, today, facts, &absences, &mut plans.report);
     }
     plans.finish()
+}
+
+/// The day a coverage issue becomes due: the earlier of the planning lock of the milestone
+/// its first day falls in (coverage is known when the milestone is planned) and
+/// `create_days_before` days before the first day off. Milestones read from GitLab are not
+/// known here: for them only the second counts.
+fn coverage_window_start(config: &Config, team: &Team, time_off: &TimeOff) -> NaiveDate {
+    let notice = days_before(time_off.first(), team.pto.create_days_before);
+    config
+        .milestones_of(team)
+        .source()
+        .and_then(|source| source.containing(time_off.first()))
+        .map_or(notice, |m| notice.min(m.planning_lock()))
+}
+
+/// The time off the capacity table of `team`'s planning issue for `milestone` counted, when
+/// that issue was read and carries the record.
+fn planned_absences(
+    facts: &Facts,
+    team: &Team,
+    milestone: &crate::milestone::Milestone,
+) -> Option<Vec<(String, NaiveDate, NaiveDate)>> {
+    let key = crate::jobs::planning::key(
+        team,
+        &crate::jobs::planning::Period::milestone(milestone.clone()),
+    );
+    let (_, listed) = facts.planning.iter().find(|(p, _)| *p == team.project)?;
+    let issue = listed
+        .as_ref()
+        .ok()?
+        .iter()
+        .find(|issue| key_in(&issue.description).as_deref() == Some(key.as_str()))?;
+    crate::jobs::planning::planned_absences(&issue.description)
 }
 
 /// Warnings for the open coverage issues whose PTO record does not read: what they record is
