@@ -371,9 +371,12 @@ fn feed_times_and_holiday_files_are_dated_in_the_persons_zone() {
             .all(|i| i["key"] != "pto/hr-la"),
         "{report:#}"
     );
+    // Due on the earlier of 14 days before Mon 03-15 (Mon 03-01) and the planning lock of
+    // the listed milestone it falls in (starts Mon 03-01: lock the Monday 5 days before,
+    // Mon 2027-02-22).
     assert_eq!(
         issue(&report, "pto/hr-la-2")["reason"],
-        "not due until 2027-03-01"
+        "not due until 2027-02-22"
     );
     // The capacity table: erin 20 days, 4 + 5 off, 11 available; kenji 20 weekdays with
     // one holiday: 19 working days, all available.
