@@ -789,7 +789,7 @@ fn owners_working_day(
             Some(who) => config.calendars.for_person(who),
             None => config.calendars.default_calendar(),
         };
-        calendar.is_working_day(day) && !username.is_some_and(|who| absences.on(who, day).is_some())
+        calendar.is_working_day(day) && username.is_none_or(|who| absences.on(who, day).is_none())
     };
     let all_work = |day: NaiveDate| {
         if owners.is_empty() {
