@@ -21,8 +21,11 @@ use teamcadence_gitlab::{
     ConnectError, ConnectOptions, GitLab, ServerUrl, Token, fetch_feed, resolve_url,
 };
 
+pub mod check;
+pub mod help;
 pub mod logging;
 pub mod output;
+pub mod reports;
 
 /// Exit code: the run did what was due (nothing due is fine too).
 pub const EXIT_OK: u8 = 0;
@@ -60,6 +63,11 @@ pub struct CommonArgs {
     /// the outcome: a CI job's artifact.
     #[arg(long, env = "TEAMCADENCE_REPORT")]
     pub report: Option<PathBuf>,
+    /// Also write GitLab's annotations report to this file, whatever the outcome: with
+    /// `artifacts: reports: annotations` the job page links each issue created, updated or
+    /// found.
+    #[arg(long, env = "TEAMCADENCE_ANNOTATIONS")]
+    pub annotations: Option<PathBuf>,
     /// The longest the run may take (seconds, or with a unit: `90s`, `15m`, `1h`). A wait
     /// for GitLab (rate limit, retry) that would end past it fails at once, and the report
     /// lists what was not done. The default fits within GitLab's 60-minute job timeout.
@@ -296,14 +304,12 @@ pub fn run(job: Job, args: &CommonArgs) -> ExitCode {
     let (today, report) = match planned_and_applied(job, args, deadline) {
         Ok(done) => done,
         Err((code, message)) => {
-            if let Some(path) = &args.report {
-                let report = JobReport {
-                    errors: vec![message.clone()],
-                    ..JobReport::default()
-                };
-                if let Err(e) = write_report(path, &report) {
-                    eprintln!("{name}: {e:#}");
-                }
+            let report = JobReport {
+                errors: vec![message.clone()],
+                ..JobReport::default()
+            };
+            for e in write_files(name, args, &report) {
+                eprintln!("{name}: {e:#}");
             }
             return fail(name, code, &message);
         }
@@ -332,9 +338,7 @@ pub fn run(job: Job, args: &CommonArgs) -> ExitCode {
         return ExitCode::from(EXIT_FAILED);
     }
     let mut failed = !report.errors.is_empty();
-    if let Some(path) = &args.report
-        && let Err(e) = write_report(path, &report)
-    {
+    for e in write_files(name, args, &report) {
         eprintln!("{name}: {e:#}");
         failed = true;
     }
@@ -415,14 +419,38 @@ fn planned_and_applied(
     Ok((today, report))
 }
 
-/// Writes the report's JSON document to `path`, creating its folder.
-fn write_report(path: &Path, report: &JobReport) -> anyhow::Result<()> {
+/// Writes the files asked for (`--report`, `--annotations`) and returns why any could not
+/// be written.
+fn write_files(job: &str, args: &CommonArgs, report: &JobReport) -> Vec<anyhow::Error> {
+    let files = [
+        (&args.report, "report", output::json(report)),
+        (
+            &args.annotations,
+            "annotations",
+            reports::annotations(job, report),
+        ),
+    ];
+    files
+        .into_iter()
+        .filter_map(|(path, what, text)| {
+            let path = path.as_ref()?;
+            write_file(path, what, &text).err()
+        })
+        .collect()
+}
+
+/// Writes `text` to `path` (a result file called `what` in messages), creating its folder.
+pub fn write_file(path: &Path, what: &str, text: &str) -> anyhow::Result<()> {
     if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(folder)
-            .with_context(|| format!("cannot create the report's folder {}", folder.display()))?;
+        std::fs::create_dir_all(folder).with_context(|| {
+            format!(
+                "cannot create the folder {} for the {what}",
+                folder.display()
+            )
+        })?;
     }
-    std::fs::write(path, output::json(report))
-        .with_context(|| format!("cannot write the report {}", path.display()))
+    std::fs::write(path, text)
+        .with_context(|| format!("cannot write the {what} {}", path.display()))
 }
 
 /// Connects to GitLab (when there is one to read), plans the job and applies the plans. A

@@ -8,8 +8,23 @@ use teamcadence::{CommonArgs, EXIT_USAGE, Job, given, given_date};
 use teamcadence_core::jobs::onboarding::ManualHire;
 
 /// Create onboarding issues for new hires.
+///
+/// Reads the config's roster and creates an onboarding issue for each new hire whose start
+/// is near, assigned to the hire, their manager and their buddy. With --new-hire (or
+/// NEW_HIRE, from a manual pipeline) it creates the issue for that one person now. An issue
+/// that exists already (found by its hidden key) is never created twice.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(
+    version,
+    after_help = teamcadence::help::job_after_help(
+        "  NEW_HIRE, START_DATE, MANAGER, BUDDY, ROLE, TEAM, LOCATION
+                             one new hire given by hand, as --new-hire, --start-date,
+                             --manager, --buddy, --role, --team, --location (a manual
+                             pipeline's variables); empty counts as not given",
+        "  onboarding-issue --dry-run --offline
+  onboarding-issue --new-hire dana --start-date 2026-12-07 --buddy erin"
+    )
+)]
 struct Args {
     #[command(flatten)]
     common: CommonArgs,

@@ -7,8 +7,23 @@ use clap::Parser;
 use teamcadence::{CommonArgs, EXIT_USAGE, Job, given, given_date};
 
 /// Create PTO coverage issues, with backups who are not away themselves.
+///
+/// Reads the time off the config records (files, calendar feeds) and creates a coverage
+/// issue for each absence that starts soon, naming backups who are not away themselves.
+/// With --person, --from and --until (or PTO_PERSON, PTO_FROM, PTO_UNTIL, from a manual
+/// pipeline) it creates the issue for that absence now. An issue that exists already (found
+/// by its hidden key) is never created twice.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(
+    version,
+    after_help = teamcadence::help::job_after_help(
+        "  PTO_PERSON, PTO_FROM, PTO_UNTIL
+                             one absence given by hand, as --person, --from, --until (a
+                             manual pipeline's variables); empty counts as not given",
+        "  pto-coverage --dry-run --offline
+  pto-coverage --person bob --from 2026-12-21 --until 2027-01-01"
+    )
+)]
 struct Args {
     #[command(flatten)]
     common: CommonArgs,

@@ -6,12 +6,14 @@ use std::process::ExitCode;
 
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
-use teamcadence::{EXIT_OK, EXIT_USAGE, fail, load_config, parse_date, today};
-use teamcadence_core::jobs;
+use teamcadence::parse_date;
 
-/// teamcadence: recurring GitLab issues for engineering teams.
+/// Commands around teamcadence's jobs: check a config before it is merged.
+///
+/// teamcadence turns a team's recurring GitLab rituals into issues: planning, onboarding and
+/// PTO coverage. This binary holds the commands that write no issue.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version, after_help = teamcadence::help::TEAMCADENCE_AFTER_HELP)]
 struct Args {
     #[command(subcommand)]
     command: Command,
@@ -20,6 +22,12 @@ struct Args {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Validate the config and render every template with its data; exit 2 on any problem.
+    ///
+    /// Reads the config and the files it names (roster, time off, templates), then renders
+    /// every template of every team with that data, and a sample absence and hire for teams
+    /// that have none, so a broken template shows in the merge request that breaks it, not on
+    /// the day it is due. Contacts no GitLab and writes no issue.
+    #[command(after_help = teamcadence::help::CHECK_AFTER_HELP)]
     Check {
         /// The teamcadence config file.
         #[arg(long, env = "TEAMCADENCE_CONFIG", default_value = "teamcadence.yml")]
@@ -27,6 +35,11 @@ enum Command {
         /// Render as on this date (YYYY-MM-DD); default: today in the config's time zone.
         #[arg(long, value_parser = parse_date)]
         today: Option<NaiveDate>,
+        /// Also write the problems as GitLab's Code Quality report to this file, whatever
+        /// the outcome (`[]` when all is well): with `artifacts: reports: codequality` a merge
+        /// request shows each on its line of the config.
+        #[arg(long, env = "TEAMCADENCE_CODEQUALITY")]
+        codequality: Option<PathBuf>,
     },
 }
 
@@ -34,33 +47,8 @@ fn main() -> ExitCode {
     match Args::parse().command {
         Command::Check {
             config,
-            today: date,
-        } => {
-            let loaded = match load_config(&config) {
-                Ok(loaded) => loaded,
-                Err(e) => return fail("teamcadence check", EXIT_USAGE, &format!("{e:#}")),
-            };
-            let report = jobs::check(&loaded, today(&loaded, date));
-            for warning in &report.warnings {
-                eprintln!("teamcadence check: warning: {warning}");
-            }
-            if report.problems.is_empty() {
-                println!(
-                    "{}: ok: {} team{}, {} issue{} rendered from the templates",
-                    config.display(),
-                    loaded.teams.len(),
-                    if loaded.teams.len() == 1 { "" } else { "s" },
-                    report.rendered,
-                    if report.rendered == 1 { "" } else { "s" },
-                );
-                ExitCode::from(EXIT_OK)
-            } else {
-                fail(
-                    "teamcadence check",
-                    EXIT_USAGE,
-                    &format!("{}: {}", config.display(), report.problems.join("\n")),
-                )
-            }
-        }
+            today,
+            codequality,
+        } => teamcadence::check::run(&config, today, codequality.as_deref()),
     }
 }

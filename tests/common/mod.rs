@@ -42,6 +42,8 @@ pub fn bin(name: &str) -> Command {
         "CI_JOB_TOKEN",
         "TEAMCADENCE_LOG",
         "TEAMCADENCE_REPORT",
+        "TEAMCADENCE_ANNOTATIONS",
+        "TEAMCADENCE_CODEQUALITY",
         "TEAMCADENCE_TIMEOUT",
         "GITLAB_CI",
         "LOCATION",

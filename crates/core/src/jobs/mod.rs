@@ -274,6 +274,9 @@ pub struct CheckReport {
     /// What is valid but probably wrong (time off recorded twice with different dates), one
     /// sentence each.
     pub warnings: Vec<String>,
+    /// The template problems among `problems`, with their template and line, so that a
+    /// report can point at the template file (a Code Quality report in a merge request).
+    pub template_problems: Vec<TemplateError>,
 }
 
 /// Renders every template of every team with the configuration's data: each team's next
@@ -291,9 +294,11 @@ pub fn check(config: &Config, today: NaiveDate) -> CheckReport {
         }
         // Several jobs and samples render the same templates: each problem is said once.
         Err(JobError::Templates(errors)) => {
-            for text in errors.iter().map(ToString::to_string) {
+            for error in errors {
+                let text = error.to_string();
                 if !report.problems.contains(&text) {
                     report.problems.push(text);
+                    report.template_problems.push(error);
                 }
             }
         }
