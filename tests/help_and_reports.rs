@@ -298,3 +298,26 @@ fn a_valid_config_gives_an_empty_code_quality_report() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(read_json(&scratch.path("cq.json")), json!([]));
 }
+
+#[test]
+fn a_warning_is_a_minor_finding_and_the_check_still_passes() {
+    // erin's time off recorded twice, with dates that overlap but differ.
+    let config = format!(
+        "{PTO_CONFIG}  - {{ person: erin, from: 2027-03-10, until: 2027-03-22, note: Ski trip }}\n"
+    );
+    let scratch = Scratch::new("codequality-warning", &[("teamcadence.yml", &config)]);
+    let output = check(&scratch.0, "teamcadence.yml", "cq.json");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = read_json(&scratch.path("cq.json"));
+    let findings = report.as_array().expect("a JSON array");
+    assert_eq!(findings.len(), 1, "{report:#}");
+    assert_eq!(findings[0]["severity"], "minor");
+    assert_eq!(findings[0]["check_name"], "teamcadence/warning");
+    assert_eq!(findings[0]["location"]["path"], "teamcadence.yml");
+    assert_eq!(findings[0]["location"]["lines"]["begin"], 1);
+    let description = findings[0]["description"].as_str().expect("description");
+    assert!(
+        description.contains("the time off of erin disagrees"),
+        "{description}"
+    );
+}
