@@ -11,8 +11,8 @@ const JOB_ENV: &str = "  TEAMCADENCE_CONFIG         the config file, as --config
   GITLAB_TOKEN               the token that writes issues: a project or group access token
                              with the Reporter (or Planner) role and the `api` scope
   GITLAB_TOKEN_FILE          a file holding that token, read when GITLAB_TOKEN is not set
-  CI_JOB_TOKEN               the job's own token, used last; it can read but not create
-                             issues, so it suits --dry-run only
+  CI_JOB_TOKEN               the job's own token, tried last: GitLab lets it create no
+                             issue, so a writing job needs GITLAB_TOKEN
   GITLAB_CI                  `true` (GitLab CI sets it): folds each issue of the text output
                              into a collapsed log section
   TEAMCADENCE_LOG            log level on stderr: error, warn (default), info, debug, trace
@@ -25,7 +25,7 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  the run did what was due (nothing due is fine too)
   1  some work failed (GitLab unreachable, an issue not written); the output says which
-  2  bad usage or configuration; nothing was written";
+  2  bad usage, config, template or token; nothing was written";
 
 /// The text after a job binary's options: the common variables, then the binary's own
 /// (`own_env`, lines in the same layout, may be empty), the exit codes and `examples`.
