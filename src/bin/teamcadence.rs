@@ -28,10 +28,16 @@ enum Command {
         #[arg(long, value_parser = parse_date)]
         today: Option<NaiveDate>,
     },
+    /// Print the JSON Schema of the config file, for editors and other checkers.
+    Schema,
 }
 
 fn main() -> ExitCode {
     match Args::parse().command {
+        Command::Schema => {
+            print!("{}", teamcadence_core::config::json_schema());
+            ExitCode::from(EXIT_OK)
+        }
         Command::Check {
             config,
             today: date,
