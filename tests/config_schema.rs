@@ -1,5 +1,6 @@
-//! The config's JSON Schema: the committed file is the one `teamcadence schema` prints, every
-//! config in the repository fits it (checked by an independent validator, the `jsonschema`
+//! The config's JSON Schema (and those of the time off and roster files it names): the
+//! committed files are the ones `teamcadence schema` prints, every config in the repository
+//! fits it (checked by an independent validator, the `jsonschema`
 //! crate), what `teamcadence check` accepts fits it, and what the config reader refuses for
 //! its shape (an unknown key, a wrong type) the schema refuses too.
 
@@ -10,22 +11,32 @@ use std::path::{Path, PathBuf};
 use common::{Scratch, in_dir, run, stderr, stdout};
 use serde_json::Value;
 
-/// Where the schema is committed, relative to the repository.
-const SCHEMA_PATH: &str = "teamcadence.schema.json";
+/// Each file kind `teamcadence schema` takes, with where its schema is committed, relative
+/// to the repository.
+const SCHEMAS: [(&str, &str); 3] = [
+    ("config", "schema/teamcadence.schema.json"),
+    ("time-off", "schema/time-off.schema.json"),
+    ("roster", "schema/roster.schema.json"),
+];
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The schema as `teamcadence schema` prints it.
-fn generated() -> String {
-    let output = run("teamcadence", &["schema"]);
+/// The schema of a file kind (`config`, `time-off`, `roster`) as `teamcadence schema` prints
+/// it.
+fn generated(kind: &str) -> String {
+    let output = run("teamcadence", &["schema", kind]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     stdout(&output)
 }
 
 fn validator() -> jsonschema::Validator {
-    let schema: Value = serde_json::from_str(&generated()).expect("the schema is JSON");
+    validator_of("config")
+}
+
+fn validator_of(kind: &str) -> jsonschema::Validator {
+    let schema: Value = serde_json::from_str(&generated(kind)).expect("the schema is JSON");
     jsonschema::options()
         .should_validate_formats(true)
         .build(&schema)
@@ -60,14 +71,28 @@ fn yaml_files(dir: &Path, found: &mut Vec<PathBuf>) {
 }
 
 #[test]
-fn committed_schema_is_the_generated_one() {
-    let committed = std::fs::read_to_string(repo().join(SCHEMA_PATH)).unwrap_or_default();
-    assert!(
-        committed == generated(),
-        "{SCHEMA_PATH} differs from the schema generated from the config's types; \
-         regenerate it with `cargo run --bin teamcadence -- schema > {SCHEMA_PATH}` and \
-         commit it"
+fn committed_schemas_are_the_generated_ones() {
+    for (kind, path) in SCHEMAS {
+        let committed = std::fs::read_to_string(repo().join(path)).unwrap_or_default();
+        assert!(
+            committed == generated(kind),
+            "{path} differs from the schema generated from the config's types; regenerate \
+             it with `cargo run --bin teamcadence -- schema {kind} > {path}` and commit it"
+        );
+    }
+    // Without an argument, the config's.
+    assert_eq!(
+        stdout(&run("teamcadence", &["schema"])),
+        generated("config")
     );
+}
+
+#[test]
+fn schema_of_an_unknown_kind_is_a_usage_error() {
+    let output = run("teamcadence", &["schema", "hires"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stdout(&output).is_empty());
+    assert!(stderr(&output).contains("[possible values: config, time-off, roster]"));
 }
 
 #[test]
@@ -75,22 +100,19 @@ fn example_names_the_committed_schema_on_its_first_line() {
     let example = std::fs::read_to_string(common::EXAMPLE).expect("example");
     assert_eq!(
         example.lines().next(),
-        Some("# yaml-language-server: $schema=../teamcadence.schema.json")
+        Some("# yaml-language-server: $schema=../schema/teamcadence.schema.json")
     );
 }
 
 #[test]
 fn schema_describes_the_config_for_editors() {
-    let schema: Value = serde_json::from_str(&generated()).expect("JSON");
+    let schema: Value = serde_json::from_str(&generated("config")).expect("JSON");
     assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
     // Unknown keys are errors for the reader, so for the schema too, at every level.
     assert_eq!(schema["additionalProperties"], false);
+    assert_eq!(schema["definitions"]["Team"]["additionalProperties"], false);
     assert_eq!(
-        schema["definitions"]["RawTeam"]["additionalProperties"],
-        false
-    );
-    assert_eq!(
-        schema["definitions"]["RawMember"]["additionalProperties"],
+        schema["definitions"]["Member"]["additionalProperties"],
         false
     );
     assert_eq!(schema["required"], serde_json::json!(["teams"]));
@@ -100,10 +122,10 @@ fn schema_describes_the_config_for_editors() {
     );
     // Doc comments of the raw types are the descriptions editors show.
     assert_eq!(
-        schema["definitions"]["RawPto"]["properties"]["min_working_days"]["description"],
+        schema["definitions"]["Pto"]["properties"]["min_working_days"]["description"],
         "The shortest absence, in consecutive working days, that gets one; default 5."
     );
-    let sources: Vec<&str> = schema["definitions"]["RawSourceName"]["oneOf"]
+    let sources: Vec<&str> = schema["definitions"]["MilestoneSource"]["oneOf"]
         .as_array()
         .expect("one entry per source")
         .iter()
@@ -112,12 +134,20 @@ fn schema_describes_the_config_for_editors() {
     assert_eq!(sources, ["gitlab-release", "list", "gitlab", "iterations"]);
 }
 
-/// Every teamcadence config in the repository fits the schema. Files are told apart by
-/// their top-level keys: a config has `teams`, a gitlab-fake world has `users`, a time off
-/// file has only `time_off`; any other YAML file fails here so that it gets classified.
+/// Every teamcadence config, time off file and roster in the repository fits its schema.
+/// Files are told apart by their top-level keys: a config has `teams`, a gitlab-fake world
+/// has `users`, a time off file has only `time_off`, a roster only `new_hires`; any other
+/// YAML file fails here so that it gets classified.
 #[test]
 fn every_example_and_fixture_config_fits_the_schema() {
     let validator = validator();
+    let time_off = validator_of("time-off");
+    let roster = validator_of("roster");
+    let only = |document: &Value, key: &str| {
+        document
+            .as_object()
+            .is_some_and(|o| o.len() == 1 && o.contains_key(key))
+    };
     let mut files = Vec::new();
     yaml_files(&repo().join("examples"), &mut files);
     yaml_files(&repo().join("tests/fixtures"), &mut files);
@@ -138,14 +168,22 @@ fn every_example_and_fixture_config_fits_the_schema() {
                 "{name} does not fit the schema: {problems:#?}"
             );
             configs.push(name);
-        } else {
-            let kind_known = document.get("users").is_some()
-                || document.as_object().is_some_and(|o| {
-                    o.keys().all(|k| k == "time_off") && o.contains_key("time_off")
-                });
+        } else if only(&document, "time_off") || only(&document, "new_hires") {
+            let schema = if only(&document, "time_off") {
+                &time_off
+            } else {
+                &roster
+            };
+            let problems = complaints(schema, &document);
             assert!(
-                kind_known,
-                "{name}: neither a config, a fake world nor a time off file"
+                problems.is_empty(),
+                "{name} does not fit the schema: {problems:#?}"
+            );
+            configs.push(name);
+        } else {
+            assert!(
+                document.get("users").is_some(),
+                "{name}: neither a config, a time off file, a roster nor a fake world"
             );
         }
     }
@@ -153,6 +191,7 @@ fn every_example_and_fixture_config_fits_the_schema() {
     for expected in [
         "examples/teamcadence.yml",
         "tests/fixtures/hostile/teamcadence.yml",
+        "tests/fixtures/hostile/time-off.yml",
         "tests/fixtures/onboarding-parts.yml",
         "tests/fixtures/onboarding-template.yml",
         "tests/fixtures/onboarding.yml",
@@ -296,4 +335,19 @@ fn unknown_keys_and_wrong_types_fail_the_schema() {
             "check accepts `{to}`"
         );
     }
+}
+
+/// The files a config names have schemas of their own, as strict as the config's.
+#[test]
+fn time_off_and_roster_files_have_their_own_schema() {
+    let time_off = validator_of("time-off");
+    let roster = validator_of("roster");
+    let entry = "time_off:\n  - { person: bob, from: 2027-02-15, until: 2027-02-19, note: Ski }\n";
+    assert!(complaints(&time_off, &yaml(entry)).is_empty());
+    assert!(!complaints(&time_off, &yaml(&format!("{entry}teams: []\n"))).is_empty());
+    assert!(!complaints(&time_off, &yaml(&entry.replace("until", "to"))).is_empty());
+    let hire = "new_hires:\n  - { username: ivan, name: Ivan, team: one, role: engineer, start: 2027-01-11 }\n";
+    assert!(complaints(&roster, &yaml(hire)).is_empty());
+    assert!(!complaints(&roster, &yaml(&hire.replace("2027-01-11", "next monday"))).is_empty());
+    assert!(!complaints(&roster, &yaml(&hire.replace(", start: 2027-01-11", ""))).is_empty());
 }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use teamcadence::{EXIT_OK, EXIT_USAGE, fail, load_config, parse_date, today};
+use teamcadence_core::config::{SchemaOf, json_schema};
 use teamcadence_core::jobs;
 
 /// teamcadence: recurring GitLab issues for engineering teams.
@@ -28,14 +29,24 @@ enum Command {
         #[arg(long, value_parser = parse_date)]
         today: Option<NaiveDate>,
     },
-    /// Print the JSON Schema of the config file, for editors and other checkers.
-    Schema,
+    /// Print the JSON Schema of the config file (or of a time off or roster file it names),
+    /// for editors and other checkers.
+    Schema {
+        /// Which file's schema.
+        #[arg(default_value = "config", value_parser = ["config", "time-off", "roster"])]
+        file: String,
+    },
 }
 
 fn main() -> ExitCode {
     match Args::parse().command {
-        Command::Schema => {
-            print!("{}", teamcadence_core::config::json_schema());
+        Command::Schema { file } => {
+            let of = match file.as_str() {
+                "time-off" => SchemaOf::TimeOff,
+                "roster" => SchemaOf::Roster,
+                _ => SchemaOf::Config,
+            };
+            print!("{}", json_schema(of));
             ExitCode::from(EXIT_OK)
         }
         Command::Check {

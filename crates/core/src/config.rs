@@ -170,16 +170,31 @@ impl Config {
     }
 }
 
-/// The JSON Schema of the configuration file, as pretty-printed JSON ending in a newline.
+/// A file whose shape [`json_schema`] describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaOf {
+    /// The configuration file, teamcadence.yml.
+    Config,
+    /// A time off file (`time_off_file`).
+    TimeOff,
+    /// A roster file (`roster`).
+    Roster,
+}
+
+/// The JSON Schema of a configuration file or of a file it names, as pretty-printed JSON
+/// ending in a newline.
 ///
 /// It is generated from the types that read the file, so it cannot drift from them. Draft 7,
 /// the dialect editors' YAML support knows best. It checks the file's shape (keys, types,
 /// dates, the words a setting accepts); [`Config::parse`] checks the rest (references,
 /// zones, files).
-pub fn json_schema() -> String {
-    let schema = schemars::generate::SchemaSettings::draft07()
-        .into_generator()
-        .into_root_schema_for::<RawConfig>();
+pub fn json_schema(of: SchemaOf) -> String {
+    let generator = schemars::generate::SchemaSettings::draft07().into_generator();
+    let schema = match of {
+        SchemaOf::Config => generator.into_root_schema_for::<RawConfig>(),
+        SchemaOf::TimeOff => generator.into_root_schema_for::<RawTimeOffFile>(),
+        SchemaOf::Roster => generator.into_root_schema_for::<RawRoster>(),
+    };
     let mut text = serde_json::to_string_pretty(&schema)
         .unwrap_or_else(|e| unreachable!("a schema is plain JSON: {e}"));
     text.push('\n');
@@ -485,6 +500,7 @@ mod schema_of {
 #[derive(schemars::JsonSchema)]
 #[schemars(rename_all = "kebab-case")]
 #[allow(dead_code)]
+#[schemars(rename = "MilestoneSource")]
 enum RawSourceName {
     /// GitLab's monthly release calendar, computed from `anchor`.
     GitlabRelease,
@@ -500,6 +516,7 @@ enum RawSourceName {
 #[derive(schemars::JsonSchema)]
 #[schemars(rename_all = "kebab-case")]
 #[allow(dead_code)]
+#[schemars(rename = "PersonFrom")]
 enum RawPersonFrom {
     /// The event's attendees (the default).
     Attendee,
@@ -514,6 +531,7 @@ enum RawPersonFrom {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "teamcadence configuration")]
+#[schemars(rename = "Config")]
 struct RawConfig {
     /// The IANA time zone that decides what "today" is, and the zone of people without their
     /// own; default UTC.
@@ -553,23 +571,32 @@ struct RawConfig {
 }
 
 /// A roster file, which HR tooling may own: more new hires, shaped as in the config.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "teamcadence roster")]
+#[schemars(rename = "Roster")]
 struct RawRoster {
+    /// Upcoming new hires; they come after the config's own.
+    #[schemars(with = "Vec<RawNewHire>")]
     new_hires: Vec<Spanned<RawNewHire>>,
 }
 
 /// A time off file, which teams change by merge request: more time off, shaped as in the
 /// config.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "teamcadence time off")]
+#[schemars(rename = "TimeOffFile")]
 struct RawTimeOffFile {
+    /// Recorded time off; it comes after the config's own.
+    #[schemars(with = "Vec<RawTimeOff>")]
     time_off: Vec<Spanned<RawTimeOff>>,
 }
 
 /// The GitLab instance.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Gitlab")]
 struct RawGitlab {
     /// Its address, such as https://gitlab.example.com; default: the CI job's instance.
     #[schemars(with = "Option<String>")]
@@ -579,6 +606,7 @@ struct RawGitlab {
 /// A holiday calendar: listed dates and/or an iCalendar file.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Holidays")]
 struct RawHolidays {
     /// Holidays, each YYYY-MM-DD optionally followed by its name.
     #[serde(default)]
@@ -592,6 +620,7 @@ struct RawHolidays {
 /// Where milestones come from.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Milestones")]
 struct RawMilestones {
     /// The kind of source.
     #[schemars(with = "RawSourceName")]
@@ -613,6 +642,7 @@ struct RawMilestones {
 /// A known release of GitLab's monthly calendar.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Anchor")]
 struct RawAnchor {
     /// The release version, MAJOR.MINOR, such as "17.0".
     version: String,
@@ -624,6 +654,7 @@ struct RawAnchor {
 /// A milestone of an explicit list.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Milestone")]
 struct RawMilestone {
     /// Its title, such as "17.8".
     title: String,
@@ -643,6 +674,7 @@ struct RawMilestone {
 /// Issue template files, relative to the config; default: the built-in templates.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Templates")]
 struct RawTemplates {
     /// The planning issue's template.
     #[schemars(with = "Option<String>")]
@@ -658,6 +690,7 @@ struct RawTemplates {
 /// A team.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Team")]
 struct RawTeam {
     /// A short id, unique among the teams, used by `--team` and `new_hires[].team`.
     #[schemars(with = "String")]
@@ -696,6 +729,7 @@ struct RawTeam {
 /// A team member.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Member")]
 struct RawMember {
     /// Their GitLab username, without `@`.
     #[schemars(with = "String")]
@@ -723,6 +757,7 @@ struct RawMember {
 /// A board linked from the planning issue.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Board")]
 struct RawBoard {
     /// Its name.
     name: String,
@@ -733,6 +768,7 @@ struct RawBoard {
 /// A duty that needs a backup while its owner is away.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Responsibility")]
 struct RawResponsibility {
     /// Its name.
     name: String,
@@ -753,6 +789,7 @@ struct RawResponsibility {
 /// The planning issue's settings.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Planning")]
 struct RawPlanning {
     /// Its labels; default: ["Planning Issue"].
     #[schemars(with = "Option<Vec<String>>")]
@@ -783,6 +820,7 @@ struct RawPlanning {
 /// A per-role task list of the planning issue.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Checklist")]
 struct RawChecklist {
     /// Its heading.
     title: String,
@@ -795,6 +833,7 @@ struct RawChecklist {
 /// A checklist task: its text, or its text and the planning step it is due by.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
+#[schemars(rename = "ChecklistItem")]
 enum RawChecklistItem {
     /// The task's text.
     Text(String),
@@ -805,6 +844,7 @@ enum RawChecklistItem {
 /// A task with the planning step it is due by.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "DatedItem")]
 struct RawDatedItem {
     /// The task's text.
     text: String,
@@ -815,6 +855,7 @@ struct RawDatedItem {
 /// A starter discussion thread of the planning issue.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Thread")]
 struct RawThread {
     /// Its title.
     title: String,
@@ -825,6 +866,7 @@ struct RawThread {
 /// Where the planning issue reads the velocity.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Velocity")]
 struct RawVelocity {
     /// The group whose issues count.
     #[schemars(with = "Option<String>")]
@@ -843,6 +885,7 @@ struct RawVelocity {
 /// PTO coverage issues' settings.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Pto")]
 struct RawPto {
     /// The project they are created in; default: the team's project.
     #[schemars(with = "Option<String>")]
@@ -865,6 +908,7 @@ struct RawPto {
 /// Onboarding issues' settings.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Onboarding")]
 struct RawOnboarding {
     /// The project they are created in; default: the team's project.
     #[schemars(with = "Option<String>")]
@@ -896,6 +940,7 @@ struct RawOnboarding {
 /// A part of the onboarding issue: a file or an issue template, for the hires it fits.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Part")]
 struct RawPart {
     /// A file, relative to the config.
     #[schemars(with = "Option<String>")]
@@ -940,6 +985,7 @@ impl OneOrMany {
 /// Time off of one person.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "TimeOff")]
 struct RawTimeOff {
     /// The username of the person away.
     #[schemars(with = "String")]
@@ -963,6 +1009,7 @@ struct RawTimeOff {
 /// An iCalendar feed or file of time off.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Feed")]
 struct RawFeed {
     /// Its name, for messages.
     #[schemars(with = "String")]
@@ -985,6 +1032,7 @@ struct RawFeed {
 /// An upcoming new hire.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "NewHire")]
 struct RawNewHire {
     /// Their GitLab username, without `@`.
     #[schemars(with = "String")]
