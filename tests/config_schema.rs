@@ -217,7 +217,7 @@ milestones:
   source: list
   list:
     - { title: "18.0", start: 2026-12-01, end: 2026-12-31, release: 2027-01-02 }
-    - { title: "18.1", start: 2027-01-01, end: 2027-01-31 }
+    - { title: 18.1, start: 2027-01-01, end: 2027-01-31 }
 teams:
   - id: one
     name: One
@@ -240,7 +240,7 @@ teams:
   - id: two
     name: Two
     project: group/two
-    milestones: { source: gitlab-release, anchor: { version: "17.0", released: 2024-05-16 } }
+    milestones: { source: gitlab-release, anchor: { version: 17.0, released: 2024-05-16 } }
     members:
       - { username: carol, name: Carol, role: backend-engineer }
 time_off_feeds:

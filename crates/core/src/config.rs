@@ -424,6 +424,12 @@ mod schema_of {
         })
     }
 
+    /// Text that YAML may write as a number: a plain `17.0` or `18.1` is read as its text,
+    /// so editors must not flag it.
+    pub(super) fn text_or_number(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": ["string", "number"] })
+    }
+
     impl JsonSchema for Date {
         fn schema_name() -> Cow<'static, str> {
             "Date".into()
@@ -645,6 +651,7 @@ struct RawMilestones {
 #[schemars(rename = "Anchor")]
 struct RawAnchor {
     /// The release version, MAJOR.MINOR, such as "17.0".
+    #[schemars(schema_with = "schema_of::text_or_number")]
     version: String,
     /// Its release date.
     #[schemars(with = "Date")]
@@ -657,6 +664,7 @@ struct RawAnchor {
 #[schemars(rename = "Milestone")]
 struct RawMilestone {
     /// Its title, such as "17.8".
+    #[schemars(schema_with = "schema_of::text_or_number")]
     title: String,
     /// Its first day.
     #[schemars(with = "Date")]
