@@ -134,6 +134,33 @@ fn schema_describes_the_config_for_editors() {
     assert_eq!(sources, ["gitlab-release", "list", "gitlab", "iterations"]);
 }
 
+/// The reader takes YAML 1.1's yes/no words for a flag, which editors' YAML 1.2 reads as
+/// text: the schema takes them as text too, and no other text.
+#[test]
+fn flags_take_the_words_the_reader_takes() {
+    let validator = validator();
+    let with_flag = |flag: Value| {
+        serde_json::json!({"teams": [{"id": "a", "name": "A", "project": "g/a", "members": [],
+            "planning": {"link_previous": flag}}]})
+    };
+    for fits in [
+        Value::Bool(false),
+        "yes".into(),
+        "On".into(),
+        "N".into(),
+        "FALSE".into(),
+    ] {
+        let problems = complaints(&validator, &with_flag(fits.clone()));
+        assert!(problems.is_empty(), "{fits}: {problems:#?}");
+    }
+    for fails in ["maybe".into(), "1".into(), Value::from(1)] {
+        assert!(
+            !complaints(&validator, &with_flag(fails.clone())).is_empty(),
+            "{fails}"
+        );
+    }
+}
+
 /// Every teamcadence config, time off file and roster in the repository fits its schema.
 /// Files are told apart by their top-level keys: a config has `teams`, a gitlab-fake world
 /// has `users`, a time off file has only `time_off`, a roster only `new_hires`; any other
@@ -229,6 +256,9 @@ teams:
       - { name: Triage, priority: high, covered_by: [bob] }
       - { name: Reviews, priority: LOW, owners: [bob], covered_by: [alice] }
     planning:
+      link_previous: yes
+      close_previous: Off
+      confidential: false
       checklists:
         - title: Everyone
           roles: [engineering-manager, backend-engineer]

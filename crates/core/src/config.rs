@@ -430,6 +430,28 @@ mod schema_of {
         json_schema!({ "type": ["string", "number"] })
     }
 
+    /// A yes/no setting: the reader takes YAML 1.1's words (`yes`, `on`, `n`, ... in any case)
+    /// as well as `true` and `false`, where editors' YAML 1.2 sees text.
+    pub(super) struct Flag;
+
+    impl JsonSchema for Flag {
+        fn schema_name() -> Cow<'static, str> {
+            "Flag".into()
+        }
+
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "anyOf": [
+                    { "type": "boolean" },
+                    any_case(
+                        "true or false; also yes, no, y, n, on or off",
+                        &["yes", "no", "y", "n", "on", "off", "true", "false"],
+                    ),
+                ],
+            })
+        }
+    }
+
     impl JsonSchema for Date {
         fn schema_name() -> Cow<'static, str> {
             "Date".into()
@@ -809,10 +831,13 @@ struct RawPlanning {
     #[schemars(with = "Option<u32>")]
     create_days_before_start: Option<Spanned<u32>>,
     /// Whether it is confidential; default false.
+    #[schemars(with = "Option<schema_of::Flag>")]
     confidential: Option<bool>,
     /// Whether it links to the previous milestone's planning issue; default true.
+    #[schemars(with = "Option<schema_of::Flag>")]
     link_previous: Option<bool>,
     /// Whether it closes the previous milestone's planning issue, with a note; default false.
+    #[schemars(with = "Option<schema_of::Flag>")]
     close_previous: Option<bool>,
     /// Per-role task lists; default: the reference's lists.
     checklists: Option<Vec<RawChecklist>>,
@@ -908,8 +933,10 @@ struct RawPto {
     #[schemars(with = "Option<u32>")]
     create_days_before: Option<Spanned<u32>>,
     /// Whether they are confidential; default false.
+    #[schemars(with = "Option<schema_of::Flag>")]
     confidential: Option<bool>,
     /// Whether one closes after the person's return; default false.
+    #[schemars(with = "Option<schema_of::Flag>")]
     close_after_return: Option<bool>,
 }
 
@@ -933,6 +960,7 @@ struct RawOnboarding {
     #[schemars(with = "Option<u32>")]
     due_days_after_start: Option<Spanned<u32>>,
     /// Whether they are confidential; default false.
+    #[schemars(with = "Option<schema_of::Flag>")]
     confidential: Option<bool>,
     /// A GitLab issue template of the project to start from, by name.
     #[schemars(with = "Option<String>")]
@@ -942,6 +970,7 @@ struct RawOnboarding {
     #[schemars(with = "Vec<RawPart>")]
     parts: Vec<Spanned<RawPart>>,
     /// Whether an issue still open after its due date gets one reminder; default true.
+    #[schemars(with = "Option<schema_of::Flag>")]
     remind_overdue: Option<bool>,
 }
 
