@@ -64,7 +64,8 @@ Exit codes:
   2  bad usage, or a problem in the config or a template; nothing was written
 
 Examples:
-  teamcadence check --config teamcadence.yml";
+  teamcadence check --config teamcadence.yml
+  teamcadence schema > schema/teamcadence.schema.json";
 
 #[cfg(test)]
 mod tests {

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
-use teamcadence::parse_date;
+use teamcadence::{EXIT_OK, parse_date};
+use teamcadence_core::config::{SchemaOf, json_schema};
 
 /// Commands around teamcadence's jobs: check a config before it is merged.
 ///
@@ -41,10 +42,26 @@ enum Command {
         #[arg(long, env = "TEAMCADENCE_CODEQUALITY")]
         codequality: Option<PathBuf>,
     },
+    /// Print the JSON Schema of the config file (or of a time off or roster file it names),
+    /// for editors and other checkers.
+    Schema {
+        /// Which file's schema.
+        #[arg(default_value = "config", value_parser = ["config", "time-off", "roster"])]
+        file: String,
+    },
 }
 
 fn main() -> ExitCode {
     match Args::parse().command {
+        Command::Schema { file } => {
+            let of = match file.as_str() {
+                "time-off" => SchemaOf::TimeOff,
+                "roster" => SchemaOf::Roster,
+                _ => SchemaOf::Config,
+            };
+            print!("{}", json_schema(of));
+            ExitCode::from(EXIT_OK)
+        }
         Command::Check {
             config,
             today,

@@ -170,6 +170,37 @@ impl Config {
     }
 }
 
+/// A file whose shape [`json_schema`] describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaOf {
+    /// The configuration file, teamcadence.yml.
+    Config,
+    /// A time off file (`time_off_file`).
+    TimeOff,
+    /// A roster file (`roster`).
+    Roster,
+}
+
+/// The JSON Schema of a configuration file or of a file it names, as pretty-printed JSON
+/// ending in a newline.
+///
+/// It is generated from the types that read the file, so it cannot drift from them. Draft 7,
+/// the dialect editors' YAML support knows best. It checks the file's shape (keys, types,
+/// dates, the words a setting accepts); [`Config::parse`] checks the rest (references,
+/// zones, files).
+pub fn json_schema(of: SchemaOf) -> String {
+    let generator = schemars::generate::SchemaSettings::draft07().into_generator();
+    let schema = match of {
+        SchemaOf::Config => generator.into_root_schema_for::<RawConfig>(),
+        SchemaOf::TimeOff => generator.into_root_schema_for::<RawTimeOffFile>(),
+        SchemaOf::Roster => generator.into_root_schema_for::<RawRoster>(),
+    };
+    let mut text = serde_json::to_string_pretty(&schema)
+        .unwrap_or_else(|e| unreachable!("a schema is plain JSON: {e}"));
+    text.push('\n');
+    text
+}
+
 /// One thing wrong in a configuration file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -356,242 +387,625 @@ impl<'de> Deserialize<'de> for Priority {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// Schemas for the wrapper types whose text the deserialisers above parse, so that the
+/// published schema shows what each accepts instead of a bare string.
+mod schema_of {
+    use std::borrow::Cow;
+
+    use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+
+    use super::{Date, Day, HolidayEntry};
+    use crate::team::Priority;
+
+    /// A string matching one of `words` in any case, with surrounding spaces: the forms the
+    /// deserialisers accept. The `enum` gives editors the words to complete; the pattern
+    /// accepts the other spellings.
+    fn any_case(description: &str, words: &[&str]) -> Schema {
+        let letters = |word: &str| -> String {
+            word.chars()
+                .map(|c| {
+                    let (lower, upper) = (c.to_ascii_lowercase(), c.to_ascii_uppercase());
+                    if lower == upper {
+                        c.to_string()
+                    } else {
+                        format!("[{lower}{upper}]")
+                    }
+                })
+                .collect()
+        };
+        let alternatives: Vec<String> = words.iter().map(|w| letters(w)).collect();
+        let pattern = format!("^\\s*({})\\s*$", alternatives.join("|"));
+        json_schema!({
+            "description": description,
+            "anyOf": [
+                { "type": "string", "enum": words },
+                { "type": "string", "pattern": pattern },
+            ],
+        })
+    }
+
+    /// Text that YAML may write as a number: a plain `17.0` or `18.1` is read as its text,
+    /// so editors must not flag it.
+    pub(super) fn text_or_number(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": ["string", "number"] })
+    }
+
+    /// A yes/no setting: the reader takes YAML 1.1's words (`yes`, `on`, `n`, ... in any case)
+    /// as well as `true` and `false`, where editors' YAML 1.2 sees text.
+    pub(super) struct Flag;
+
+    impl JsonSchema for Flag {
+        fn schema_name() -> Cow<'static, str> {
+            "Flag".into()
+        }
+
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "anyOf": [
+                    { "type": "boolean" },
+                    any_case(
+                        "true or false; also yes, no, y, n, on or off",
+                        &["yes", "no", "y", "n", "on", "off", "true", "false"],
+                    ),
+                ],
+            })
+        }
+    }
+
+    impl JsonSchema for Date {
+        fn schema_name() -> Cow<'static, str> {
+            "Date".into()
+        }
+
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "description": "A date, YYYY-MM-DD.",
+                "type": "string",
+                "format": "date",
+            })
+        }
+    }
+
+    impl JsonSchema for HolidayEntry {
+        fn schema_name() -> Cow<'static, str> {
+            "HolidayEntry".into()
+        }
+
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "description": "A holiday: YYYY-MM-DD, optionally followed by its name, \
+                                for example `2026-12-25 Christmas Day`.",
+                "type": "string",
+                "pattern": "^\\s*[0-9]{4}-[0-9]{2}-[0-9]{2}",
+            })
+        }
+    }
+
+    impl JsonSchema for Day {
+        fn schema_name() -> Cow<'static, str> {
+            "Weekday".into()
+        }
+
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            any_case(
+                "A weekday: mon..sun or monday..sunday, in any case.",
+                &[
+                    "mon",
+                    "tue",
+                    "wed",
+                    "thu",
+                    "fri",
+                    "sat",
+                    "sun",
+                    "monday",
+                    "tuesday",
+                    "wednesday",
+                    "thursday",
+                    "friday",
+                    "saturday",
+                    "sunday",
+                ],
+            )
+        }
+    }
+
+    impl JsonSchema for Priority {
+        fn schema_name() -> Cow<'static, str> {
+            "Priority".into()
+        }
+
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            any_case(
+                "How urgent the responsibility is while its owner is away.",
+                &["HIGH", "MEDIUM", "LOW"],
+            )
+        }
+    }
+}
+
+/// The sources `milestones.source` names; the config reads it as a string and checks it
+/// during validation, so this type exists only for the schema.
+#[derive(schemars::JsonSchema)]
+#[schemars(rename_all = "kebab-case")]
+#[allow(dead_code)]
+#[schemars(rename = "MilestoneSource")]
+enum RawSourceName {
+    /// GitLab's monthly release calendar, computed from `anchor`.
+    GitlabRelease,
+    /// The milestones listed under `list`.
+    List,
+    /// The GitLab milestones of `group` or `project` (default: the team's project).
+    Gitlab,
+    /// The iterations of `group` (default: the group of the team's project).
+    Iterations,
+}
+
+/// Where a feed's events name the person: `person_from`, checked during validation.
+#[derive(schemars::JsonSchema)]
+#[schemars(rename_all = "kebab-case")]
+#[allow(dead_code)]
+#[schemars(rename = "PersonFrom")]
+enum RawPersonFrom {
+    /// The event's attendees (the default).
+    Attendee,
+    /// The event's organizer.
+    Organizer,
+    /// The event's summary.
+    Summary,
+}
+
+/// A teamcadence configuration file (teamcadence.yml). Paths are relative to the file's
+/// folder.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "teamcadence configuration")]
+#[schemars(rename = "Config")]
 struct RawConfig {
+    /// The IANA time zone that decides what "today" is, and the zone of people without their
+    /// own; default UTC.
+    #[schemars(with = "Option<String>")]
     timezone: Option<Spanned<String>>,
+    /// The GitLab instance.
     gitlab: Option<RawGitlab>,
+    /// Named holiday calendars, for members' and new hires' `holidays`.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, RawHolidays>")]
     holidays: BTreeMap<String, Spanned<RawHolidays>>,
+    /// Where milestones come from; default: GitLab's monthly release calendar.
     milestones: Option<RawMilestones>,
+    /// Issue templates for every team: files relative to the config.
     templates: Option<RawTemplates>,
+    /// The teams.
+    #[schemars(with = "Vec<RawTeam>")]
     teams: Vec<Spanned<RawTeam>>,
+    /// Recorded time off.
     #[serde(default)]
+    #[schemars(with = "Vec<RawTimeOff>")]
     time_off: Vec<Spanned<RawTimeOff>>,
+    /// A file of more time off, holding one key, `time_off`.
+    #[schemars(with = "Option<String>")]
     time_off_file: Option<Spanned<String>>,
+    /// iCalendar feeds and files that time off is read from when a job runs.
     #[serde(default)]
+    #[schemars(with = "Vec<RawFeed>")]
     time_off_feeds: Vec<Spanned<RawFeed>>,
+    /// Upcoming new hires.
     #[serde(default)]
+    #[schemars(with = "Vec<RawNewHire>")]
     new_hires: Vec<Spanned<RawNewHire>>,
+    /// A file of more new hires, holding one key, `new_hires`.
+    #[schemars(with = "Option<String>")]
     roster: Option<Spanned<String>>,
 }
 
 /// A roster file, which HR tooling may own: more new hires, shaped as in the config.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "teamcadence roster")]
+#[schemars(rename = "Roster")]
 struct RawRoster {
+    /// Upcoming new hires; they come after the config's own.
+    #[schemars(with = "Vec<RawNewHire>")]
     new_hires: Vec<Spanned<RawNewHire>>,
 }
 
 /// A time off file, which teams change by merge request: more time off, shaped as in the
 /// config.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "teamcadence time off")]
+#[schemars(rename = "TimeOffFile")]
 struct RawTimeOffFile {
+    /// Recorded time off; it comes after the config's own.
+    #[schemars(with = "Vec<RawTimeOff>")]
     time_off: Vec<Spanned<RawTimeOff>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The GitLab instance.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Gitlab")]
 struct RawGitlab {
+    /// Its address, such as https://gitlab.example.com; default: the CI job's instance.
+    #[schemars(with = "Option<String>")]
     url: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A holiday calendar: listed dates and/or an iCalendar file.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Holidays")]
 struct RawHolidays {
+    /// Holidays, each YYYY-MM-DD optionally followed by its name.
     #[serde(default)]
+    #[schemars(with = "Vec<HolidayEntry>")]
     dates: Vec<Spanned<HolidayEntry>>,
+    /// An iCalendar file of holidays, relative to the config.
+    #[schemars(with = "Option<String>")]
     ics: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Where milestones come from.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Milestones")]
 struct RawMilestones {
+    /// The kind of source.
+    #[schemars(with = "RawSourceName")]
     source: Spanned<String>,
+    /// With `gitlab-release`: a release and its date, from which the calendar is computed.
+    #[schemars(with = "Option<RawAnchor>")]
     anchor: Option<Spanned<RawAnchor>>,
+    /// With `list`: the milestones.
+    #[schemars(with = "Option<Vec<RawMilestone>>")]
     list: Option<Vec<Spanned<RawMilestone>>>,
+    /// With `gitlab` or `iterations`: the group whose milestones or iterations to read.
+    #[schemars(with = "Option<String>")]
     group: Option<Spanned<String>>,
+    /// With `gitlab`: the project whose milestones to read.
+    #[schemars(with = "Option<String>")]
     project: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A known release of GitLab's monthly calendar.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Anchor")]
 struct RawAnchor {
+    /// The release version, MAJOR.MINOR, such as "17.0".
+    #[schemars(schema_with = "schema_of::text_or_number")]
     version: String,
+    /// Its release date.
+    #[schemars(with = "Date")]
     released: Spanned<Date>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A milestone of an explicit list.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Milestone")]
 struct RawMilestone {
+    /// Its title, such as "17.8".
+    #[schemars(schema_with = "schema_of::text_or_number")]
     title: String,
+    /// Its first day.
+    #[schemars(with = "Date")]
     start: Spanned<Date>,
+    /// Its last day, included.
+    #[schemars(with = "Date")]
     end: Spanned<Date>,
+    /// Its release date; default: the day after `end`.
+    #[schemars(with = "Option<Date>")]
     release: Option<Spanned<Date>>,
+    /// A link to it.
     url: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Issue template files, relative to the config; default: the built-in templates.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Templates")]
 struct RawTemplates {
+    /// The planning issue's template.
+    #[schemars(with = "Option<String>")]
     planning: Option<Spanned<String>>,
+    /// The PTO coverage issue's template.
+    #[schemars(with = "Option<String>")]
     pto: Option<Spanned<String>>,
+    /// The onboarding issue's template.
+    #[schemars(with = "Option<String>")]
     onboarding: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A team.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Team")]
 struct RawTeam {
+    /// A short id, unique among the teams, used by `--team` and `new_hires[].team`.
+    #[schemars(with = "String")]
     id: Spanned<String>,
+    /// The team's name, as issues show it.
     name: String,
+    /// The team's GitLab project, `group/project`.
+    #[schemars(with = "String")]
     project: Spanned<String>,
+    /// The team's labels, added to its issues.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     labels: Vec<Spanned<String>>,
+    /// The team's members.
+    #[schemars(with = "Vec<RawMember>")]
     members: Vec<Spanned<RawMember>>,
+    /// Boards linked from the planning issue.
     #[serde(default)]
     boards: Vec<RawBoard>,
+    /// Duties that need a backup while their owner is away.
     #[serde(default)]
+    #[schemars(with = "Vec<RawResponsibility>")]
     responsibilities: Vec<Spanned<RawResponsibility>>,
+    /// Where this team's milestones come from; default: the config's `milestones`.
     milestones: Option<RawMilestones>,
+    /// The planning issue.
     planning: Option<RawPlanning>,
+    /// PTO coverage issues.
     pto: Option<RawPto>,
+    /// Onboarding issues.
     onboarding: Option<RawOnboarding>,
+    /// This team's templates; default: the config's `templates`.
     templates: Option<RawTemplates>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A team member.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Member")]
 struct RawMember {
+    /// Their GitLab username, without `@`.
+    #[schemars(with = "String")]
     username: Spanned<String>,
+    /// Their name.
     name: String,
+    /// Their role, such as backend-engineer or engineering-manager.
     role: String,
+    /// Their IANA time zone; default: the config's `timezone`.
+    #[schemars(with = "Option<String>")]
     timezone: Option<Spanned<String>>,
+    /// The name of their holiday calendar, from the config's `holidays`.
+    #[schemars(with = "Option<String>")]
     holidays: Option<Spanned<String>>,
+    /// The days they do not work; default: sat and sun.
     weekend: Option<Vec<Day>>,
+    /// The day they joined.
+    #[schemars(with = "Option<Date>")]
     joined: Option<Spanned<Date>>,
+    /// Their manager's username.
+    #[schemars(with = "Option<String>")]
     manager: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A board linked from the planning issue.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Board")]
 struct RawBoard {
+    /// Its name.
     name: String,
+    /// Its address.
     url: String,
 }
 
-#[derive(Debug, Deserialize)]
+/// A duty that needs a backup while its owner is away.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Responsibility")]
 struct RawResponsibility {
+    /// Its name.
     name: String,
+    /// How urgent it is: HIGH, MEDIUM or LOW.
     priority: Priority,
+    /// A link to it.
     link: Option<String>,
+    /// Usernames of the people who may cover it, in order of preference.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     covered_by: Vec<Spanned<String>>,
+    /// Usernames of its owners; default: everyone on the team.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     owners: Vec<Spanned<String>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The planning issue's settings.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Planning")]
 struct RawPlanning {
+    /// Its labels; default: ["Planning Issue"].
+    #[schemars(with = "Option<Vec<String>>")]
     labels: Option<Vec<Spanned<String>>>,
+    /// The roles whose members it is assigned to; default: engineering-manager and
+    /// product-manager.
     assign: Option<Vec<String>>,
+    /// How many days before the milestone starts it is created; default 26.
+    #[schemars(with = "Option<u32>")]
     create_days_before_start: Option<Spanned<u32>>,
+    /// Whether it is confidential; default false.
+    #[schemars(with = "Option<schema_of::Flag>")]
     confidential: Option<bool>,
+    /// Whether it links to the previous milestone's planning issue; default true.
+    #[schemars(with = "Option<schema_of::Flag>")]
     link_previous: Option<bool>,
+    /// Whether it closes the previous milestone's planning issue, with a note; default false.
+    #[schemars(with = "Option<schema_of::Flag>")]
     close_previous: Option<bool>,
+    /// Per-role task lists; default: the reference's lists.
     checklists: Option<Vec<RawChecklist>>,
+    /// Starter discussion threads, posted once each.
     #[serde(default)]
+    #[schemars(with = "Vec<RawThread>")]
     threads: Vec<Spanned<RawThread>>,
+    /// Where the velocity (closed weight of the last milestones) is read.
+    #[schemars(with = "Option<RawVelocity>")]
     velocity: Option<Spanned<RawVelocity>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A per-role task list of the planning issue.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Checklist")]
 struct RawChecklist {
+    /// Its heading.
     title: String,
+    /// The roles whose members each get a checkbox per task.
     roles: Vec<String>,
+    /// Its tasks.
     items: Vec<RawChecklistItem>,
 }
 
 /// A checklist task: its text, or its text and the planning step it is due by.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
+#[schemars(rename = "ChecklistItem")]
 enum RawChecklistItem {
+    /// The task's text.
     Text(String),
+    /// The task's text and the planning step it is due by.
     Dated(RawDatedItem),
 }
 
-#[derive(Debug, Deserialize)]
+/// A task with the planning step it is due by.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "DatedItem")]
 struct RawDatedItem {
+    /// The task's text.
     text: String,
+    /// The planning step it is due by; the date moves to a working day of each person.
     due: PlanningStep,
 }
 
-#[derive(Debug, Deserialize)]
+/// A starter discussion thread of the planning issue.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Thread")]
 struct RawThread {
+    /// Its title.
     title: String,
+    /// Its text, a template.
     body: String,
 }
 
-#[derive(Debug, Deserialize)]
+/// Where the planning issue reads the velocity.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Velocity")]
 struct RawVelocity {
+    /// The group whose issues count.
+    #[schemars(with = "Option<String>")]
     group: Option<Spanned<String>>,
+    /// The project whose issues count; default: the team's project.
+    #[schemars(with = "Option<String>")]
     project: Option<Spanned<String>>,
+    /// Only issues with these labels count; default: the team's labels.
+    #[schemars(with = "Option<Vec<String>>")]
     labels: Option<Vec<Spanned<String>>>,
+    /// How many past milestones; default 3.
+    #[schemars(with = "Option<u32>")]
     milestones: Option<Spanned<u32>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// PTO coverage issues' settings.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Pto")]
 struct RawPto {
+    /// The project they are created in; default: the team's project.
+    #[schemars(with = "Option<String>")]
     project: Option<Spanned<String>>,
+    /// Their labels; default: ["PTO Coverage"].
+    #[schemars(with = "Option<Vec<String>>")]
     labels: Option<Vec<Spanned<String>>>,
+    /// The shortest absence, in consecutive working days, that gets one; default 5.
+    #[schemars(with = "Option<u32>")]
     min_working_days: Option<Spanned<u32>>,
+    /// How many days before the absence one is created; default 14.
+    #[schemars(with = "Option<u32>")]
     create_days_before: Option<Spanned<u32>>,
+    /// Whether they are confidential; default false.
+    #[schemars(with = "Option<schema_of::Flag>")]
     confidential: Option<bool>,
+    /// Whether one closes after the person's return; default false.
+    #[schemars(with = "Option<schema_of::Flag>")]
     close_after_return: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Onboarding issues' settings.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Onboarding")]
 struct RawOnboarding {
+    /// The project they are created in; default: the team's project.
+    #[schemars(with = "Option<String>")]
     project: Option<Spanned<String>>,
+    /// The welcome paragraph, a template.
     welcome: Option<String>,
+    /// Their labels; default: ["onboarding"].
+    #[schemars(with = "Option<Vec<String>>")]
     labels: Option<Vec<Spanned<String>>>,
+    /// How many working days before the start one is created; default 5.
+    #[schemars(with = "Option<u32>")]
     create_days_before: Option<Spanned<u32>>,
+    /// How many days after the start it is due; default 30.
+    #[schemars(with = "Option<u32>")]
     due_days_after_start: Option<Spanned<u32>>,
+    /// Whether they are confidential; default false.
+    #[schemars(with = "Option<schema_of::Flag>")]
     confidential: Option<bool>,
+    /// A GitLab issue template of the project to start from, by name.
+    #[schemars(with = "Option<String>")]
     issue_template: Option<Spanned<String>>,
+    /// Parts appended for the hires they fit, in order.
     #[serde(default)]
+    #[schemars(with = "Vec<RawPart>")]
     parts: Vec<Spanned<RawPart>>,
+    /// Whether an issue still open after its due date gets one reminder; default true.
+    #[schemars(with = "Option<schema_of::Flag>")]
     remind_overdue: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A part of the onboarding issue: a file or an issue template, for the hires it fits.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Part")]
 struct RawPart {
+    /// A file, relative to the config.
+    #[schemars(with = "Option<String>")]
     file: Option<Spanned<String>>,
+    /// A GitLab issue template of the project, by name.
+    #[schemars(with = "Option<String>")]
     issue_template: Option<Spanned<String>>,
+    /// Only for hires with this role, or one of these.
     #[serde(default)]
     role: OneOrMany,
+    /// Only for hires at this location, or one of these.
     #[serde(default)]
     location: OneOrMany,
+    /// Only for hires of this team, or one of these (team ids).
     #[serde(default)]
     team: OneOrMany,
 }
 
 /// A string, or a list of them (`role: backend-engineer` or `role: [a, b]`).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 enum OneOrMany {
+    /// Not given.
     #[default]
     None,
+    /// One value.
     One(String),
+    /// Several values.
     Many(Vec<String>),
 }
 
@@ -605,40 +1019,84 @@ impl OneOrMany {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// Time off of one person.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "TimeOff")]
 struct RawTimeOff {
+    /// The username of the person away.
+    #[schemars(with = "String")]
     person: Spanned<String>,
+    /// The first day off.
+    #[schemars(with = "Date")]
     from: Spanned<Date>,
+    /// The last day off, included.
+    #[schemars(with = "Date")]
     until: Spanned<Date>,
+    /// A note shown in the coverage issue.
     note: Option<String>,
+    /// A stable id, so that a change of dates updates the same issue.
+    #[schemars(with = "Option<String>")]
     id: Option<Spanned<String>>,
+    /// The day it was requested.
+    #[schemars(with = "Option<Date>")]
     requested: Option<Spanned<Date>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// An iCalendar feed or file of time off.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Feed")]
 struct RawFeed {
+    /// Its name, for messages.
+    #[schemars(with = "String")]
     name: Spanned<String>,
+    /// A file, relative to the config; give `file` or `url`.
+    #[schemars(with = "Option<String>")]
     file: Option<Spanned<String>>,
+    /// An https address; give `file` or `url`.
+    #[schemars(with = "Option<String>")]
     url: Option<Spanned<String>>,
+    /// Where an event names the person away; default attendee.
+    #[schemars(with = "Option<RawPersonFrom>")]
     person_from: Option<Spanned<String>>,
+    /// What the feed names people (email, name) mapped to usernames.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
     people: BTreeMap<String, Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// An upcoming new hire.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "NewHire")]
 struct RawNewHire {
+    /// Their GitLab username, without `@`.
+    #[schemars(with = "String")]
     username: Spanned<String>,
+    /// Their name.
     name: String,
+    /// The id of the team they join.
+    #[schemars(with = "String")]
     team: Spanned<String>,
+    /// Their role, such as backend-engineer.
     role: String,
+    /// Their first day.
+    #[schemars(with = "Date")]
     start: Spanned<Date>,
+    /// Their manager's username.
+    #[schemars(with = "Option<String>")]
     manager: Option<Spanned<String>>,
+    /// Their onboarding buddy's username.
+    #[schemars(with = "Option<String>")]
     buddy: Option<Spanned<String>>,
+    /// Their IANA time zone; default: the config's `timezone`.
+    #[schemars(with = "Option<String>")]
     timezone: Option<Spanned<String>>,
+    /// The name of their holiday calendar, from the config's `holidays`.
+    #[schemars(with = "Option<String>")]
     holidays: Option<Spanned<String>>,
+    /// Where they work, matched by onboarding parts' `location`.
     location: Option<String>,
 }
 

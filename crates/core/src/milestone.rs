@@ -115,7 +115,9 @@ impl Milestone {
 }
 
 /// A step of the planning timeline a task can be due at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PlanningStep {
     /// The draft plan and capacity talks ([`Milestone::draft_date`]).
