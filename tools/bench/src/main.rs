@@ -1,0 +1,399 @@
+//! teamcadence's benchmark: builds an organisation of N people on an in-process gitlab-fake
+//! with per-request latency, runs the real job binaries against it (the PTO coverage job,
+//! its no-op re-run, then the planning job) and prints, for each run, the wall time, the
+//! requests by route, the requests per created issue, the process's peak memory and the
+//! lower bound `requests x latency / concurrency`.
+//!
+//! It measures; it does not judge. It binds only 127.0.0.1, every run has a time limit and
+//! the organisation's size is capped. Build the binaries first:
+//! `cargo build --release --bins`, then `cargo run --release -p teamcadence-bench -- --people 100`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use gitlab_fake::{Conditions, FakeGitlab, Options, Seed};
+use serde_json::{Value, json};
+
+/// The fake's admin token: the bench reads counts through the library, never with it.
+const ADMIN_TOKEN: &str = "bench-admin-token";
+/// The jobs' token, a Reporter of the organisation's group.
+const BOT_TOKEN: &str = "glpat-bench-bot-token";
+/// The group every team's project lives in.
+const GROUP: &str = "org";
+/// The day the jobs run: every time off below is within its coverage issue's creation
+/// window (14 days before the first day off) and the next release milestone is within the
+/// planning job's (26 days before its start).
+const TODAY: &str = "2027-03-02";
+/// The fake's frozen clock, on `TODAY`.
+const NOW: &str = "2027-03-02T08:00:00Z";
+/// Two weeks of time off, Monday to Friday (5 working days each): people alternate between
+/// them so that each team keeps backups at work.
+const TIME_OFF_WEEKS: [(&str, &str); 2] =
+    [("2027-03-08", "2027-03-12"), ("2027-03-15", "2027-03-19")];
+/// The largest organisation the bench builds: it keeps the seed and the runs bounded.
+const MAX_PEOPLE: usize = 20_000;
+
+/// Command-line arguments.
+#[derive(Debug, Parser)]
+#[command(
+    name = "teamcadence-bench",
+    about = "Runs teamcadence's jobs for an organisation of N people against gitlab-fake with latency and prints wall time, requests, peak memory and the lower bound",
+    after_help = "Build the binaries first: cargo build --release --bins"
+)]
+struct Args {
+    /// People in the organisation, each with one time off that needs a coverage issue.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=MAX_PEOPLE as u64))]
+    people: u64,
+    /// People per team (one project per team).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    team_size: u64,
+    /// Latency the fake adds to every API request, in milliseconds.
+    #[arg(long, default_value_t = 20)]
+    latency_ms: u64,
+    /// Requests the jobs may have in flight at once (the transport's `max_in_flight`), for
+    /// the lower bound only: the jobs are not told.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    concurrency: u64,
+    /// Directory holding the built `pto-coverage` and `planning-issue`.
+    #[arg(long, default_value = "target/release")]
+    bin_dir: PathBuf,
+    /// Longest a single run may take before it is killed and the bench fails.
+    #[arg(long, default_value_t = 900)]
+    run_timeout_secs: u64,
+    /// How often the child's peak memory (VmHWM in /proc/<pid>/status) is sampled.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    sample_ms: u64,
+}
+
+/// One job run and what the fake and the process showed of it.
+struct Measurement {
+    label: &'static str,
+    wall: Duration,
+    requests: BTreeMap<String, u64>,
+    created: usize,
+    peak_kib: Option<u64>,
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let binaries = ["pto-coverage", "planning-issue"].map(|name| args.bin_dir.join(name));
+    for path in &binaries {
+        if !path.is_file() {
+            bail!(
+                "{} is missing: build the binaries first with `cargo build --release --bins` \
+                 (or pass --bin-dir to where they are)",
+                path.display()
+            );
+        }
+    }
+    let [pto, planning] = binaries;
+
+    let people = usize::try_from(args.people).context("--people")?;
+    let team_size = usize::try_from(args.team_size).context("--team-size")?;
+    let org = Organisation::new(people, team_size);
+    let scratch = ScratchDir::new()?;
+    let config = scratch.0.join("teamcadence.yml");
+    std::fs::write(&config, org.config()).context("writing the config")?;
+    let seed = Seed::from_json_str(&org.seed().to_string())
+        .map_err(|e| anyhow::anyhow!("the generated seed is refused: {e}"))?;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the fake's runtime")?;
+    let mut options = Options::new(ADMIN_TOKEN);
+    options.seed = Some(seed);
+    options.conditions = Conditions {
+        latency_ms: args.latency_ms,
+        ..Conditions::default()
+    };
+    let fake = runtime
+        .block_on(FakeGitlab::start(options))
+        .context("starting gitlab-fake on 127.0.0.1")?;
+
+    println!(
+        "teamcadence-bench: {people} people in {} teams of up to {team_size}, latency {} ms per \
+         request, concurrency {} (for the lower bound), binaries from {}",
+        org.teams.len(),
+        args.latency_ms,
+        args.concurrency,
+        args.bin_dir.display()
+    );
+    let runs: [(&'static str, &Path); 3] = [
+        ("pto-coverage (first run)", &pto),
+        ("pto-coverage (no-op re-run)", &pto),
+        ("planning-issue (first run)", &planning),
+    ];
+    for (label, binary) in runs {
+        let measurement = measure(&args, &fake, &scratch.0, &config, label, binary)?;
+        print!("{}", measurement.report(args.latency_ms, args.concurrency));
+    }
+    runtime.block_on(fake.shutdown());
+    Ok(())
+}
+
+/// Runs one job against the fake and collects its numbers.
+fn measure(
+    args: &Args,
+    fake: &FakeGitlab,
+    scratch: &Path,
+    config: &Path,
+    label: &'static str,
+    binary: &Path,
+) -> Result<Measurement> {
+    let state = fake.state();
+    state.reset_counters();
+    let before = state.store().issues().count();
+    let name = binary
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("job");
+    // Output goes to files: a full pipe would stall the child while it is being sampled.
+    let stdout = std::fs::File::create(scratch.join(format!("{name}.stdout")))?;
+    let stderr_path = scratch.join(format!("{name}.stderr"));
+    let stderr = std::fs::File::create(&stderr_path)?;
+
+    let started = Instant::now();
+    let mut child = Command::new(binary)
+        .env_clear()
+        .env("GITLAB_TOKEN", BOT_TOKEN)
+        .arg("--config")
+        .arg(config)
+        .args(["--gitlab-url", &fake.base_url(), "--today", TODAY])
+        .args(["--format", "json"])
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .with_context(|| format!("starting {}", binary.display()))?;
+    let (status, peak_kib) = wait_sampling(
+        &mut child,
+        Duration::from_secs(args.run_timeout_secs),
+        Duration::from_millis(args.sample_ms),
+    )
+    .with_context(|| format!("running {label}"))?;
+    let wall = started.elapsed();
+    if !status.success() {
+        let text = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+        let tail: Vec<&str> = text.lines().rev().take(20).collect();
+        bail!(
+            "{label} failed ({status}); the end of its stderr:\n{}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
+    }
+    let created = state.store().issues().count().saturating_sub(before);
+    Ok(Measurement {
+        label,
+        wall,
+        requests: state.request_counts(),
+        created,
+        peak_kib,
+    })
+}
+
+/// Waits for `child`, reading its peak resident memory (VmHWM, which only grows) from
+/// /proc every `every`; kills it after `limit`. The peak is the last value read, so a rise
+/// in the final `every` before exit is missed.
+fn wait_sampling(
+    child: &mut std::process::Child,
+    limit: Duration,
+    every: Duration,
+) -> Result<(ExitStatus, Option<u64>)> {
+    let status_file = PathBuf::from(format!("/proc/{}/status", child.id()));
+    let started = Instant::now();
+    let mut peak = None;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok((status, peak));
+        }
+        if let Some(kib) = std::fs::read_to_string(&status_file)
+            .ok()
+            .and_then(|text| vm_hwm_kib(&text))
+        {
+            peak = Some(peak.map_or(kib, |p: u64| p.max(kib)));
+        }
+        if started.elapsed() > limit {
+            child.kill()?;
+            child.wait()?;
+            bail!(
+                "killed after {} s (--run-timeout-secs)",
+                limit.as_secs()
+            );
+        }
+        std::thread::sleep(every);
+    }
+}
+
+/// The `VmHWM:  1234 kB` line of a /proc status file, in KiB.
+fn vm_hwm_kib(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+impl Measurement {
+    /// The lines printed for this run.
+    fn report(&self, latency_ms: u64, concurrency: u64) -> String {
+        let total: u64 = self.requests.values().sum();
+        let bound = Duration::from_millis(total * latency_ms / concurrency);
+        let mut out = String::new();
+        let peak = self.peak_kib.map_or_else(
+            || "unknown".to_owned(),
+            |kib| format!("{:.1} MiB", kib as f64 / 1024.0),
+        );
+        let _ = writeln!(out, "\n{}", self.label);
+        let _ = writeln!(out, "  wall time        {:.2} s", self.wall.as_secs_f64());
+        let _ = writeln!(
+            out,
+            "  lower bound      {:.2} s  ({total} requests x {latency_ms} ms / {concurrency}); wall is {:.1}x",
+            bound.as_secs_f64(),
+            if bound.is_zero() {
+                0.0
+            } else {
+                self.wall.as_secs_f64() / bound.as_secs_f64()
+            }
+        );
+        let per_issue = if self.created == 0 {
+            "-".to_owned()
+        } else {
+            format!("{:.2}", total as f64 / self.created as f64)
+        };
+        let _ = writeln!(
+            out,
+            "  requests         {total} total, {} issues created, {per_issue} per created issue",
+            self.created
+        );
+        let _ = writeln!(out, "  peak memory      {peak} (VmHWM, sampled)");
+        let mut routes: Vec<(&String, &u64)> = self.requests.iter().collect();
+        routes.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        for (route, count) in routes {
+            let _ = writeln!(out, "    {count:>7}  {route}");
+        }
+        out
+    }
+}
+
+/// The organisation: teams of people, each person with one time off.
+struct Organisation {
+    /// Each team's usernames; the first is its engineering manager, the second its product
+    /// manager.
+    teams: Vec<Vec<String>>,
+}
+
+impl Organisation {
+    fn new(people: usize, team_size: usize) -> Organisation {
+        let names: Vec<String> = (1..=people).map(|i| format!("u{i:05}")).collect();
+        Organisation {
+            teams: names.chunks(team_size).map(<[String]>::to_vec).collect(),
+        }
+    }
+
+    fn project(team: usize) -> String {
+        format!("{GROUP}/team-{:04}", team + 1)
+    }
+
+    /// The gitlab-fake seed: the bot, everyone, one group, one project per team.
+    fn seed(&self) -> Value {
+        let mut users = vec![json!({
+            "username": "teamcadence-bot",
+            "name": "teamcadence bot",
+            "tokens": [BOT_TOKEN],
+        })];
+        let mut members = serde_json::Map::new();
+        members.insert("teamcadence-bot".to_owned(), json!("reporter"));
+        for name in self.teams.iter().flatten() {
+            users.push(json!({ "username": name, "name": format!("Person {name}") }));
+            members.insert(name.clone(), json!("developer"));
+        }
+        let projects: Vec<Value> = (0..self.teams.len())
+            .map(|t| json!({ "path": Organisation::project(t) }))
+            .collect();
+        json!({
+            "now": NOW,
+            "users": users,
+            "groups": [{ "path": GROUP, "members": members }],
+            "projects": projects,
+        })
+    }
+
+    /// The teamcadence config: every team with its members and a responsibility, and each
+    /// person's time off (one of two weeks, alternating).
+    fn config(&self) -> String {
+        let mut out = String::from("timezone: Europe/Amsterdam\nteams:\n");
+        for (t, team) in self.teams.iter().enumerate() {
+            let _ = writeln!(out, "  - id: team-{:04}", t + 1);
+            let _ = writeln!(out, "    name: Team {}", t + 1);
+            let _ = writeln!(out, "    project: {}", Organisation::project(t));
+            out.push_str("    members:\n");
+            for (i, name) in team.iter().enumerate() {
+                let role = match i {
+                    0 => "engineering-manager",
+                    1 => "product-manager",
+                    _ => "backend-engineer",
+                };
+                let manager = if i == 0 {
+                    String::new()
+                } else {
+                    format!(", manager: {}", team[0])
+                };
+                let _ = writeln!(
+                    out,
+                    "      - {{ username: {name}, name: Person {name}, role: {role}{manager} }}"
+                );
+            }
+            if team.len() >= 4 {
+                let _ = writeln!(
+                    out,
+                    "    responsibilities:\n      - {{ name: Triage, priority: HIGH, owners: [{}], covered_by: [{}] }}",
+                    team[2],
+                    team[3..].join(", ")
+                );
+            }
+        }
+        out.push_str("time_off:\n");
+        for (i, name) in self.teams.iter().flatten().enumerate() {
+            let (from, until) = TIME_OFF_WEEKS[i % TIME_OFF_WEEKS.len()];
+            let _ = writeln!(
+                out,
+                "  - {{ person: {name}, from: {from}, until: {until} }}"
+            );
+        }
+        out
+    }
+}
+
+/// A folder for the config and the jobs' output, removed when the bench ends.
+struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    fn new() -> Result<ScratchDir> {
+        let dir = std::env::temp_dir().join(format!("teamcadence-bench-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("creating {}", dir.display()))?;
+        Ok(ScratchDir(dir))
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_peak_from_a_proc_status_file() {
+        let status = "Name:\tpto-coverage\nVmPeak:\t  20000 kB\nVmHWM:\t   12345 kB\nVmRSS:\t 9000 kB\n";
+        assert_eq!(vm_hwm_kib(status), Some(12345));
+        assert_eq!(vm_hwm_kib("Name:\tx\n"), None);
+    }
+}
