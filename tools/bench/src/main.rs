@@ -59,6 +59,10 @@ struct Args {
     /// the lower bound only: the jobs are not told.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=1024))]
     concurrency: u64,
+    /// Where coverage issues go: one project shared by every team (as in the example config,
+    /// and what issue 17 measured) or each team's own project.
+    #[arg(long, value_enum, default_value_t = PtoProjects::Shared)]
+    pto_projects: PtoProjects,
     /// Directory holding the built `pto-coverage` and `planning-issue`.
     #[arg(long, default_value = "target/release")]
     bin_dir: PathBuf,
@@ -69,6 +73,18 @@ struct Args {
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
     sample_ms: u64,
 }
+
+/// Where the organisation's coverage issues go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum PtoProjects {
+    /// One project for every team's coverage issues.
+    Shared,
+    /// Each team's own project.
+    PerTeam,
+}
+
+/// The project of every coverage issue with `--pto-projects shared`.
+const PTO_PROJECT: &str = "org/pto-coverage";
 
 /// One job run and what the fake and the process showed of it.
 struct Measurement {
@@ -95,7 +111,7 @@ fn main() -> Result<()> {
 
     let people = usize::try_from(args.people).context("--people")?;
     let team_size = usize::try_from(args.team_size).context("--team-size")?;
-    let org = Organisation::new(people, team_size);
+    let org = Organisation::new(people, team_size, args.pto_projects);
     let scratch = ScratchDir::new()?;
     let config = scratch.0.join("teamcadence.yml");
     std::fs::write(&config, org.config()).context("writing the config")?;
@@ -118,9 +134,13 @@ fn main() -> Result<()> {
         .context("starting gitlab-fake on 127.0.0.1")?;
 
     println!(
-        "teamcadence-bench: {people} people in {} teams of up to {team_size}, latency {} ms per \
-         request, concurrency {} (for the lower bound), binaries from {}",
+        "teamcadence-bench: {people} people in {} teams of up to {team_size}, coverage issues in \
+         {}, latency {} ms per request, concurrency {} (for the lower bound), binaries from {}",
         org.teams.len(),
+        match args.pto_projects {
+            PtoProjects::Shared => PTO_PROJECT,
+            PtoProjects::PerTeam => "each team's project",
+        },
         args.latency_ms,
         args.concurrency,
         args.bin_dir.display()
@@ -283,13 +303,16 @@ struct Organisation {
     /// Each team's usernames; the first is its engineering manager, the second its product
     /// manager.
     teams: Vec<Vec<String>>,
+    /// Where coverage issues go.
+    pto: PtoProjects,
 }
 
 impl Organisation {
-    fn new(people: usize, team_size: usize) -> Organisation {
+    fn new(people: usize, team_size: usize, pto: PtoProjects) -> Organisation {
         let names: Vec<String> = (1..=people).map(|i| format!("u{i:05}")).collect();
         Organisation {
             teams: names.chunks(team_size).map(<[String]>::to_vec).collect(),
+            pto,
         }
     }
 
@@ -310,9 +333,12 @@ impl Organisation {
             users.push(json!({ "username": name, "name": format!("Person {name}") }));
             members.insert(name.clone(), json!("developer"));
         }
-        let projects: Vec<Value> = (0..self.teams.len())
+        let mut projects: Vec<Value> = (0..self.teams.len())
             .map(|t| json!({ "path": Organisation::project(t) }))
             .collect();
+        if self.pto == PtoProjects::Shared {
+            projects.push(json!({ "path": PTO_PROJECT }));
+        }
         json!({
             "now": NOW,
             "users": users,
@@ -329,6 +355,9 @@ impl Organisation {
             let _ = writeln!(out, "  - id: team-{:04}", t + 1);
             let _ = writeln!(out, "    name: Team {}", t + 1);
             let _ = writeln!(out, "    project: {}", Organisation::project(t));
+            if self.pto == PtoProjects::Shared {
+                let _ = writeln!(out, "    pto: {{ project: {PTO_PROJECT} }}");
+            }
             out.push_str("    members:\n");
             for (i, name) in team.iter().enumerate() {
                 let role = match i {
