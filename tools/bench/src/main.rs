@@ -170,10 +170,7 @@ fn measure(
     let state = fake.state();
     state.reset_counters();
     let before = state.store().issues().count();
-    let name = binary
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("job");
+    let name = binary.file_name().and_then(|n| n.to_str()).unwrap_or("job");
     // Output goes to files: a full pipe would stall the child while it is being sampled.
     let stdout = std::fs::File::create(scratch.join(format!("{name}.stdout")))?;
     let stderr_path = scratch.join(format!("{name}.stderr"));
@@ -241,10 +238,7 @@ fn wait_sampling(
         if started.elapsed() > limit {
             child.kill()?;
             child.wait()?;
-            bail!(
-                "killed after {} s (--run-timeout-secs)",
-                limit.as_secs()
-            );
+            bail!("killed after {} s (--run-timeout-secs)", limit.as_secs());
         }
         std::thread::sleep(every);
     }
@@ -403,8 +397,7 @@ impl ScratchDir {
     fn new() -> Result<ScratchDir> {
         let dir = std::env::temp_dir().join(format!("teamcadence-bench-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("creating {}", dir.display()))?;
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         Ok(ScratchDir(dir))
     }
 }
@@ -421,7 +414,8 @@ mod tests {
 
     #[test]
     fn reads_the_peak_from_a_proc_status_file() {
-        let status = "Name:\tpto-coverage\nVmPeak:\t  20000 kB\nVmHWM:\t   12345 kB\nVmRSS:\t 9000 kB\n";
+        let status =
+            "Name:\tpto-coverage\nVmPeak:\t  20000 kB\nVmHWM:\t   12345 kB\nVmRSS:\t 9000 kB\n";
         assert_eq!(vm_hwm_kib(status), Some(12345));
         assert_eq!(vm_hwm_kib("Name:\tx\n"), None);
     }
