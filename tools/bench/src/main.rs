@@ -95,8 +95,19 @@ struct Measurement {
     peak_kib: Option<u64>,
 }
 
-fn main() -> Result<()> {
-    let args = Args::parse();
+fn main() -> std::process::ExitCode {
+    // The error alone, without a backtrace, whatever RUST_BACKTRACE says: it names what to do.
+    match bench(&Args::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("teamcadence-bench: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Builds the organisation, starts the fake and measures the three runs.
+fn bench(args: &Args) -> Result<()> {
     let binaries = ["pto-coverage", "planning-issue"].map(|name| args.bin_dir.join(name));
     for path in &binaries {
         if !path.is_file() {
@@ -151,7 +162,7 @@ fn main() -> Result<()> {
         ("planning-issue (first run)", &planning),
     ];
     for (label, binary) in runs {
-        let measurement = measure(&args, &fake, &scratch.0, &config, label, binary)?;
+        let measurement = measure(args, &fake, &scratch.0, &config, label, binary)?;
         print!("{}", measurement.report(args.latency_ms, args.concurrency));
     }
     runtime.block_on(fake.shutdown());
