@@ -32,4 +32,4 @@ mod wire;
 pub use connection::{ConnectError, ServerUrl, Token, TokenKind, resolve_url};
 pub use feed::fetch_feed;
 pub use tracker::GitLab;
-pub use transport::ConnectOptions;
+pub use transport::{ConnectOptions, DEFAULT_CONCURRENCY, DEFAULT_WRITES_PER_MINUTE};

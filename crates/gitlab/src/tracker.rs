@@ -36,7 +36,7 @@ use crate::client::ApiClient;
 use crate::connection::{ConnectError, ServerUrl, Token, TokenKind};
 use crate::endpoints;
 use crate::errors::{Doing, Place, gitlab_message};
-use crate::transport::{ConnectOptions, Transport, TransportError};
+use crate::transport::{ConnectOptions, Transport, TransportError, WriteKind};
 use crate::wire;
 
 /// The user agent GitLab sees in its logs.
@@ -323,7 +323,7 @@ impl IssueTracker for GitLab {
             ids: assignee_ids,
         };
         let created: wire::Issue = endpoint
-            .query_async(&self.transport)
+            .query_async(&self.transport.paced(WriteKind::Issue))
             .await
             .map_err(|e| doing.fail(e))?;
         let created = TrackedIssue::try_from(created).map_err(|e| doing.unreadable(e))?;
@@ -474,7 +474,7 @@ impl IssueTracker for GitLab {
             .build()
             .map_err(|e| doing.unbuildable(e))?;
         api::ignore(endpoint)
-            .query_async(&self.transport)
+            .query_async(&self.transport.paced(WriteKind::Note))
             .await
             .map_err(|e| doing.fail(e))
     }

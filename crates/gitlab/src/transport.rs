@@ -17,6 +17,7 @@
 //! [`crate::client`]) but reported, and a listing reads at most [`ConnectOptions::max_pages`]
 //! pages ([`Transport::listing`]).
 
+use std::collections::VecDeque;
 use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Mutex;
@@ -36,6 +37,17 @@ use crate::client::{ApiClient, MAX_ANSWER_BYTES, SendError, shown_url};
 
 /// How many times one request waits for GitLab's rate limit before it is given up.
 const MAX_RATE_LIMIT_WAITS: u32 = 10;
+
+/// Requests in flight at once unless configured otherwise.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+/// Issue (and note) creations per minute unless configured otherwise: the value GitLab
+/// instances commonly set for their per-user `issues_create` and `notes_create` limits.
+pub const DEFAULT_WRITES_PER_MINUTE: u32 = 300;
+
+/// The span a write budget counts over: a minute and a second, so that the budget holds
+/// in every minute GitLab counts, even when requests arrive a little later than they left.
+const WRITE_WINDOW: Duration = Duration::from_secs(61);
 
 /// How the adapter talks to GitLab: timeouts, retries, pacing and concurrency.
 ///
@@ -59,8 +71,14 @@ pub struct ConnectOptions {
     /// Start spreading requests out once fewer than this share (in percent) of the rate
     /// limit's requests remain.
     pub pacing_threshold_percent: u8,
-    /// Requests in flight at once.
+    /// Requests in flight at once: independent reads and writes of a run go out together up
+    /// to this bound, which holds for the whole adapter (one GitLab instance).
     pub max_in_flight: usize,
+    /// Issue creations and note creations each allowed per minute, the budget the writer
+    /// paces itself to so that GitLab's per-user limits on them (`issues_create`,
+    /// `notes_create`, 300 a minute where an admin set them) never answer 429. `None`: not
+    /// paced.
+    pub writes_per_minute: Option<u32>,
     /// The most pages one listing reads (of 100 entries each); a listing still announcing a
     /// next page then fails rather than run forever or be used cut short.
     pub max_pages: u32,
@@ -79,7 +97,8 @@ impl Default for ConnectOptions {
             backoff_max: Duration::from_secs(30),
             max_rate_limit_wait: Duration::from_secs(120),
             pacing_threshold_percent: 10,
-            max_in_flight: 4,
+            max_in_flight: DEFAULT_CONCURRENCY,
+            writes_per_minute: Some(DEFAULT_WRITES_PER_MINUTE),
             max_pages: 200,
             deadline: None,
         }
@@ -284,6 +303,61 @@ fn is_read(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
+/// Which per-user write limit of GitLab a request counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WriteKind {
+    /// Creating an issue (`issues_create`).
+    Issue = 0,
+    /// Creating a comment (`notes_create`).
+    Note = 1,
+}
+
+impl WriteKind {
+    fn noun(self) -> &'static str {
+        match self {
+            Self::Issue => "issue",
+            Self::Note => "comment",
+        }
+    }
+}
+
+/// Keeps one kind of write within its budget: at most `budget` of them leave in any
+/// [`WRITE_WINDOW`]. Up to the whole budget may leave at once, as GitLab's windows allow;
+/// past it, each write waits until the one `budget` places before it is a window old.
+#[derive(Debug)]
+pub(crate) struct WriteBudget {
+    budget: usize,
+    /// When the last `budget` writes left (or will leave), oldest first.
+    sent: Mutex<VecDeque<Instant>>,
+}
+
+impl WriteBudget {
+    pub(crate) fn new(budget: u32) -> Self {
+        let budget = usize::try_from(budget).unwrap_or(usize::MAX).max(1);
+        Self {
+            budget,
+            sent: Mutex::new(VecDeque::with_capacity(budget.min(10_000))),
+        }
+    }
+
+    /// Takes the next place at or after `now`: the instant the write may leave. Places are
+    /// handed out in order, so concurrent writers never share one.
+    pub(crate) fn reserve(&self, now: Instant) -> Instant {
+        let mut sent = self
+            .sent
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let slot = if sent.len() < self.budget {
+            sent.back().map_or(now, |&last| last.max(now))
+        } else {
+            let oldest = sent.pop_front().unwrap_or(now);
+            now.max(oldest + WRITE_WINDOW)
+        };
+        sent.push_back(slot);
+        slot
+    }
+}
+
 /// What one attempt came to.
 enum Outcome {
     /// An answer to hand back as it is.
@@ -330,6 +404,8 @@ pub(crate) struct Transport {
     in_flight: Semaphore,
     retries_left: AtomicU32,
     rate: Mutex<Option<RateState>>,
+    /// The write budgets, by [`WriteKind`]; `None` when writes are not paced.
+    writes: Option<[WriteBudget; 2]>,
 }
 
 impl fmt::Debug for Transport {
@@ -349,6 +425,10 @@ impl Transport {
             in_flight: Semaphore::new(options.max_in_flight.max(1)),
             retries_left: AtomicU32::new(options.retry_budget),
             rate: Mutex::new(None),
+            writes: options
+                .writes_per_minute
+                .filter(|&budget| budget > 0)
+                .map(|budget| [WriteBudget::new(budget), WriteBudget::new(budget)]),
             client,
             options,
         }
@@ -356,11 +436,73 @@ impl Transport {
 
     /// The client for one listing: it fails the listing once it has read
     /// [`ConnectOptions::max_pages`] pages and GitLab still announces another.
-    pub(crate) fn listing(&self) -> Listing<'_> {
-        Listing {
+    pub(crate) fn listing(&self) -> Scoped<'_> {
+        Scoped {
             transport: self,
-            pages: AtomicU32::new(0),
+            pages: Some(AtomicU32::new(0)),
+            write: None,
         }
+    }
+
+    /// The client for writes of `kind`: each attempt waits for a place in that kind's
+    /// budget ([`ConnectOptions::writes_per_minute`]) before it leaves.
+    pub(crate) fn paced(&self, kind: WriteKind) -> Scoped<'_> {
+        Scoped {
+            transport: self,
+            pages: None,
+            write: Some(kind),
+        }
+    }
+
+    /// Sends a request built by the `gitlab` crate, counted against `write`'s budget.
+    async fn send_built(
+        &self,
+        request: RequestBuilder,
+        body: Vec<u8>,
+        write: Option<WriteKind>,
+    ) -> Result<Response<Bytes>, ApiError<TransportError>> {
+        match RequestParts::of(&request) {
+            Some(parts) => self.send(parts, body, write).await,
+            None => Err(ApiError::client(TransportError::Refused {
+                method: request.method_ref().cloned().unwrap_or_default(),
+                path: request
+                    .uri_ref()
+                    .map(|uri| uri.path().to_owned())
+                    .unwrap_or_default(),
+                cause: "the request could not be built".to_owned(),
+            })),
+        }
+    }
+
+    /// Waits for a place in `kind`'s write budget; fails at once when that wait would pass
+    /// the run's deadline.
+    async fn wait_for_write(&self, kind: WriteKind) -> Result<(), String> {
+        let Some(budget) = self.writes.as_ref() else {
+            return Ok(());
+        };
+        let budget = &budget[kind as usize];
+        let now = Instant::now();
+        let slot = budget.reserve(now);
+        let wait = slot.saturating_duration_since(now);
+        if wait.is_zero() {
+            return Ok(());
+        }
+        self.may_wait(wait).map_err(|deadline| {
+            format!(
+                "keeping to {} {} creations a minute (`gitlab.writes_per_minute`) asks to wait \
+                 {} s, but {deadline}",
+                budget.budget,
+                kind.noun(),
+                wait.as_secs_f32().ceil()
+            )
+        })?;
+        tracing::debug!(
+            kind = kind.noun(),
+            wait_ms = wait.as_millis() as u64,
+            "pacing writes to the write budget"
+        );
+        tokio::time::sleep(wait).await;
+        Ok(())
     }
 
     /// `GET` of an API path (after `/api/v4/`), through the whole policy.
@@ -374,7 +516,7 @@ impl Transport {
             url,
             headers: HeaderMap::new(),
         };
-        self.send(parts, Vec::new()).await
+        self.send(parts, Vec::new(), None).await
     }
 
     /// Takes one retry from the adapter's budget; `false` once it is spent.
@@ -459,8 +601,19 @@ impl Transport {
     }
 
     /// Sends one attempt and sorts out what came of it.
-    async fn attempt(&self, parts: &RequestParts, body: &[u8], attempt: u32) -> Outcome {
+    async fn attempt(
+        &self,
+        parts: &RequestParts,
+        body: &[u8],
+        attempt: u32,
+        write: Option<WriteKind>,
+    ) -> Outcome {
         if let Err(cause) = self.pace().await {
+            return Outcome::Fail(Self::unavailable(parts, cause));
+        }
+        if let Some(kind) = write
+            && let Err(cause) = self.wait_for_write(kind).await
+        {
             return Outcome::Fail(Self::unavailable(parts, cause));
         }
         let _permit = self.in_flight.acquire().await;
@@ -557,12 +710,13 @@ impl Transport {
         &self,
         parts: RequestParts,
         body: Vec<u8>,
+        write: Option<WriteKind>,
     ) -> Result<Response<Bytes>, ApiError<TransportError>> {
         let path = parts.path().to_owned();
         let mut attempt = 1;
         let mut rate_limit_waits = 0;
         loop {
-            let (wait, cause) = match self.attempt(&parts, &body, attempt).await {
+            let (wait, cause) = match self.attempt(&parts, &body, attempt, write).await {
                 Outcome::Answer(answer) => return Ok(answer),
                 Outcome::Fail(error) => return Err(error),
                 Outcome::RateLimited(Some(wait), cause) => {
@@ -679,27 +833,21 @@ impl api::AsyncClient for Transport {
         request: RequestBuilder,
         body: Vec<u8>,
     ) -> Result<Response<Bytes>, ApiError<Self::Error>> {
-        match RequestParts::of(&request) {
-            Some(parts) => self.send(parts, body).await,
-            None => Err(ApiError::client(TransportError::Refused {
-                method: request.method_ref().cloned().unwrap_or_default(),
-                path: request
-                    .uri_ref()
-                    .map(|uri| uri.path().to_owned())
-                    .unwrap_or_default(),
-                cause: "the request could not be built".to_owned(),
-            })),
-        }
+        self.send_built(request, body, None).await
     }
 }
 
-/// The client one paginated listing reads through: [`Transport`], counting the pages.
-pub(crate) struct Listing<'a> {
+/// The client one listing, or one kind of paced write, goes through: [`Transport`], counting
+/// a listing's pages or keeping writes within their budget.
+pub(crate) struct Scoped<'a> {
     transport: &'a Transport,
-    pages: AtomicU32,
+    /// Pages read so far, for a listing.
+    pages: Option<AtomicU32>,
+    /// The write budget its requests count against, if any.
+    write: Option<WriteKind>,
 }
 
-impl api::RestClient for Listing<'_> {
+impl api::RestClient for Scoped<'_> {
     type Error = TransportError;
 
     fn rest_endpoint(&self, endpoint: &str) -> Result<Url, ApiError<Self::Error>> {
@@ -712,25 +860,27 @@ impl api::RestClient for Listing<'_> {
 }
 
 #[async_trait]
-impl api::AsyncClient for Listing<'_> {
+impl api::AsyncClient for Scoped<'_> {
     async fn rest_async(
         &self,
         request: RequestBuilder,
         body: Vec<u8>,
     ) -> Result<Response<Bytes>, ApiError<Self::Error>> {
-        // The `gitlab` crate asks for the next page for as long as GitLab announces one.
-        let max = self.transport.options.max_pages;
-        let pages = self.pages.fetch_add(1, Ordering::SeqCst);
-        if pages >= max {
-            return Err(ApiError::client(TransportError::TooManyPages {
-                path: request
-                    .uri_ref()
-                    .map(|uri| uri.path().to_owned())
-                    .unwrap_or_default(),
-                pages,
-            }));
+        if let Some(pages) = &self.pages {
+            // The `gitlab` crate asks for the next page for as long as GitLab announces one.
+            let max = self.transport.options.max_pages;
+            let read = pages.fetch_add(1, Ordering::SeqCst);
+            if read >= max {
+                return Err(ApiError::client(TransportError::TooManyPages {
+                    path: request
+                        .uri_ref()
+                        .map(|uri| uri.path().to_owned())
+                        .unwrap_or_default(),
+                    pages: read,
+                }));
+            }
         }
-        self.transport.rest_async(request, body).await
+        self.transport.send_built(request, body, self.write).await
     }
 }
 
@@ -961,5 +1111,56 @@ mod tests {
         assert!(!is_read(&Method::POST));
         assert!(!is_read(&Method::PUT));
         assert!(!is_read(&Method::DELETE));
+    }
+
+    #[test]
+    fn a_write_budget_lets_a_burst_go_then_waits_a_window_per_place() {
+        let budget = WriteBudget::new(3);
+        let t0 = Instant::now();
+        let slots: Vec<Duration> = (0..7)
+            .map(|_| budget.reserve(t0).duration_since(t0))
+            .collect();
+        let w = WRITE_WINDOW;
+        assert_eq!(
+            slots,
+            [
+                Duration::ZERO,
+                Duration::ZERO,
+                Duration::ZERO,
+                w,
+                w,
+                w,
+                w * 2
+            ]
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// However writes are asked for, no 60-second span (GitLab's minute, wherever it
+        /// starts) holds more than the budget, and no write leaves before it was asked.
+        #[test]
+        fn no_minute_holds_more_than_the_budget(
+            budget in 1u32..20,
+            gaps_ms in proptest::collection::vec(0u64..30_000, 1..120),
+        ) {
+            let writes = WriteBudget::new(budget);
+            let t0 = Instant::now();
+            let mut asked = t0;
+            let mut slots = Vec::new();
+            for gap in gaps_ms {
+                asked += Duration::from_millis(gap);
+                let slot = writes.reserve(asked);
+                proptest::prop_assert!(slot >= asked);
+                slots.push(slot);
+            }
+            for (i, &start) in slots.iter().enumerate() {
+                let in_minute = slots[i..]
+                    .iter()
+                    .filter(|&&s| s < start + Duration::from_secs(60))
+                    .count();
+                proptest::prop_assert!(in_minute <= budget as usize);
+            }
+        }
     }
 }
