@@ -18,7 +18,8 @@ use teamcadence_core::limits;
 use teamcadence_core::plan::{Action, JobReport};
 use teamcadence_core::run_lock::LockSettings;
 use teamcadence_gitlab::{
-    ConnectError, ConnectOptions, GitLab, ServerUrl, Token, fetch_feed, resolve_url,
+    ConnectError, ConnectOptions, DEFAULT_CONCURRENCY, DEFAULT_WRITES_PER_MINUTE, GitLab,
+    ServerUrl, Token, fetch_feed, resolve_url,
 };
 
 pub mod check;
@@ -73,6 +74,15 @@ pub struct CommonArgs {
     /// lists what was not done. The default fits within GitLab's 60-minute job timeout.
     #[arg(long, env = "TEAMCADENCE_TIMEOUT", default_value = "15m", value_parser = parse_timeout)]
     pub timeout: Duration,
+    /// Requests to GitLab in flight at once, 1 to 64 (default: `gitlab.concurrency` in the
+    /// config, else 8).
+    #[arg(long, env = "TEAMCADENCE_CONCURRENCY", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub concurrency: Option<u32>,
+    /// Issue creations, and comment creations, each made per minute at most, to stay within
+    /// the instance's `issues_create` / `notes_create` limits; 0 paces nothing (default:
+    /// `gitlab.writes_per_minute` in the config, else 300).
+    #[arg(long, env = "TEAMCADENCE_WRITES_PER_MINUTE")]
+    pub writes_per_minute: Option<u32>,
 }
 
 /// How results are printed on stdout.
@@ -315,6 +325,7 @@ pub fn run(job: Job, args: &CommonArgs) -> ExitCode {
         }
     };
 
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let printed = match args.format {
         Format::Text => {
             let sections = std::env::var("GITLAB_CI").is_ok_and(|v| v == "true");
@@ -325,18 +336,15 @@ pub fn run(job: Job, args: &CommonArgs) -> ExitCode {
             } else {
                 output::Style::Plain
             };
-            output::text(name, today, args.dry_run, &report, style)
+            stdout.write_all(output::text(name, today, args.dry_run, &report, style).as_bytes())
         }
-        Format::Json => output::json(&report),
+        Format::Json => output::write_json(&report, &mut stdout),
     };
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout
-        .write_all(printed.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
+    if let Err(e) = printed.and_then(|()| stdout.flush()) {
         eprintln!("{name}: cannot write the output: {e}");
         return ExitCode::from(EXIT_FAILED);
     }
+    drop(stdout);
     let mut failed = !report.errors.is_empty();
     for e in write_files(name, args, &report) {
         eprintln!("{name}: {e:#}");
@@ -399,11 +407,13 @@ fn planned_and_applied(
             }
         }
     };
+    let budget = Budget::of(args, &config);
     let options = ApplyOptions {
         kind_label: kind_label.to_owned(),
         dry_run: args.dry_run,
         create_attempts: 3,
         lock: lock_settings(args.timeout),
+        concurrency: budget.concurrency,
     };
     let files = ConfigDir::of(&args.config);
     let run = Run {
@@ -413,6 +423,7 @@ fn planned_and_applied(
         options: &options,
         timeout: args.timeout,
         deadline,
+        budget,
     };
     let mut report = plan_and_apply(job, &run, connection)?;
     report.warnings.extend(notes);
@@ -468,6 +479,7 @@ fn plan_and_apply(
         options,
         timeout,
         deadline,
+        budget,
     } = *run;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -477,7 +489,7 @@ fn plan_and_apply(
         let gitlab = match connection {
             None => None,
             Some((url, token)) => Some(
-                GitLab::connect(&url, token, connect_options(deadline))
+                GitLab::connect(&url, token, connect_options(deadline, budget))
                     .await
                     .map_err(|e| {
                         let code = match e {
@@ -551,14 +563,42 @@ struct Run<'a> {
     options: &'a ApplyOptions,
     timeout: Duration,
     deadline: Instant,
+    budget: Budget,
+}
+
+/// How much of GitLab a run may use at once: the flags, else the config, else the defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Budget {
+    /// Requests in flight at once.
+    concurrency: usize,
+    /// Issue and comment creations per minute; 0 paces nothing.
+    writes_per_minute: u32,
+}
+
+impl Budget {
+    fn of(args: &CommonArgs, config: &Config) -> Self {
+        Self {
+            concurrency: args
+                .concurrency
+                .and_then(|n| usize::try_from(n).ok())
+                .or(config.concurrency)
+                .unwrap_or(DEFAULT_CONCURRENCY),
+            writes_per_minute: args
+                .writes_per_minute
+                .or(config.writes_per_minute)
+                .unwrap_or(DEFAULT_WRITES_PER_MINUTE),
+        }
+    }
 }
 
 /// How patient the GitLab connection is, with the run's deadline.
 /// `TEAMCADENCE_RETRY_BASE_MS` shortens the backoff between retries (tests and impatient
 /// local runs use it).
-fn connect_options(deadline: Instant) -> ConnectOptions {
+fn connect_options(deadline: Instant, budget: Budget) -> ConnectOptions {
     let mut options = ConnectOptions {
         deadline: Some(deadline),
+        max_in_flight: budget.concurrency,
+        writes_per_minute: Some(budget.writes_per_minute).filter(|&n| n > 0),
         ..ConnectOptions::default()
     };
     if let Some(ms) = std::env::var("TEAMCADENCE_RETRY_BASE_MS")

@@ -69,6 +69,11 @@ pub struct Config {
     pub timezone: Tz,
     /// The GitLab instance, if one is configured.
     pub gitlab_url: Option<String>,
+    /// Requests in flight at once (`gitlab.concurrency`), if configured.
+    pub concurrency: Option<usize>,
+    /// Issue and comment creations each allowed per minute (`gitlab.writes_per_minute`), if
+    /// configured; 0 paces nothing.
+    pub writes_per_minute: Option<u32>,
     /// Where milestones come from.
     pub milestones: Milestones,
     /// The teams, in config order.
@@ -621,14 +626,26 @@ struct RawTimeOffFile {
     time_off: Vec<Spanned<RawTimeOff>>,
 }
 
+/// The most requests a run keeps in flight at once: more would only run into GitLab's rate
+/// limits.
+pub const MAX_CONCURRENCY: u32 = 64;
+
 /// The GitLab instance.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Gitlab")]
 struct RawGitlab {
     /// Its address, such as https://gitlab.example.com; default: the CI job's instance.
     #[schemars(with = "Option<String>")]
     url: Option<Spanned<String>>,
+    /// Requests in flight at once, 1 to 64; default 8. `--concurrency` overrides it.
+    #[schemars(with = "Option<u32>", range(min = 1, max = 64))]
+    concurrency: Option<Spanned<u32>>,
+    /// Issue creations, and comment creations, each allowed per minute: set it to your
+    /// instance's `issues_create` / `notes_create` limits (Admin > Settings > Network); 0
+    /// paces nothing. Default 300. `--writes-per-minute` overrides it.
+    #[schemars(with = "Option<u32>")]
+    writes_per_minute: Option<Spanned<u32>>,
 }
 
 /// A holiday calendar: listed dates and/or an iCalendar file.
@@ -1227,10 +1244,10 @@ impl Validator<'_> {
             Some(tz) => self.timezone(tz, "timezone".to_owned()),
             None => Tz::UTC,
         };
-        let gitlab_url = raw
-            .gitlab
-            .and_then(|g| g.url)
-            .and_then(|url| self.gitlab_url(url));
+        let gitlab = raw.gitlab.unwrap_or_default();
+        let gitlab_url = gitlab.url.and_then(|url| self.gitlab_url(url));
+        let concurrency = gitlab.concurrency.and_then(|n| self.concurrency(n));
+        let writes_per_minute = gitlab.writes_per_minute.map(|n| n.value);
         let holidays = self.holidays(&raw.holidays);
         let milestones = self
             .milestones(raw.milestones, "milestones")
@@ -1311,6 +1328,8 @@ impl Validator<'_> {
             file: file.to_owned(),
             timezone,
             gitlab_url,
+            concurrency,
+            writes_per_minute,
             milestones,
             teams,
             time_off,
@@ -1415,6 +1434,25 @@ impl Validator<'_> {
                 Tz::UTC
             }
         }
+    }
+
+    fn concurrency(&mut self, raw: Spanned<u32>) -> Option<usize> {
+        if (1..=MAX_CONCURRENCY).contains(&raw.value) {
+            return usize::try_from(raw.value).ok();
+        }
+        self.problem(
+            Some(raw.referenced),
+            "gitlab.concurrency".to_owned(),
+            format!(
+                "{} requests at once is not something teamcadence does",
+                raw.value
+            ),
+            &format!(
+                "give a number from 1 to {MAX_CONCURRENCY}; the default, 8, suits gitlab.com and \
+                 most instances"
+            ),
+        );
+        None
     }
 
     fn gitlab_url(&mut self, url: Spanned<String>) -> Option<String> {
