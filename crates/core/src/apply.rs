@@ -14,7 +14,10 @@
 //! label), the run looks again after creating and, if a concurrent run created the same key,
 //! closes the newer issue with a note pointing at the older one.
 
+use std::collections::HashMap;
+
 use futures_util::future::join_all;
+use futures_util::stream::{self, StreamExt};
 
 use crate::left_out::{Asked, LeftOut};
 use crate::plan::{Action, FollowUp, IssuePlan, JobReport};
@@ -29,6 +32,11 @@ use crate::tracker::{
 const KEY_RECORD: &str = "key";
 /// The name of the record that names a comment teamcadence posted.
 const NOTE_RECORD: &str = "note";
+/// The name of the record in which the run that creates an issue names the comments it posts
+/// on it right after.
+const CLAIM_RECORD: &str = "notes";
+/// How the names in a claim are separated (a record value is encoded, so a newline is safe).
+const CLAIM_SEPARATOR: char = '\n';
 
 /// The hidden marker that identifies the issue of `key`, the key encoded so that no value can
 /// end the comment or look like another record.
@@ -77,6 +85,10 @@ pub struct ApplyOptions {
     pub create_attempts: u32,
     /// How long a run waits for another run's lock on a project, and how long its own lasts.
     pub lock: LockSettings,
+    /// Requests the tracker keeps in flight at once: creates and follow-ups of different
+    /// keys are started up to twice this many at a time, so the tracker always has the next
+    /// one ready.
+    pub concurrency: usize,
 }
 
 /// Applies the plans of `report` that are due (`create`), filling in each one's `action`,
@@ -155,8 +167,84 @@ async fn apply_project<T: IssueTracker>(
     }
 }
 
+/// This job's issues in one project, as listed once per run, indexed by key (and, for those
+/// without a marker, by title) so that matching plans to issues takes one pass.
+struct Listed<'a> {
+    issues: &'a [TrackedIssue],
+    /// Positions in `issues` of each key's issues, oldest first.
+    by_key: HashMap<String, Vec<usize>>,
+    /// Positions of the issues without a marker, by title, oldest first.
+    unmarked_by_title: HashMap<&'a str, Vec<usize>>,
+    /// Positions by issue number.
+    by_iid: HashMap<u64, usize>,
+}
+
+impl<'a> Listed<'a> {
+    fn new(issues: &'a [TrackedIssue]) -> Self {
+        let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut unmarked_by_title: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_iid = HashMap::with_capacity(issues.len());
+        for (at, issue) in issues.iter().enumerate() {
+            by_iid.insert(issue.iid, at);
+            match key_in(&issue.description) {
+                Some(key) => by_key.entry(key).or_default().push(at),
+                None => unmarked_by_title.entry(&issue.title).or_default().push(at),
+            }
+        }
+        let oldest_first = |positions: &mut Vec<usize>| {
+            positions.sort_by_key(|&at| (issues[at].created_at, issues[at].iid));
+        };
+        by_key.values_mut().for_each(oldest_first);
+        unmarked_by_title.values_mut().for_each(oldest_first);
+        Self {
+            issues,
+            by_key,
+            unmarked_by_title,
+            by_iid,
+        }
+    }
+
+    /// Every issue carrying `key`, oldest first.
+    fn with_key(&self, key: &str) -> impl Iterator<Item = &'a TrackedIssue> + '_ {
+        let issues = self.issues;
+        self.by_key
+            .get(key)
+            .into_iter()
+            .flatten()
+            .map(move |&at| &issues[at])
+    }
+
+    /// The oldest issue (any state) carrying `key`.
+    fn oldest_with_key(&self, key: &str) -> Option<&'a TrackedIssue> {
+        self.with_key(key).next()
+    }
+
+    /// The open issues carrying `key`, oldest first.
+    fn open_with_key(&self, key: &str) -> Vec<&'a TrackedIssue> {
+        self.with_key(key)
+            .filter(|issue| issue.state == IssueState::Opened)
+            .collect()
+    }
+
+    /// The existing issue for a plan: the oldest with its key, else the oldest without any
+    /// marker whose title is the plan's (a person may have edited the marker away).
+    fn find(&self, plan: &IssuePlan) -> Option<&'a TrackedIssue> {
+        self.oldest_with_key(&plan.key).or_else(|| {
+            let at = *self.unmarked_by_title.get(plan.title.as_str())?.first()?;
+            Some(&self.issues[at])
+        })
+    }
+
+    /// The issue `iid`, as listed.
+    fn issue(&self, iid: u64) -> Option<&'a TrackedIssue> {
+        self.by_iid.get(&iid).map(|&at| &self.issues[at])
+    }
+}
+
 /// Applies the plans of one project once this run may write to it: lists the job's issues
-/// there, creates the missing ones, closes duplicates and does the follow-ups.
+/// there once, creates the missing ones, closes duplicates and does the follow-ups. Creates of
+/// different keys, and the follow-ups of different issues, go out together (the tracker
+/// bounds how many requests are in flight); each key's own steps keep their order.
 async fn apply_locked<T: IssueTracker>(
     tracker: &T,
     project: &str,
@@ -176,22 +264,27 @@ async fn apply_locked<T: IssueTracker>(
             return;
         }
     };
+    let listed = Listed::new(&existing);
     // A marker that does not read is not trusted, but a person should hear of it.
     report.warnings.extend(existing.iter().filter_map(|issue| {
         marker_problem(&issue.description).map(|why| format!("{project}#{}: {why}", issue.iid))
     }));
-    let mut created = Vec::new();
     // The issue that stands for each plan: (plan, iid, whether this run created it).
     let mut standing: Vec<(usize, u64, bool)> = Vec::new();
+    // Plans to create, the first plan of each key only; a later plan of the same key
+    // follows the first one's issue.
+    let mut to_create: Vec<usize> = Vec::new();
+    let mut same_key_as: Vec<(usize, usize)> = Vec::new();
+    let mut first_of_key: HashMap<String, usize> = HashMap::new();
     for i in 0..report.issues.len() {
         // A job plans `exists` and `update` only for issues it has seen.
         let known_to_exist = matches!(report.issues[i].action, Action::Exists | Action::Update);
         // Duplicates left by a run that was interrupted before it could close its own.
-        let open = open_with_key(&existing, &report.issues[i].key);
+        let open = listed.open_with_key(&report.issues[i].key);
         if open.len() > 1 && !options.dry_run {
             close_newer(tracker, report, i, &open, &open[1..]).await;
         }
-        if let Some(found) = find(&existing, &report.issues[i]) {
+        if let Some(found) = listed.find(&report.issues[i]) {
             // Follow-ups go to the open issue of the key when there is one.
             let standing_issue = open.first().copied().unwrap_or(found);
             let iid = standing_issue.iid;
@@ -224,41 +317,47 @@ async fn apply_locked<T: IssueTracker>(
             report.issues[i].preview_follow_ups();
             continue;
         }
-        match create_once(tracker, &report.issues[i], options).await {
+        match first_of_key.get(&report.issues[i].key) {
+            Some(&first) => same_key_as.push((i, first)),
+            None => {
+                first_of_key.insert(report.issues[i].key.clone(), i);
+                to_create.push(i);
+            }
+        }
+    }
+
+    let width = options.concurrency.max(1) * 2;
+    let plans = &report.issues;
+    let made: Vec<(usize, Result<Made, String>)> = stream::iter(to_create)
+        .map(|i| async move { (i, create_once(tracker, &plans[i], options).await) })
+        .buffer_unordered(width)
+        .collect()
+        .await;
+    let mut created = Vec::new();
+    for (i, outcome) in made {
+        match outcome {
             Ok(made) => {
                 created.push((i, made.issue.iid));
                 standing.push((i, made.issue.iid, true));
-                let plan = &mut report.issues[i];
-                plan.web_url = Some(made.issue.web_url.clone());
-                if let Some(left_out) = made.left_out.filter(|l| !l.is_empty()) {
-                    // Say so on the issue too, where the people it concerns will see it.
-                    let asked = asked_on_create(plan, &made.labels);
-                    plan.follow_ups.push(FollowUp::Note {
-                        id: left_out.note_id(),
-                        body: left_out.note(project, &asked),
-                    });
-                    report
-                        .warnings
-                        .extend(left_out.warnings(&plan.key, project));
-                    if !made
-                        .issue
-                        .labels
-                        .iter()
-                        .any(|l| l.eq_ignore_ascii_case(&options.kind_label))
-                    {
-                        // Without its kind label the next run cannot find it, and would
-                        // create it again.
-                        report.errors.push(format!(
-                            "{}: #{} was created without the label {}, by which teamcadence \
-                             finds its issues, so the next run would create it again; add the \
-                             label to #{} by hand and give the token the Planner or Reporter role",
-                            plan.key, made.issue.iid, options.kind_label, made.issue.iid
-                        ));
-                    }
-                }
-                report.warnings.extend(made.warnings);
+                record_created(report, i, made, project, options);
             }
             Err(message) => fail(report, i, message),
+        }
+    }
+    for (i, first) in same_key_as {
+        match created.iter().find(|&&(c, _)| c == first) {
+            Some(&(_, iid)) => {
+                let url = report.issues[first].web_url.clone();
+                let plan = &mut report.issues[i];
+                plan.action = Action::Exists;
+                plan.web_url = url;
+                standing.push((i, iid, false));
+            }
+            None => fail(
+                report,
+                i,
+                "the plan of the same key before it was not created".to_owned(),
+            ),
         }
     }
     if !created.is_empty() {
@@ -269,25 +368,42 @@ async fn apply_locked<T: IssueTracker>(
             }
         }
     }
-    for (i, iid, fresh) in standing {
-        // An update's notes go first: if the edit then fails, a re-run still sees the old
-        // issue, edits it and finds the notes posted.
-        let follow = FollowUpRun {
-            tracker,
-            project,
-            iid,
-            fresh,
-            existing: &existing,
-            dry_run: options.dry_run,
-        };
-        let mut done = follow.run(&mut report.issues[i]).await;
-        if done.is_ok() && report.issues[i].action == Action::Update {
-            done = follow
-                .update(&mut report.issues[i])
-                .await
-                .map(|warnings| report.warnings.extend(warnings));
-        }
-        if let Err(message) = done {
+
+    // Each plan's follow-ups run in order; different plans' run together.
+    let work: Vec<(usize, u64, bool, IssuePlan)> = standing
+        .into_iter()
+        .map(|(i, iid, fresh)| (i, iid, fresh, report.issues[i].clone()))
+        .collect();
+    let listed = &listed;
+    let done: Vec<(usize, IssuePlan, Vec<String>, Option<String>)> = stream::iter(work)
+        .map(|(i, iid, fresh, mut plan)| async move {
+            let follow = FollowUpRun {
+                tracker,
+                project,
+                iid,
+                fresh,
+                listed,
+                dry_run: options.dry_run,
+            };
+            let mut warnings = Vec::new();
+            // An update's notes go first: if the edit then fails, a re-run still sees the
+            // old issue, edits it and finds the notes posted.
+            let mut outcome = follow.run(&mut plan).await;
+            if outcome.is_ok() && plan.action == Action::Update {
+                outcome = follow
+                    .update(&mut plan)
+                    .await
+                    .map(|more| warnings.extend(more));
+            }
+            (i, plan, warnings, outcome.err())
+        })
+        .buffer_unordered(width)
+        .collect()
+        .await;
+    for (i, plan, warnings, failure) in done {
+        report.issues[i] = plan;
+        report.warnings.extend(warnings);
+        if let Some(message) = failure {
             let plan = &mut report.issues[i];
             report.errors.push(format!(
                 "{}: the issue exists, but {message}; re-run to finish",
@@ -296,6 +412,46 @@ async fn apply_locked<T: IssueTracker>(
             plan.error = Some(message);
         }
     }
+}
+
+/// Records on the plan what creating its issue came to: its address, and a note on the
+/// issue (and warnings) for whatever GitLab left out.
+fn record_created(
+    report: &mut JobReport,
+    i: usize,
+    made: Made,
+    project: &str,
+    options: &ApplyOptions,
+) {
+    let plan = &mut report.issues[i];
+    plan.web_url = Some(made.issue.web_url.clone());
+    if let Some(left_out) = made.left_out.filter(|l| !l.is_empty()) {
+        // Say so on the issue too, where the people it concerns will see it.
+        let asked = asked_on_create(plan, &made.labels);
+        plan.follow_ups.push(FollowUp::Note {
+            id: left_out.note_id(),
+            body: left_out.note(project, &asked),
+        });
+        report
+            .warnings
+            .extend(left_out.warnings(&plan.key, project));
+        if !made
+            .issue
+            .labels
+            .iter()
+            .any(|l| l.eq_ignore_ascii_case(&options.kind_label))
+        {
+            // Without its kind label the next run cannot find it, and would create it
+            // again.
+            report.errors.push(format!(
+                "{}: #{} was created without the label {}, by which teamcadence finds its \
+                 issues, so the next run would create it again; add the label to #{} by hand \
+                 and give the token the Planner or Reporter role",
+                plan.key, made.issue.iid, options.kind_label, made.issue.iid
+            ));
+        }
+    }
+    report.warnings.extend(made.warnings);
 }
 
 /// The follow-ups of one plan whose issue exists.
@@ -307,11 +463,30 @@ struct FollowUpRun<'a, T> {
     /// Whether this run created it just now (so it has no comments of ours yet).
     fresh: bool,
     /// This job's issues in the project, as listed at the start of the run.
-    existing: &'a [TrackedIssue],
+    listed: &'a Listed<'a>,
     dry_run: bool,
 }
 
 impl<T: IssueTracker> FollowUpRun<'_, T> {
+    /// What the issue list says of the comment `id`, without reading the comments: none of
+    /// ours is there when the issue has no comments at all (or was created just now); it is
+    /// there when the run that created the issue claimed it in the issue's hidden record (it
+    /// posts those right after creating) and the issue has at least as many comments as were
+    /// claimed.
+    fn known_notes(&self, id: &str) -> Known {
+        if self.fresh {
+            return Known::NoneYet;
+        }
+        let Some(issue) = self.listed.issue(self.iid) else {
+            return Known::Unknown;
+        };
+        match issue.user_notes_count {
+            Some(0) => Known::NoneYet,
+            _ if posted_as_claimed(issue, id) => Known::Posted,
+            _ => Known::Unknown,
+        }
+    }
+
     /// Makes the issue what the plan says: title, description, due date and assignees.
     /// Returns warnings about what GitLab left out.
     async fn update(&self, plan: &mut IssuePlan) -> Result<Vec<String>, String> {
@@ -319,7 +494,14 @@ impl<T: IssueTracker> FollowUpRun<'_, T> {
         if !self.dry_run {
             let edit = IssueEdit {
                 title: Some(plan.title.clone()),
-                description: Some(stored_description(plan)),
+                description: Some(stored_description(
+                    plan,
+                    &self
+                        .listed
+                        .issue(self.iid)
+                        .map(|issue| claimed_notes(&issue.description))
+                        .unwrap_or_default(),
+                )),
                 due_date: plan.due_date,
                 assignees: Some(plan.assignees.clone()),
                 ..IssueEdit::default()
@@ -383,7 +565,7 @@ impl<T: IssueTracker> FollowUpRun<'_, T> {
         for follow_up in plan.follow_ups.clone() {
             match follow_up {
                 FollowUp::LinkTo { key } => {
-                    let Some(target) = oldest_with_key(self.existing, &key) else {
+                    let Some(target) = self.listed.oldest_with_key(&key) else {
                         plan.done.push(format!("no issue {key} to link to"));
                         continue;
                     };
@@ -420,7 +602,7 @@ impl<T: IssueTracker> FollowUpRun<'_, T> {
                         .push(format!("{would}link to #{} ({key})", target.iid));
                 }
                 FollowUp::Close { key, note } => {
-                    let Some(target) = oldest_with_key(self.existing, &key) else {
+                    let Some(target) = self.listed.oldest_with_key(&key) else {
                         continue;
                     };
                     if target.state == IssueState::Closed || target.iid == self.iid {
@@ -444,14 +626,16 @@ impl<T: IssueTracker> FollowUpRun<'_, T> {
                 }
                 FollowUp::Note { id, body } => {
                     if notes.is_none() {
-                        notes = Some(if self.fresh {
-                            Vec::new()
-                        } else {
-                            self.tracker
-                                .list_notes(self.project, self.iid)
-                                .await
-                                .map_err(|e| format!("reading its comments failed: {e}"))?
-                        });
+                        notes = match self.known_notes(&id) {
+                            Known::Posted => continue,
+                            Known::NoneYet => Some(Vec::new()),
+                            Known::Unknown => Some(
+                                self.tracker
+                                    .list_notes(self.project, self.iid)
+                                    .await
+                                    .map_err(|e| format!("reading its comments failed: {e}"))?,
+                            ),
+                        };
                     }
                     if notes
                         .iter()
@@ -469,9 +653,9 @@ impl<T: IssueTracker> FollowUpRun<'_, T> {
                 FollowUp::CloseWith { id, body } => {
                     let open = self.fresh
                         || self
-                            .existing
-                            .iter()
-                            .any(|i| i.iid == self.iid && i.state == IssueState::Opened);
+                            .listed
+                            .issue(self.iid)
+                            .is_some_and(|i| i.state == IssueState::Opened);
                     if !open {
                         continue;
                     }
@@ -544,14 +728,6 @@ pub fn note_id_in(body: &str) -> Option<String> {
     record::read_marker(last, NOTE_RECORD).ok().flatten()
 }
 
-/// The oldest issue (any state) carrying `key`.
-fn oldest_with_key<'a>(issues: &'a [TrackedIssue], key: &str) -> Option<&'a TrackedIssue> {
-    issues
-        .iter()
-        .filter(|i| key_in(&i.description).as_deref() == Some(key))
-        .min_by_key(|i| (i.created_at, i.iid))
-}
-
 fn fail(report: &mut JobReport, index: usize, message: String) {
     let plan = &mut report.issues[index];
     report
@@ -572,17 +748,6 @@ async fn list_kind<T: IssueTracker>(
         ..IssueQuery::default()
     };
     tracker.list_issues(project, &query).await
-}
-
-/// The existing issue for a plan: the oldest with its key, else the oldest without any
-/// marker whose title is the plan's (a person may have edited the marker away).
-fn find<'a>(existing: &'a [TrackedIssue], plan: &IssuePlan) -> Option<&'a TrackedIssue> {
-    oldest_with_key(existing, &plan.key).or_else(|| {
-        existing
-            .iter()
-            .filter(|i| key_in(&i.description).is_none() && i.title == plan.title)
-            .min_by_key(|i| (i.created_at, i.iid))
-    })
 }
 
 /// An issue this run created (or found created by an attempt whose answer was lost).
@@ -618,7 +783,7 @@ async fn create_once<T: IssueTracker>(
     let issue = NewIssue {
         project: plan.project.clone(),
         title: plan.title.clone(),
-        description: stored_description(plan),
+        description: stored_description(plan, &notes_posted_on_create(plan)),
         labels: labels.clone(),
         assignees: plan.assignees.clone(),
         milestone: plan.milestone.clone(),
@@ -655,7 +820,7 @@ async fn create_once<T: IssueTracker>(
                 // The write may have been stored: look for the key before trying again.
                 match list_kind(tracker, &plan.project, &options.kind_label, None).await {
                     Ok(existing) => {
-                        if let Some(found) = find(&existing, plan) {
+                        if let Some(found) = Listed::new(&existing).find(plan) {
                             return Ok(Made {
                                 issue: found.clone(),
                                 labels,
@@ -678,16 +843,19 @@ async fn create_once<T: IssueTracker>(
     Err(format!("{last_error} (tried {attempts} times)"))
 }
 
-/// What a plan's issue holds as its description: the description, the plan's hidden record
-/// and the key's marker.
-fn stored_description(plan: &IssuePlan) -> String {
-    match &plan.record {
-        Some(record) => with_marker(
-            &format!("{}\n\n{record}", plan.description.trim_end()),
-            &plan.key,
-        ),
-        None => with_marker(&plan.description, &plan.key),
+/// What a plan's issue holds as its description: the description, the claim of the
+/// comments `claims` its creating run posts (see [`claimed_notes`]), the plan's hidden record
+/// and the key's marker, in that order, so that a job's record stays right above the marker.
+fn stored_description(plan: &IssuePlan, claims: &[String]) -> String {
+    let mut text = plan.description.trim_end().to_owned();
+    if !claims.is_empty() {
+        let claim = record::marker(CLAIM_RECORD, &claims.join(&CLAIM_SEPARATOR.to_string()));
+        text = format!("{text}\n\n{claim}");
     }
+    if let Some(record) = &plan.record {
+        text = format!("{text}\n\n{record}");
+    }
+    with_marker(&text, &plan.key)
 }
 
 /// Whether an issue already has the title, description, due date and assignees an update
@@ -700,24 +868,76 @@ fn says_what_plan_says(issue: &TrackedIssue, plan: &IssuePlan) -> bool {
         names
     };
     issue.title == plan.title
-        && issue.description.trim_end() == stored_description(plan).trim_end()
+        && issue.description.trim_end()
+            == stored_description(plan, &claimed_notes(&issue.description)).trim_end()
         && plan.due_date.is_none_or(|due| issue.due_date == Some(due))
         && sorted(&issue.assignees) == sorted(&plan.assignees)
+}
+
+/// Drops from `plan` the comments its existing issue, as a listing shows it, is known to
+/// carry already (see [`claimed_notes`]), so that a run whose issues are all in place has
+/// nothing to read or write.
+pub fn drop_posted_notes(plan: &mut IssuePlan, issue: &TrackedIssue) {
+    plan.follow_ups.retain(|follow_up| match follow_up {
+        FollowUp::Note { id, .. } => !posted_as_claimed(issue, id),
+        _ => true,
+    });
+}
+
+/// Whether the comment `id` is on `issue` by its claim: the run that created the issue
+/// claimed it (and posts it right after creating), and the issue has at least as many
+/// comments as were claimed. Only a comment posted in between by someone else, while the
+/// creating run failed to post its own, could make this wrong.
+fn posted_as_claimed(issue: &TrackedIssue, id: &str) -> bool {
+    let claimed = claimed_notes(&issue.description);
+    claimed.iter().any(|c| c == id)
+        && issue
+            .user_notes_count
+            .is_some_and(|count| usize::try_from(count).is_ok_and(|n| n >= claimed.len()))
+}
+
+/// Whether a comment is known to be on an issue without reading its comments.
+enum Known {
+    /// It is there.
+    Posted,
+    /// None of ours is there.
+    NoneYet,
+    /// Only reading the comments tells.
+    Unknown,
+}
+
+/// The comments a plan's create posts right after it: its note follow-ups.
+fn notes_posted_on_create(plan: &IssuePlan) -> Vec<String> {
+    plan.follow_ups
+        .iter()
+        .filter_map(|follow_up| match follow_up {
+            FollowUp::Note { id, .. } => Some(id.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The comments the run that created an issue claimed in its description, the comments it
+/// posts right after creating it; empty when it claimed none. The claim is one of the two
+/// lines above the key's marker.
+fn claimed_notes(description: &str) -> Vec<String> {
+    record::lines_from_end(description)
+        .skip(1)
+        .take(2)
+        .find_map(|line| record::read_marker(line, CLAIM_RECORD).ok().flatten())
+        .map(|names| {
+            names
+                .split(CLAIM_SEPARATOR)
+                .filter(|name| !name.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The description with the key's marker at its end.
 pub fn with_marker(description: &str, key: &str) -> String {
     format!("{}\n\n{}\n", description.trim_end(), marker(key))
-}
-
-/// The open issues carrying `key`, oldest first.
-fn open_with_key<'a>(issues: &'a [TrackedIssue], key: &str) -> Vec<&'a TrackedIssue> {
-    let mut open: Vec<&TrackedIssue> = issues
-        .iter()
-        .filter(|i| i.state == IssueState::Opened && key_in(&i.description).as_deref() == Some(key))
-        .collect();
-    open.sort_by_key(|issue| (issue.created_at, issue.iid));
-    open
 }
 
 /// Looks again after creating: when a concurrent run created the same key first, this run's
@@ -748,9 +968,10 @@ async fn close_own_duplicates<T: IssueTracker>(
             return Vec::new();
         }
     };
+    let listed = Listed::new(&open);
     let mut kept = Vec::new();
     for &(i, iid) in created {
-        let same_key = open_with_key(&open, &report.issues[i].key);
+        let same_key = listed.open_with_key(&report.issues[i].key);
         let newer_own: Vec<&TrackedIssue> = same_key
             .iter()
             .skip(1)

@@ -246,6 +246,7 @@ mod tests {
             created_at: Utc.timestamp_opt(0, 0).single().expect("time"),
             closed_at: None,
             weight: None,
+            user_notes_count: None,
         }
     }
 

@@ -47,6 +47,9 @@ pub struct TrackedIssue {
     pub closed_at: Option<DateTime<Utc>>,
     /// Its weight, if one is set.
     pub weight: Option<u32>,
+    /// How many comments people (not GitLab itself) have posted on it, when the tracker
+    /// says: `Some(0)` tells without reading its comments that none of ours is there.
+    pub user_notes_count: Option<u32>,
 }
 
 /// An issue to create.

@@ -132,6 +132,7 @@ impl IssueTracker for Memory {
             created_at: self.now(),
             closed_at: None,
             weight: None,
+            user_notes_count: None,
         };
         self.issues.borrow_mut().push(stored.clone());
         self.pause().await;
@@ -369,6 +370,7 @@ fn options() -> ApplyOptions {
         dry_run: false,
         create_attempts: 3,
         lock: LockSettings::default(),
+        concurrency: 4,
     }
 }
 

@@ -38,6 +38,9 @@ pub(crate) struct Issue {
     /// `null` when unset; GitLab Free leaves the field out.
     #[serde(default)]
     pub(crate) weight: Option<u32>,
+    /// Comments by people (and tokens), not GitLab's system notes.
+    #[serde(default)]
+    pub(crate) user_notes_count: Option<u32>,
     #[serde(default)]
     pub(crate) references: Option<IssueReferences>,
 }
@@ -107,6 +110,7 @@ impl TryFrom<Issue> for TrackedIssue {
             created_at: issue.created_at,
             closed_at: issue.closed_at,
             weight: issue.weight,
+            user_notes_count: issue.user_notes_count,
         })
     }
 }
@@ -422,6 +426,7 @@ mod tests {
                     .checked_add_signed(chrono::Duration::milliseconds(176)),
                 // The sample is GitLab Free's shape: no `weight` field at all.
                 weight: None,
+                user_notes_count: Some(1),
             }
         );
     }

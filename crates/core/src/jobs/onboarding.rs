@@ -726,6 +726,7 @@ new_hires:
             created_at: Utc.with_ymd_and_hms(2026, 10, 1, 9, 0, 0).unwrap(),
             closed_at: None,
             weight: None,
+            user_notes_count: None,
         }
     }
 
