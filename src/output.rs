@@ -3,38 +3,80 @@
 use std::fmt::Write;
 
 use chrono::NaiveDate;
-use serde_json::{Value, json};
+use serde::Serialize;
 use teamcadence_core::plan::{IssuePlan, JobReport};
 
 /// The report as one JSON document, in the documented shape.
 pub fn json(report: &JobReport) -> String {
-    let document = json!({
-        "issues": report.issues.iter().map(issue_json).collect::<Vec<_>>(),
-        "warnings": report.warnings,
-        "errors": report.errors,
-    });
-    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
+    let mut text = serde_json::to_string_pretty(&Document::of(report)).unwrap_or_default();
     text.push('\n');
     text
 }
 
-fn issue_json(plan: &IssuePlan) -> Value {
-    json!({
-        "key": plan.key,
-        "action": plan.action.name(),
-        "reason": plan.action.reason(),
-        "project": plan.project,
-        "title": plan.title,
-        "description": plan.description,
-        "labels": plan.labels,
-        "assignees": plan.assignees,
-        "milestone": plan.milestone,
-        "due_date": plan.due_date.map(|d| d.format("%Y-%m-%d").to_string()),
-        "confidential": plan.confidential,
-        "web_url": plan.web_url,
-        "error": plan.error,
-        "follow_ups": plan.done,
-    })
+/// Writes the report as [`json`] does, straight to `out`: an organisation's report is not
+/// held in memory a second time.
+pub fn write_json(report: &JobReport, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &Document::of(report)).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
+}
+
+/// The JSON document, borrowing from the report. Fields are in alphabetical order, the order
+/// the document has always had.
+#[derive(Serialize)]
+struct Document<'a> {
+    errors: &'a [String],
+    issues: Vec<IssueJson<'a>>,
+    warnings: &'a [String],
+}
+
+impl<'a> Document<'a> {
+    fn of(report: &'a JobReport) -> Self {
+        Self {
+            errors: &report.errors,
+            issues: report.issues.iter().map(IssueJson::of).collect(),
+            warnings: &report.warnings,
+        }
+    }
+}
+
+/// One issue of the document.
+#[derive(Serialize)]
+struct IssueJson<'a> {
+    action: &'a str,
+    assignees: &'a [String],
+    confidential: bool,
+    description: &'a str,
+    due_date: Option<String>,
+    error: Option<&'a str>,
+    follow_ups: &'a [String],
+    key: &'a str,
+    labels: &'a [String],
+    milestone: Option<&'a str>,
+    project: &'a str,
+    reason: Option<&'a str>,
+    title: &'a str,
+    web_url: Option<&'a str>,
+}
+
+impl<'a> IssueJson<'a> {
+    fn of(plan: &'a IssuePlan) -> Self {
+        Self {
+            action: plan.action.name(),
+            assignees: &plan.assignees,
+            confidential: plan.confidential,
+            description: &plan.description,
+            due_date: plan.due_date.map(|d| d.format("%Y-%m-%d").to_string()),
+            error: plan.error.as_deref(),
+            follow_ups: &plan.done,
+            key: &plan.key,
+            labels: &plan.labels,
+            milestone: plan.milestone.as_deref(),
+            project: &plan.project,
+            reason: plan.action.reason(),
+            title: &plan.title,
+            web_url: plan.web_url.as_deref(),
+        }
+    }
 }
 
 /// How the text report is laid out.

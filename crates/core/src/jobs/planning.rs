@@ -5,6 +5,8 @@
 //! iterations, the weight the team closed in past milestones), every team at once; [`plan`]
 //! then decides and renders without any I/O.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use futures_util::future::join_all;
 use serde::Serialize;
@@ -104,8 +106,9 @@ pub struct Facts {
     pub history: History,
     /// Things a person should know (an undated milestone), one sentence each.
     pub warnings: Vec<String>,
-    /// Who is away when, from every source (the same for every team).
-    pub absences: Absences,
+    /// Who is away when, from every source: the same for every team, so shared rather than
+    /// copied (an organisation's absences, once per team, would grow with teams x people).
+    pub absences: Arc<Absences>,
 }
 
 /// Each team's facts, in config order; `Err` says why that team cannot be planned.
@@ -128,13 +131,14 @@ pub async fn gather<T: IssueTracker>(
         .collect();
     let away = absence::Facts::gather(tracker, config, today, feed_texts, &everyone).await;
     let (absences, mut absence_warnings) = away.absences(config);
+    let absences = Arc::new(absences);
     absence_warnings.splice(0..0, away.read_warnings());
     let teams = gather_teams(tracker, config, today).await;
     teams
         .into_iter()
         .map(|team| {
             team.map(|mut facts| {
-                facts.absences = absences.clone();
+                facts.absences = Arc::clone(&absences);
                 facts.warnings.extend(absence_warnings.iter().cloned());
                 facts
             })
@@ -291,7 +295,7 @@ async fn gather_team<T: IssueTracker>(
         timeline,
         history,
         warnings,
-        absences: Absences::default(),
+        absences: Arc::default(),
     })
 }
 
@@ -300,7 +304,7 @@ async fn gather_team<T: IssueTracker>(
 /// sample from the release calendar.
 pub fn offline_facts(config: &Config, today: NaiveDate) -> TeamFacts {
     let sample = crate::milestone::ReleaseCalendar::default();
-    let (absences, _) = absence::Facts::default().absences(config);
+    let absences = Arc::new(absence::Facts::default().absences(config).0);
     config
         .teams
         .iter()
@@ -313,7 +317,7 @@ pub fn offline_facts(config: &Config, today: NaiveDate) -> TeamFacts {
                 timeline,
                 history: History::NotRead("`teamcadence check` does not read GitLab".to_owned()),
                 warnings: Vec::new(),
-                absences: absences.clone(),
+                absences: Arc::clone(&absences),
             })
         })
         .collect()

@@ -1,6 +1,6 @@
 //! The PTO coverage issue: who covers which responsibility while someone is away.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use serde_json::{Value, json};
@@ -12,7 +12,7 @@ use super::{
     team_json, ymd,
 };
 use crate::absence::{self, Absence, Absences, Source};
-use crate::apply::key_in;
+use crate::apply::{self, key_in};
 use crate::config::Config;
 use crate::ics::FeedTimeOff;
 use crate::jobs::planning::milestone_json;
@@ -109,12 +109,12 @@ pub async fn gather<T: IssueTracker>(
         ((*project).to_owned(), listed.map_err(|e| e.to_string()))
     }))
     .await;
-    let mut team_projects: Vec<&str> = Vec::new();
-    for team in &config.teams {
-        if !team_projects.contains(&team.project.as_str()) {
-            team_projects.push(&team.project);
-        }
-    }
+
+    // Only time off whose issue is to be written (due and not there yet, or moved) needs
+    // more: the GitLab status of its possible backups, and the planning issues of its team
+    // (whose capacity record says whether the milestone was planned with it). A run that
+    // finds every issue in place reads nothing more.
+    let (candidates, team_projects) = to_be_written(config, &facts, manual, today);
     facts.planning = join_all(team_projects.iter().map(|project| async move {
         let query = IssueQuery {
             labels: vec![crate::jobs::planning::KIND_LABEL.to_owned()],
@@ -125,30 +125,111 @@ pub async fn gather<T: IssueTracker>(
         ((*project).to_owned(), listed.map_err(|e| e.to_string()))
     }))
     .await;
-
-    // Backups are chosen only for time off whose issue is due: ask about those candidates.
-    let mut candidates: Vec<&str> = Vec::new();
-    let (absences, _) = absences(config, &facts, manual);
-    for time_off in absences.iter().filter(|a| a.is_recorded()) {
-        let Some((team, member)) = config.member(time_off.person()) else {
-            continue;
-        };
-        let due = coverage_window_start(config, team, &time_off.span()) <= today;
-        if !due || time_off.last() < today {
-            continue;
-        }
-        for responsibility in team.responsibilities_of(&member.username) {
-            for username in &responsibility.covered_by {
-                if !candidates.contains(&username.as_str()) {
-                    candidates.push(username);
-                }
-            }
-        }
-    }
     let (away, warnings) = absence::read_statuses(tracker, config, &candidates, today).await;
     facts.away_by_status = away;
     facts.warnings.extend(warnings);
     facts
+}
+
+/// For the time off whose coverage issue is to be written this run (due and not open yet,
+/// or moved since it was written): who might be chosen as a backup, and the projects of the
+/// teams whose planning issues may say whether it was planned for.
+fn to_be_written<'a>(
+    config: &'a Config,
+    facts: &Facts,
+    manual: Option<&TimeOff>,
+    today: NaiveDate,
+) -> (Vec<&'a str>, Vec<&'a str>) {
+    let (absences, _) = absences(config, facts, manual);
+    let open = OpenIssues::of(facts);
+    let mut candidates: Vec<&str> = Vec::new();
+    let mut team_projects: Vec<&str> = Vec::new();
+    for time_off in absences.iter().filter(|a| a.is_recorded()) {
+        let Some((team, member)) = config.member(time_off.person()) else {
+            continue;
+        };
+        let due =
+            time_off.is_manual() || coverage_window_start(config, team, &time_off.span()) <= today;
+        if !due || time_off.last() < today {
+            continue;
+        }
+        if let Some(issue) = open.get(&team.pto.project, time_off.key())
+            && !moved_since(issue, time_off)
+        {
+            continue;
+        }
+        // The planning issue only tells whether long time off recorded after the planning
+        // lock was planned for (and so needs no exception): other time off needs no look.
+        let span = time_off.span();
+        let calendar = config.calendars.for_person(member.username.as_str());
+        let late = config
+            .milestones_of(team)
+            .source()
+            .and_then(|source| source.containing(span.first()))
+            .is_some_and(|m| span.needs_lock_exception(calendar, &m, today));
+        if late {
+            push_unique_str(&mut team_projects, &team.project);
+        }
+        for responsibility in team.responsibilities_of(&member.username) {
+            for username in &responsibility.covered_by {
+                push_unique_str(&mut candidates, username);
+            }
+        }
+    }
+    (candidates, team_projects)
+}
+
+/// Adds `value` to `list` unless it is there.
+fn push_unique_str<'a>(list: &mut Vec<&'a str>, value: &'a str) {
+    if !list.contains(&value) {
+        list.push(value);
+    }
+}
+
+/// The open coverage issues as listed, by project and key (the oldest of a key), so that
+/// each absence finds its issue without going through the list.
+struct OpenIssues<'a> {
+    by_key: HashMap<(&'a str, String), &'a TrackedIssue>,
+}
+
+impl<'a> OpenIssues<'a> {
+    fn of(facts: &'a Facts) -> Self {
+        let mut by_key: HashMap<(&str, String), &TrackedIssue> = HashMap::new();
+        for (project, listed) in &facts.open {
+            for issue in listed.iter().flatten() {
+                let Some(key) = key_in(&issue.description) else {
+                    continue;
+                };
+                let older = |other: &TrackedIssue| {
+                    (issue.created_at, issue.iid) < (other.created_at, other.iid)
+                };
+                by_key
+                    .entry((project.as_str(), key))
+                    .and_modify(|kept| {
+                        if older(kept) {
+                            *kept = issue;
+                        }
+                    })
+                    .or_insert(issue);
+            }
+        }
+        Self { by_key }
+    }
+
+    /// The open coverage issue of `key` in `project`.
+    fn get(&self, project: &str, key: &str) -> Option<&'a TrackedIssue> {
+        self.by_key.get(&(project, key.to_owned())).copied()
+    }
+}
+
+/// Whether the time off an open issue records is not `absence`'s any more (or the record
+/// does not read, so the issue is looked at again).
+fn moved_since(issue: &TrackedIssue, absence: &Absence) -> bool {
+    match Record::read(&issue.description) {
+        Ok(Some(record)) => (record.first, record.last) != (absence.first(), absence.last()),
+        Ok(None) => false,
+        Err(_) => true,
+    }
 }
 
 /// Every person's absences from the config, the feeds that loaded, `manual` and the GitLab
@@ -297,6 +378,7 @@ pub fn plan(
         ));
     }
     let (absences, collisions) = absences(config, facts, manual.as_ref());
+    let open = OpenIssues::of(facts);
     plans.report.warnings.extend(collisions);
     plans.report.warnings.extend(unread_records(facts));
     let mut entries: Vec<&Absence> = absences
@@ -323,7 +405,7 @@ pub fn plan(
         let tally = absence.tally(calendar);
         let run = tally.run;
         let required = is_manual || team.pto.coverage.requires_coverage(&run);
-        let existing = open_issue(facts, &team.pto.project, &key);
+        let existing = open.get(&team.pto.project, &key);
         let earlier = existing.and_then(|issue| Record::read(&issue.description).ok().flatten());
         let moved = earlier
             .as_ref()
@@ -350,7 +432,11 @@ pub fn plan(
         } else if is_manual {
             Action::Create
         } else {
-            due_from(today, window_start)
+            match due_from(today, window_start) {
+                // Listed open this run, and unchanged: nothing to create or edit.
+                Action::Create if existing.is_some() => Action::Exists,
+                action => action,
+            }
         };
 
         let rows = backups(config, team, member, time_off, &absences, &mut duties);
@@ -467,6 +553,12 @@ pub fn plan(
                 // Boxes people ticked stay ticked.
                 plan.description = keep_ticked(&issue.description, &plan.description);
             }
+            if let Some(issue) = existing {
+                // Found in this run's listing: its address is known, and what the listing
+                // shows posted needs no second look.
+                plan.web_url = Some(issue.web_url.clone());
+                apply::drop_posted_notes(plan, issue);
+            }
             plan.record = Some(Record::of(absence).line());
         }
     }
@@ -525,18 +617,6 @@ fn unread_records(facts: &Facts) -> Vec<String> {
         }
     }
     warnings
-}
-
-/// The open coverage issue of `key` in `project`, as listed before planning.
-fn open_issue<'a>(facts: &'a Facts, project: &str, key: &str) -> Option<&'a TrackedIssue> {
-    facts
-        .open
-        .iter()
-        .filter(|(p, _)| p == project)
-        .filter_map(|(_, listed)| listed.as_ref().ok())
-        .flatten()
-        .filter(|issue| key_in(&issue.description).as_deref() == Some(key))
-        .min_by_key(|issue| (issue.created_at, issue.iid))
 }
 
 /// The note on an issue whose time off moved (or grew, as parts joined it).
@@ -601,6 +681,23 @@ fn follow_up_open_issues(
         .filter(|(_, feed)| feed.is_ok())
         .map(|(name, _)| Source::Feed(name.clone()).tag())
         .collect();
+    // Looked up once per open issue: by key, not by going through every absence or plan.
+    let mut recorded: HashMap<&str, &Absence> = HashMap::new();
+    let mut by_part_key: HashMap<String, &Absence> = HashMap::new();
+    for absence in absences.iter() {
+        if absence.is_recorded() {
+            recorded.entry(absence.key()).or_insert(absence);
+        }
+        for part in absence.part_keys() {
+            by_part_key.entry(part).or_insert(absence);
+        }
+    }
+    let mut planned: HashMap<(String, String), usize> = report
+        .issues
+        .iter()
+        .enumerate()
+        .map(|(at, plan)| ((plan.project.clone(), plan.key.clone()), at))
+        .collect();
     for (project, listed) in &facts.open {
         let Ok(issues) = listed else {
             continue;
@@ -613,10 +710,11 @@ fn follow_up_open_issues(
             let Ok(Some(record)) = Record::read(&issue.description) else {
                 continue;
             };
-            let entry = absences.iter().find(|a| a.key() == key && a.is_recorded());
+            let entry = recorded.get(key.as_str()).copied();
             // A part of a longer absence whose issue has another key: that issue covers it.
-            let merged = absences
-                .with_part_key(&key)
+            let merged = by_part_key
+                .get(&key)
+                .copied()
                 .filter(|a| entry.is_none() && a.key() != key);
             let last = entry.map_or(record.last, Absence::last);
             let person = entry.map_or(record.person.as_str(), Absence::person);
@@ -662,18 +760,17 @@ fn follow_up_open_issues(
             } else {
                 continue;
             };
-            match report
-                .issues
-                .iter_mut()
-                .find(|p| p.key == key && p.project == *project)
-            {
-                Some(plan) => plan.follow_ups.push(follow_up),
-                None => report.issues.push(IssuePlan::on_existing(
-                    &key,
-                    project,
-                    issue,
-                    vec![follow_up],
-                )),
+            match planned.get(&(project.clone(), key.clone())) {
+                Some(&at) => report.issues[at].follow_ups.push(follow_up),
+                None => {
+                    planned.insert((project.clone(), key.clone()), report.issues.len());
+                    report.issues.push(IssuePlan::on_existing(
+                        &key,
+                        project,
+                        issue,
+                        vec![follow_up],
+                    ));
+                }
             }
         }
     }
@@ -944,6 +1041,7 @@ END:VCALENDAR\r
             created_at: "2026-11-20T08:00:00Z".parse().expect("instant"),
             closed_at: None,
             weight: None,
+            user_notes_count: None,
         }
     }
 
@@ -1236,9 +1334,28 @@ time_off:
         let report =
             plan(&config, date("2026-11-25"), Scope::Upcoming, None, &facts).expect("plans");
         let bob = plan_for(&report, "pto/hr-1001");
-        assert_eq!(bob.action, Action::Create, "apply finds it and leaves it");
+        assert_eq!(bob.action, Action::Exists, "listed open and unchanged");
+        // The issue claims no comments (it was not made by this version), so whether the
+        // retrospective thread is there is looked up when applying.
         let ids: Vec<String> = bob.follow_ups.iter().map(FollowUp::describe).collect();
         assert_eq!(ids, ["post the note \"retrospective\""]);
+
+        // Made by this version, it claims the thread its creating run posted right after; with
+        // that many comments on it, the listing alone says the thread is there.
+        let mut claimed = open_issue_for(
+            "pto/hr-1001",
+            &record("2026-12-07", "2026-12-18", "feed:hr"),
+            "Coverage\n\n<!-- teamcadence:notes=retrospective -->",
+        );
+        for (count, expected) in [(Some(1), 0), (Some(0), 1), (None, 1)] {
+            claimed.user_notes_count = count;
+            let facts = with_open(claimed.clone(), hr_feed(&config, FEED));
+            let report =
+                plan(&config, date("2026-11-25"), Scope::Upcoming, None, &facts).expect("plans");
+            let bob = plan_for(&report, "pto/hr-1001");
+            assert_eq!(bob.action, Action::Exists);
+            assert_eq!(bob.follow_ups.len(), expected, "{count:?} comments");
+        }
     }
 
     #[test]
