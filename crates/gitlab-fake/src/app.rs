@@ -2,6 +2,7 @@
 //! request into a caller and its parameters, and small response helpers.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::extract::{FromRequest, Request};
@@ -28,8 +29,22 @@ pub(crate) struct Shared {
     pub(crate) faults: Faults,
     /// Requests seen, by `METHOD /route/:template`.
     pub(crate) counters: Mutex<BTreeMap<String, u64>>,
+    /// API requests being handled now, and the most there were at once since the counters
+    /// were reset: how concurrently a client works, seen from the server.
+    pub(crate) in_flight: AtomicU64,
+    pub(crate) peak_in_flight: AtomicU64,
     /// Source of generated access tokens (seeded, so runs are repeatable).
     pub(crate) token_rng: Mutex<fastrand::Rng>,
+}
+
+/// One request being handled: counted in [`Shared::in_flight`] while it lives.
+#[derive(Debug)]
+pub(crate) struct InFlight(Arc<Shared>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Cheap handle on the shared state (axum state type).
@@ -50,6 +65,13 @@ impl App {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         *counters.entry(route.to_owned()).or_insert(0) += 1;
+    }
+
+    /// Marks one API request as being handled until the returned guard is dropped.
+    pub(crate) fn enter(&self) -> InFlight {
+        let now = self.0.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.0.peak_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(self.0.clone())
     }
 
     /// A new random token with GitLab's personal access token prefix.

@@ -52,6 +52,9 @@ pub(crate) async fn reset_counters(State(app): State<App>) -> Response {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .clear();
+    app.0
+        .peak_in_flight
+        .store(0, std::sync::atomic::Ordering::SeqCst);
     StatusCode::NO_CONTENT.into_response()
 }
 

@@ -379,6 +379,7 @@ pub(crate) async fn guard(State(app): State<App>, request: Request, next: Next) 
         .unwrap_or_else(|| "(no route)".to_owned());
     let route = format!("{method} {template}");
     app.count(&route);
+    let _in_flight = app.enter();
 
     let faults = &app.0.faults;
     let decision = faults.decide(&route);

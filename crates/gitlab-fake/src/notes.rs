@@ -4,6 +4,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
 use crate::app::{ApiRequest, App, created, json as respond, timestamp};
@@ -213,4 +214,33 @@ pub(crate) async fn create(
         stored.updated_at = now;
     }
     Ok(created(note_json(&store, &store.notes[&note_id])))
+}
+
+/// `DELETE /projects/:id/issues/:issue_iid/notes/:note_id`: the note's author, a Maintainer
+/// or an administrator may delete it; `204 No Content`. System notes cannot be deleted.
+///
+/// <https://docs.gitlab.com/api/notes/#delete-an-issue-note>
+pub(crate) async fn delete(
+    State(app): State<App>,
+    Path((id, iid, note_id)): Path<(String, String, String)>,
+    mut request: ApiRequest,
+) -> ApiResult {
+    let caller = request.caller.user()?.clone();
+    request.params.finish()?;
+    let mut store = app.store();
+    let project = visible_project(&store, &id, Some(caller.user_id))?;
+    let level = store.project_access(Some(caller.user_id), project);
+    let issue_id = visible_issue(&store, project.id, &iid, Some(caller.user_id))?.id;
+    let note = note_id
+        .parse::<u64>()
+        .ok()
+        .and_then(|note_id| store.notes.get(&note_id))
+        .filter(|note| note.issue_id == issue_id && !note.system)
+        .ok_or_else(|| ApiError::not_found("Note"))?;
+    if !(caller.admin || note.author_id == caller.user_id || level >= access::MAINTAINER) {
+        return Err(ApiError::forbidden());
+    }
+    let note_id = note.id;
+    store.notes.remove(&note_id);
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

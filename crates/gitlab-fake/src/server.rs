@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::Request;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
@@ -126,6 +127,8 @@ impl FakeGitlab {
             store: Mutex::new(store),
             faults: Faults::new(options.conditions.clone(), options.rng_seed),
             counters: Mutex::new(BTreeMap::new()),
+            in_flight: AtomicU64::new(0),
+            peak_in_flight: AtomicU64::new(0),
             token_rng: Mutex::new(fastrand::Rng::with_seed(options.rng_seed ^ 0x5eed_70c3)),
         });
         let app = App(shared.clone());
@@ -194,13 +197,20 @@ impl StateHandle {
             .clone()
     }
 
-    /// Forgets the request counters.
+    /// Forgets the request counters (and the peak of requests in flight).
     pub fn reset_counters(&self) {
         self.shared
             .counters
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
+        self.shared.peak_in_flight.store(0, Ordering::SeqCst);
+    }
+
+    /// The most API requests handled at once since start (or the last reset): one for a
+    /// client that waits for each answer before it asks again.
+    pub fn peak_in_flight(&self) -> u64 {
+        self.shared.peak_in_flight.load(Ordering::SeqCst)
     }
 
     /// The conditions in force.
@@ -359,6 +369,10 @@ fn router(app: App) -> Router {
         .route(
             "/api/v4/projects/{id}/issues/{issue_iid}/notes",
             get(notes::list).post(notes::create),
+        )
+        .route(
+            "/api/v4/projects/{id}/issues/{issue_iid}/notes/{note_id}",
+            delete(notes::delete),
         )
         .route(
             "/api/v4/projects/{id}/issues/{issue_iid}/links",
