@@ -49,27 +49,7 @@ fn config(one_day_shorter: bool) -> String {
             ));
         }
     }
-    format!(
-        "timezone: Europe/Amsterdam
-teams:
-  - id: web
-    name: Web
-    project: eng/web
-    pto: {{ project: eng/pto-coverage, min_working_days: 1, create_days_before: 30 }}
-    members:
-      - {{ username: mia, name: Mia Manager, role: engineering-manager }}
-      - {{ username: bob, name: Bob Baker, role: backend-engineer, manager: mia }}
-      - {{ username: carol, name: Carol Chen, role: backend-engineer, manager: mia }}
-      - {{ username: dan, name: Dan Dorsey, role: backend-engineer, manager: mia }}
-      - {{ username: erin, name: Erin Elliott, role: backend-engineer, manager: mia }}
-      - {{ username: finn, name: Finn Foster, role: backend-engineer, manager: mia }}
-      - {{ username: gus, name: Gus Garcia, role: backend-engineer, manager: mia }}
-      - {{ username: ivy, name: Ivy Irwin, role: backend-engineer, manager: mia }}
-    responsibilities:
-      - {{ name: Triage, priority: HIGH, owners: [bob], covered_by: [carol, dan] }}
-time_off:
-{time_off}"
-    )
+    common::team_of_seven("", &time_off)
 }
 
 /// Starts `count` runs of the PTO job on 2027-03-01 at once and waits for all of them.

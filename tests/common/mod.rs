@@ -258,3 +258,32 @@ pub fn json(output: &Output) -> Value {
     serde_json::from_str(&stdout(output))
         .unwrap_or_else(|e| panic!("JSON on stdout ({e}); stderr: {}", stderr(output)))
 }
+
+/// A config of one team, Web, of seven engineers and their manager, whose coverage issues go
+/// to `eng/pto-coverage` (30 days ahead, from one working day) with one responsibility,
+/// Triage, owned by bob and covered by carol then dan: `top` goes before `teams`, `time_off`
+/// (YAML list items) after. The people are in `tests/fixtures/pto-world.yml`.
+#[allow(dead_code)]
+pub fn team_of_seven(top: &str, time_off: &str) -> String {
+    format!(
+        "timezone: Europe/Amsterdam
+{top}teams:
+  - id: web
+    name: Web
+    project: eng/web
+    pto: {{ project: eng/pto-coverage, min_working_days: 1, create_days_before: 30 }}
+    members:
+      - {{ username: mia, name: Mia Manager, role: engineering-manager }}
+      - {{ username: bob, name: Bob Baker, role: backend-engineer, manager: mia }}
+      - {{ username: carol, name: Carol Chen, role: backend-engineer, manager: mia }}
+      - {{ username: dan, name: Dan Dorsey, role: backend-engineer, manager: mia }}
+      - {{ username: erin, name: Erin Elliott, role: backend-engineer, manager: mia }}
+      - {{ username: finn, name: Finn Foster, role: backend-engineer, manager: mia }}
+      - {{ username: gus, name: Gus Garcia, role: backend-engineer, manager: mia }}
+      - {{ username: ivy, name: Ivy Irwin, role: backend-engineer, manager: mia }}
+    responsibilities:
+      - {{ name: Triage, priority: HIGH, owners: [bob], covered_by: [carol, dan] }}
+time_off:
+{time_off}"
+    )
+}
