@@ -55,10 +55,15 @@ struct Args {
     /// Latency the fake adds to every API request, in milliseconds.
     #[arg(long, default_value_t = 20)]
     latency_ms: u64,
-    /// Requests the jobs may have in flight at once (the transport's `max_in_flight`), for
-    /// the lower bound only: the jobs are not told.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    /// Requests the jobs may have in flight at once: passed to them as `--concurrency`, and
+    /// used for the lower bound.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
     concurrency: u64,
+    /// Issue and comment creations per minute the jobs pace themselves to, passed as
+    /// `--writes-per-minute`; 0 (the default here, as the fake limits nothing unless told)
+    /// paces nothing.
+    #[arg(long, default_value_t = 0)]
+    writes_per_minute: u32,
     /// Where coverage issues go: one project shared by every team (as in the example config,
     /// and what issue 17 measured) or each team's own project.
     #[arg(long, value_enum, default_value_t = PtoProjects::Shared)]
@@ -90,6 +95,8 @@ const PTO_PROJECT: &str = "org/pto-coverage";
 struct Measurement {
     label: &'static str,
     wall: Duration,
+    /// The job's CPU time (user and system), when /proc tells.
+    cpu: Option<Duration>,
     requests: BTreeMap<String, u64>,
     created: usize,
     peak_kib: Option<u64>,
@@ -161,12 +168,84 @@ fn bench(args: &Args) -> Result<()> {
         ("pto-coverage (no-op re-run)", &pto),
         ("planning-issue (first run)", &planning),
     ];
+    let mut measured = Vec::new();
     for (label, binary) in runs {
         let measurement = measure(args, &fake, &scratch.0, &config, label, binary)?;
         print!("{}", measurement.report(args.latency_ms, args.concurrency));
+        measured.push(measurement);
     }
     runtime.block_on(fake.shutdown());
+    print!("{}", targets(args, &measured));
     Ok(())
+}
+
+/// Issue 17's targets, each with what was measured against it. Printed, not asserted: the
+/// numbers depend on the machine.
+fn targets(args: &Args, runs: &[Measurement]) -> String {
+    let [first, rerun, _planning] = runs else {
+        return String::new();
+    };
+    let people = args.people;
+    let first_total: u64 = first.requests.values().sum();
+    let rerun_total: u64 = rerun.requests.values().sum();
+    let bound = first_total as f64 * args.latency_ms as f64 / args.concurrency as f64 / 1000.0;
+    let ratio = first.wall.as_secs_f64() / bound.max(f64::EPSILON);
+    let per_issue = first_total as f64 / first.created.max(1) as f64;
+    let rerun_cap = people.div_ceil(100) + 10;
+    let peak_mb = |m: &Measurement| m.peak_kib.map(|kib| kib as f64 * 1024.0 / 1e6);
+    let peak = runs.iter().filter_map(peak_mb).fold(0.0_f64, f64::max);
+    let verdict = |ok: bool| if ok { "met" } else { "NOT met" };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\ntargets (issue 17, stated for N=2000; this run has N={people})"
+    );
+    let _ = writeln!(
+        out,
+        "  first run within 1.5x of the lower bound      {ratio:.2}x          {}",
+        verdict(ratio <= 1.5)
+    );
+    let _ = writeln!(
+        out,
+        "  at most 2.1 requests per created issue         {per_issue:.2}          {}",
+        verdict(per_issue <= 2.1)
+    );
+    let _ = writeln!(
+        out,
+        "  no-op re-run at most ceil(N/100)+10 = {rerun_cap} requests   {rerun_total}            {}",
+        verdict(rerun_total <= rerun_cap)
+    );
+    let _ = writeln!(
+        out,
+        "  no-op re-run under 3 s                         {:.2} s        {}",
+        rerun.wall.as_secs_f64(),
+        verdict(rerun.wall < Duration::from_secs(3))
+    );
+    if let Some(cpu) = rerun.cpu {
+        let _ = writeln!(
+            out,
+            "  no-op re-run CPU time (compare N and 2N: at most 2.5x)   {:.3} s",
+            cpu.as_secs_f64()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  peak memory under 40 MB                        {peak:.1} MB      {}",
+        verdict(peak < 40.0)
+    );
+    out
+}
+
+/// The CPU time (user and system) of this process's children that have been waited for:
+/// the `cutime` and `cstime` fields of /proc/self/stat, in clock ticks of 1/100 s (Linux's
+/// USER_HZ).
+fn children_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // Field 16 (cutime) and 17 (cstime); the first field after the name is field 3.
+    let ticks: u64 = fields.get(13)?.parse::<u64>().ok()? + fields.get(14)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
 }
 
 /// Runs one job against the fake and collects its numbers.
@@ -187,14 +266,28 @@ fn measure(
     let stderr_path = scratch.join(format!("{name}.stderr"));
     let stderr = std::fs::File::create(&stderr_path)?;
 
+    let cpu_before = children_cpu();
     let started = Instant::now();
-    let mut child = Command::new(binary)
+    // `TEAMCADENCE_BENCH_WRAP="valgrind --tool=massif"` runs each job under a profiler.
+    let wrap = std::env::var("TEAMCADENCE_BENCH_WRAP").unwrap_or_default();
+    let mut wrap = wrap.split_whitespace();
+    let mut command = match wrap.next() {
+        Some(program) => {
+            let mut command = Command::new(program);
+            command.args(wrap).arg(binary);
+            command
+        }
+        None => Command::new(binary),
+    };
+    let mut child = command
         .env_clear()
         .env("GITLAB_TOKEN", BOT_TOKEN)
         .arg("--config")
         .arg(config)
         .args(["--gitlab-url", &fake.base_url(), "--today", TODAY])
         .args(["--format", "json"])
+        .args(["--concurrency", &args.concurrency.to_string()])
+        .args(["--writes-per-minute", &args.writes_per_minute.to_string()])
         .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(stderr)
@@ -207,6 +300,9 @@ fn measure(
     )
     .with_context(|| format!("running {label}"))?;
     let wall = started.elapsed();
+    let cpu = children_cpu()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
     if !status.success() {
         let text = std::fs::read_to_string(&stderr_path).unwrap_or_default();
         let tail: Vec<&str> = text.lines().rev().take(20).collect();
@@ -219,6 +315,7 @@ fn measure(
     Ok(Measurement {
         label,
         wall,
+        cpu,
         requests: state.request_counts(),
         created,
         peak_kib,
@@ -273,6 +370,13 @@ impl Measurement {
         );
         let _ = writeln!(out, "\n{}", self.label);
         let _ = writeln!(out, "  wall time        {:.2} s", self.wall.as_secs_f64());
+        if let Some(cpu) = self.cpu {
+            let _ = writeln!(
+                out,
+                "  CPU time         {:.2} s (user and system)",
+                cpu.as_secs_f64()
+            );
+        }
         let _ = writeln!(
             out,
             "  lower bound      {:.2} s  ({total} requests x {latency_ms} ms / {concurrency}); wall is {:.1}x",
