@@ -20,6 +20,7 @@ pub fn bin(name: &str) -> Command {
         "planning-issue" => env!("CARGO_BIN_EXE_planning-issue"),
         "onboarding-issue" => env!("CARGO_BIN_EXE_onboarding-issue"),
         "pto-coverage" => env!("CARGO_BIN_EXE_pto-coverage"),
+        "recurring-issues" => env!("CARGO_BIN_EXE_recurring-issues"),
         "teamcadence" => env!("CARGO_BIN_EXE_teamcadence"),
         other => panic!("no binary {other}"),
     };

@@ -30,6 +30,8 @@ use crate::template::Template;
 use crate::time_off::{CoverageRule, TimeOff};
 use crate::tracker::MilestoneScope;
 
+mod recurring;
+
 /// Whether requests to `url` may carry secrets (a token, a private calendar's address): https,
 /// or plain http to this machine only.
 pub fn may_carry_secrets(url: &url::Url) -> bool {
@@ -752,6 +754,10 @@ struct RawTeam {
     pto: Option<RawPto>,
     /// Onboarding issues.
     onboarding: Option<RawOnboarding>,
+    /// Issues the team wants on a cadence of its own, each with its template and rotation.
+    #[serde(default)]
+    #[schemars(with = "Vec<recurring::RawRecurring>")]
+    recurring: Vec<Spanned<recurring::RawRecurring>>,
     /// This team's templates; default: the config's `templates`.
     templates: Option<RawTemplates>,
 }
@@ -2057,6 +2063,7 @@ impl Validator<'_> {
             &format!("{at}.templates"),
             Some(top_templates),
         );
+        let recurring = self.recurring(t.recurring, &at, &project, all_members);
 
         Team {
             id,
@@ -2077,6 +2084,7 @@ impl Validator<'_> {
             planning,
             pto,
             onboarding,
+            recurring,
             templates,
         }
     }

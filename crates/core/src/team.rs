@@ -32,6 +32,8 @@ pub struct Team {
     pub pto: PtoSettings,
     /// How onboarding issues are made.
     pub onboarding: OnboardingSettings,
+    /// The team's own recurring issues.
+    pub recurring: Vec<crate::jobs::recurring::RecurringIssue>,
     /// The templates this team's issues are rendered from.
     pub templates: TeamTemplates,
 }

@@ -15,6 +15,7 @@ pub mod buddy;
 pub mod onboarding;
 pub mod planning;
 pub mod pto;
+pub mod recurring;
 
 /// Which plans a job makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -320,6 +321,12 @@ pub fn check(config: &Config, today: NaiveDate) -> CheckReport {
         Scope::Everything,
         None,
         &pto::Facts::default(),
+    ));
+    record(recurring::plan(
+        config,
+        today,
+        Scope::Everything,
+        &recurring::Facts::default(),
     ));
     let no_facts = onboarding::Facts::default();
     record(onboarding::plan(
