@@ -30,6 +30,7 @@ use crate::template::Template;
 use crate::time_off::{CoverageRule, TimeOff};
 use crate::tracker::MilestoneScope;
 
+mod onboarding;
 mod recurring;
 
 /// Whether requests to `url` may carry secrets (a token, a private calendar's address): https,
@@ -742,6 +743,8 @@ struct RawTeam {
     /// Boards linked from the planning issue.
     #[serde(default)]
     boards: Vec<RawBoard>,
+    /// How to reach the team (handles, chat channels, pages), shown to new members.
+    about: Option<onboarding::RawAbout>,
     /// Duties that need a backup while their owner is away.
     #[serde(default)]
     #[schemars(with = "Vec<RawResponsibility>")]
@@ -978,6 +981,11 @@ struct RawOnboarding {
     /// Whether an issue still open after its due date gets one reminder; default true.
     #[schemars(with = "Option<schema_of::Flag>")]
     remind_overdue: Option<bool>,
+    /// Notes on the open issue on working days counted from the start; default: day 2
+    /// (access requests), day 15 (check-in with manager and buddy), day 60 (closed); `[]`
+    /// for none.
+    #[schemars(with = "Option<Vec<onboarding::RawFollowUp>>")]
+    follow_ups: Option<Vec<Spanned<onboarding::RawFollowUp>>>,
 }
 
 /// A part of the onboarding issue: a file or an issue template, for the hires it fits.
@@ -2043,6 +2051,8 @@ impl Validator<'_> {
                     issue_template,
                     parts,
                     remind_overdue: o.remind_overdue.unwrap_or(true),
+                    follow_ups: self
+                        .follow_ups(o.follow_ups, &format!("{at}.onboarding.follow_ups")),
                 }
             }
             None => OnboardingSettings {
@@ -2055,6 +2065,7 @@ impl Validator<'_> {
                 issue_template: None,
                 parts: Vec::new(),
                 remind_overdue: true,
+                follow_ups: crate::jobs::follow_ups::defaults(),
             },
         };
 
@@ -2064,6 +2075,7 @@ impl Validator<'_> {
             Some(top_templates),
         );
         let recurring = self.recurring(t.recurring, &at, &project, all_members);
+        let about = self.about(t.about);
 
         Team {
             id,
@@ -2085,6 +2097,7 @@ impl Validator<'_> {
             pto,
             onboarding,
             recurring,
+            about,
             templates,
         }
     }

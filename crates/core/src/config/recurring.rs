@@ -58,6 +58,10 @@ pub(super) struct RawRecurring {
     /// default 1, at most 12.
     #[schemars(with = "Option<u32>")]
     catch_up: Option<Spanned<u32>>,
+    /// How many days after its due date a missed period (not the latest) is still created;
+    /// default 14.
+    #[schemars(with = "Option<u32>")]
+    catch_up_days: Option<Spanned<u32>>,
     /// No period due before this day gets an issue.
     #[schemars(with = "Option<Date>")]
     start: Option<Spanned<Date>>,
@@ -246,6 +250,7 @@ impl Validator<'_> {
                     0,
                 ),
                 catch_up,
+                catch_up_days: self.days(r.catch_up_days, format!("{rat}.catch_up_days"), 14),
                 start: r
                     .start
                     .as_ref()

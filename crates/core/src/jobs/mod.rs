@@ -12,6 +12,7 @@ use crate::team::{Member, Team};
 use crate::template::{RenderedIssue, Renderer, Template, TemplateError};
 
 pub mod buddy;
+pub mod follow_ups;
 pub mod onboarding;
 pub mod planning;
 pub mod pto;
@@ -74,6 +75,7 @@ pub(crate) fn team_json(team: &Team) -> Value {
         "project": team.project,
         "labels": team.labels,
         "boards": team.boards,
+        "about": team.about,
     })
 }
 

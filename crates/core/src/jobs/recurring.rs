@@ -320,6 +320,8 @@ pub struct RecurringIssue {
     pub create_days_before: u32,
     /// How many missed periods before the latest one are still created.
     pub catch_up: u32,
+    /// How many days after its due date a missed period (not the latest) is still created.
+    pub catch_up_days: u32,
     /// No period due before this day is created.
     pub start: Option<NaiveDate>,
     /// Whether each issue is linked to the previous period's.
@@ -512,6 +514,18 @@ pub fn plan(
                 .into_iter()
                 .filter(|o| recurring.start.is_none_or(|start| o.due >= start))
                 .collect();
+            // The latest period is this one, however late the run; an older one is caught
+            // up only while it is recent, so a first run or a long pause floods nobody.
+            if let Some((latest, missed)) = due.split_last_mut()
+                && scope == Scope::Upcoming
+            {
+                let recent = super::days_before(today, recurring.catch_up_days);
+                let kept: Vec<Occurrence> =
+                    missed.iter().filter(|o| o.due >= recent).cloned().collect();
+                let latest = latest.clone();
+                due = kept;
+                due.push(latest);
+            }
             let next = recurring.cadence.next_after(horizon, &milestones);
             if scope == Scope::Everything && due.is_empty() {
                 due.extend(next.clone());
