@@ -73,7 +73,7 @@ fn follow_ups_come_on_their_working_day_once_and_wait_for_whoever_is_away() {
     let created = issue(&gitlab);
     let description = created["description"].as_str().expect("description");
     assert!(
-        description.contains("<!-- teamcadence:onboarding start=2026-12-07 manager=mia buddy=bob -->"),
+        description.contains("<!-- teamcadence:onboarding start=2026-12-07 manager=mia buddy=bob created=2026-11-30 -->"),
         "{description}"
     );
     assert_eq!(note_ids(&gitlab), ["welcome"]);
@@ -202,4 +202,18 @@ fn two_runs_at_once_post_the_follow_up_once() {
         assert_eq!(output.status.code(), Some(0), "{}", stderr(output));
     }
     assert_eq!(note_ids(&gitlab), ["welcome", "follow-up:day-2"]);
+}
+
+#[test]
+fn an_issue_caught_up_after_day_two_gets_no_stale_day_two_note() {
+    let gitlab = Gitlab::start(WORLD);
+    let scratch = Scratch::new("follow-ups-late", &[("teamcadence.yml", CONFIG)]);
+    let config = scratch.path("teamcadence.yml");
+    // The schedule did not run until Thursday 2026-12-10, nina's fourth working day.
+    run_on(&gitlab, &config, "2026-12-10");
+    run_on(&gitlab, &config, "2026-12-11");
+    assert_eq!(note_ids(&gitlab), ["welcome"]);
+    // The later follow-ups still come: day 15, waiting for mia, on 2027-01-04.
+    run_on(&gitlab, &config, "2027-01-04");
+    assert_eq!(note_ids(&gitlab), ["welcome", "follow-up:day-15"]);
 }

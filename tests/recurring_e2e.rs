@@ -236,3 +236,34 @@ fn two_runs_at_once_create_each_week_once() {
         assert_eq!(issues.len(), 1);
     }
 }
+
+#[test]
+fn check_renders_every_recurring_template_and_names_a_broken_one() {
+    let config = CONFIG.replace(
+        "        close_previous: true\n",
+        "        close_previous: true\n        template: triage.md\n",
+    );
+    let scratch = Scratch::new(
+        "recurring-check",
+        &[
+            ("teamcadence.yml", &config),
+            ("triage.md", "---\ntitle: \"Triage {{period.key}}\"\n---\nHello {{period.nope}}\n"),
+        ],
+    );
+    let output = bin("teamcadence")
+        .args(["check", "--config", &scratch.path("teamcadence.yml")])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(text.contains("triage.md:4"), "{text}");
+    assert!(text.contains("period.nope"), "{text}");
+
+    std::fs::write(scratch.path("triage.md"), "---\ntitle: \"Triage {{period.key}}\"\n---\nHello {{mentions assignees}}\n")
+        .expect("rewrite");
+    let output = bin("teamcadence")
+        .args(["check", "--config", &scratch.path("teamcadence.yml")])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}

@@ -21,7 +21,7 @@ use crate::tracker::TrackedIssue;
 /// they started, so that later follow-ups address the right people, for hires given by
 /// hand too.
 pub const RECORD: &str = "onboarding";
-const RECORD_FIELDS: [&str; 3] = ["start", "manager", "buddy"];
+const RECORD_FIELDS: [&str; 4] = ["start", "manager", "buddy", "created"];
 /// How many working days a note may move while the people it addresses are away.
 pub const MAX_MOVE_WORKING_DAYS: u32 = 10;
 /// How many days after its day a note missed by the schedule is still posted.
@@ -109,16 +109,20 @@ pub struct HireRecord {
     pub manager: Option<String>,
     /// The buddy's username, if any.
     pub buddy: Option<String>,
+    /// The day the issue was planned: follow-ups due before it are not posted, since the
+    /// issue itself is the news then (a hire caught up after their start).
+    pub created: NaiveDate,
 }
 
 impl HireRecord {
     /// The record line kept on the issue.
     pub fn line(&self) -> String {
-        let start = ymd(self.start);
+        let (start, created) = (ymd(self.start), ymd(self.created));
         let values = [
             start.as_str(),
             self.manager.as_deref().unwrap_or_default(),
             self.buddy.as_deref().unwrap_or_default(),
+            created.as_str(),
         ];
         let fields: Vec<(&str, &str)> = RECORD_FIELDS.into_iter().zip(values).collect();
         record::fields(RECORD, &fields)
@@ -134,10 +138,12 @@ impl HireRecord {
             let text = text.trim();
             crate::neutralise::is_valid_username(text).then(|| text.to_owned())
         };
+        let date = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
         Some(HireRecord {
-            start: NaiveDate::parse_from_str(&values[0], "%Y-%m-%d").ok()?,
+            start: date(&values[0])?,
             manager: person(&values[1]),
             buddy: person(&values[2]),
+            created: date(&values[3])?,
         })
     }
 }
@@ -168,7 +174,9 @@ pub(crate) fn add_due(
             if team.onboarding.follow_ups.is_empty() {
                 continue;
             }
-            let Some(hire) = HireRecord::read(&issue.description).or_else(|| roster(config, team, username)) else {
+            // Only issues made with the record: an upgrade must not suddenly post on (or
+            // close) onboarding issues made before follow-ups existed.
+            let Some(hire) = HireRecord::read(&issue.description) else {
                 continue;
             };
             let due = due_notes(plans, config, team, username, &hire, today, absences, &key);
@@ -204,20 +212,6 @@ fn team_of<'a>(config: &'a Config, project: &str, username: &str) -> Option<&'a 
         .or_else(|| config.teams.iter().find(in_project))
 }
 
-/// What the roster says, for issues made before they carried a record.
-fn roster(config: &Config, team: &Team, username: &str) -> Option<HireRecord> {
-    let hire = config.new_hires.iter().find(|h| h.username == username)?;
-    Some(HireRecord {
-        start: hire.start,
-        manager: hire.manager.clone().or_else(|| {
-            team.with_role("engineering-manager")
-                .next()
-                .map(|m| m.username.clone())
-        }),
-        buddy: hire.buddy.clone(),
-    })
-}
-
 /// The notes of `team`'s follow-ups due on `today` for the hire `username`.
 #[allow(clippy::too_many_arguments)]
 fn due_notes(
@@ -235,7 +229,7 @@ fn due_notes(
     let mut due = Vec::new();
     for follow_up in &team.onboarding.follow_ups {
         let day = calendar.add_working_days(first_day, follow_up.day.saturating_sub(1));
-        if today < day {
+        if today < day || day < hire.created {
             continue;
         }
         let people: Vec<&str> = follow_up
@@ -327,12 +321,13 @@ mod tests {
             start: NaiveDate::from_ymd_opt(2026, 12, 7).expect("date"),
             manager: Some("mia".to_owned()),
             buddy: None,
+            created: NaiveDate::from_ymd_opt(2026, 11, 30).expect("date"),
         };
         let description =
             crate::apply::with_marker(&format!("Welcome\n\n{}", hire.line()), "onboarding/nina");
         assert_eq!(HireRecord::read(&description), Some(hire));
         let forged = crate::apply::with_marker(
-            "Welcome\n\n<!-- teamcadence:onboarding start=2026-12-07 manager=all buddy= -->",
+            "Welcome\n\n<!-- teamcadence:onboarding start=2026-12-07 manager=all buddy= created=2026-11-30 -->",
             "onboarding/nina",
         );
         assert_eq!(

@@ -471,6 +471,7 @@ pub fn plan(
             start: hire.start,
             manager: manager.map(str::to_owned),
             buddy: buddy.clone(),
+            created: today,
         };
         if let Some(plan) = plans.add(draft) {
             plan.record = Some(record.line());
