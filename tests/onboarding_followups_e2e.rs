@@ -12,7 +12,10 @@ use common::{Gitlab, Scratch, bin, job, json, stderr};
 use gitlab_fake::Conditions;
 use serde_json::Value;
 
-const WORLD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/recurring-world.yml");
+const WORLD: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/recurring-world.yml"
+);
 const TOKEN: &str = "glpat-recurring-bot-SECRET-19";
 const PROJECT: &str = "eng/web";
 const KEY: &str = "onboarding/nina";
@@ -32,7 +35,13 @@ time_off:
 ";
 
 fn run_on(gitlab: &Gitlab, config: &str, today: &str) -> Value {
-    let output = job(gitlab, "onboarding-issue", config, &["--today", today], Some(TOKEN));
+    let output = job(
+        gitlab,
+        "onboarding-issue",
+        config,
+        &["--today", today],
+        Some(TOKEN),
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     json(&output)
 }
@@ -99,7 +108,10 @@ fn follow_ups_come_on_their_working_day_once_and_wait_for_whoever_is_away() {
     let ids = note_ids(&gitlab);
     assert_eq!(ids, ["welcome", "follow-up:day-2", "follow-up:day-15"]);
     let day_15 = note(&gitlab, "follow-up:day-15");
-    assert!(day_15.starts_with("Three weeks in: @mia, @bob, time for a check-in with @nina."), "{day_15}");
+    assert!(
+        day_15.starts_with("Three weeks in: @mia, @bob, time for a check-in with @nina."),
+        "{day_15}"
+    );
     assert!(
         day_15.contains("was due on 2026-12-25 (working day 15) and waited until everyone it is for was back: mia (time off) away then."),
         "{day_15}"
@@ -112,12 +124,18 @@ fn follow_ups_come_on_their_working_day_once_and_wait_for_whoever_is_away() {
     run_on(&gitlab, &config, "2027-02-26");
     assert_eq!(issue(&gitlab)["state"], "closed");
     let day_60 = note(&gitlab, "follow-up:day-60");
-    assert!(day_60.starts_with("@nina, @mia: about three months after the start"), "{day_60}");
+    assert!(
+        day_60.starts_with("@nina, @mia: about three months after the start"),
+        "{day_60}"
+    );
     let count = note_ids(&gitlab).len();
     run_on(&gitlab, &config, "2027-02-26");
     assert_eq!(note_ids(&gitlab).len(), count);
     assert_eq!(
-        note_ids(&gitlab).iter().filter(|id| id.starts_with("follow-up:")).count(),
+        note_ids(&gitlab)
+            .iter()
+            .filter(|id| id.starts_with("follow-up:"))
+            .count(),
         3
     );
 }
@@ -137,7 +155,9 @@ fn a_follow_up_set_to_skip_is_never_posted_while_its_person_is_away() {
     let on_day_2 = run_on(&gitlab, &config, "2026-12-08");
     let warnings = on_day_2["warnings"].to_string();
     assert!(
-        warnings.contains("onboarding/nina: the day-2 follow-up (2026-12-08) is skipped: mia (time off) away"),
+        warnings.contains(
+            "onboarding/nina: the day-2 follow-up (2026-12-08) is skipped: mia (time off) away"
+        ),
         "{warnings}"
     );
     run_on(&gitlab, &config, "2026-12-09");
@@ -158,17 +178,31 @@ fn faults_leave_each_follow_up_posted_once() {
     let mut runs = 0;
     loop {
         runs += 1;
-        let output = job(&gitlab, "onboarding-issue", &config, &["--today", "2026-12-08"], Some(TOKEN));
+        let output = job(
+            &gitlab,
+            "onboarding-issue",
+            &config,
+            &["--today", "2026-12-08"],
+            Some(TOKEN),
+        );
         assert_ne!(output.status.code(), Some(101), "{}", stderr(&output));
         if output.status.code() == Some(0) {
             break;
         }
-        assert!(runs < 20, "still failing after {runs} runs: {}", stderr(&output));
+        assert!(
+            runs < 20,
+            "still failing after {runs} runs: {}",
+            stderr(&output)
+        );
     }
     gitlab.set(Conditions::default());
     run_on(&gitlab, &config, "2026-12-08");
     let ids = note_ids(&gitlab);
-    assert_eq!(ids.iter().filter(|id| *id == "follow-up:day-2").count(), 1, "{ids:?}");
+    assert_eq!(
+        ids.iter().filter(|id| *id == "follow-up:day-2").count(),
+        1,
+        "{ids:?}"
+    );
 }
 
 #[test]
@@ -184,7 +218,14 @@ fn two_runs_at_once_post_the_follow_up_once() {
     let children: Vec<_> = (0..2)
         .map(|_| {
             bin("onboarding-issue")
-                .args(["--config", &config, "--format", "json", "--today", "2026-12-08"])
+                .args([
+                    "--config",
+                    &config,
+                    "--format",
+                    "json",
+                    "--today",
+                    "2026-12-08",
+                ])
                 .args(["--gitlab-url", &gitlab.url()])
                 .env("GITLAB_TOKEN", TOKEN)
                 .env("TEAMCADENCE_RETRY_BASE_MS", "5")

@@ -417,10 +417,7 @@ fn readme_setup_runs_scheduled_manual_and_merge_request_pipelines_against_gitlab
         ("CI_PIPELINE_SOURCE", "schedule"),
         ("TEAMCADENCE_PTO", "false"),
     ];
-    assert_eq!(
-        listed_jobs(&team, &pto_off),
-        [all[0], all[1], all[3]]
-    );
+    assert_eq!(listed_jobs(&team, &pto_off), [all[0], all[1], all[3]]);
     let absence = [token, ("CI_PIPELINE_SOURCE", "web"), ("PTO_PERSON", "bob")];
     assert_eq!(listed_jobs(&team, &absence), ["teamcadence-pto"]);
 

@@ -12,7 +12,10 @@ use common::{Gitlab, Scratch, assignees, bin, job, json, keys, stderr};
 use gitlab_fake::Conditions;
 use serde_json::Value;
 
-const WORLD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/recurring-world.yml");
+const WORLD: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/recurring-world.yml"
+);
 const TOKEN: &str = "glpat-recurring-bot-SECRET-19";
 const PROJECT: &str = "eng/web";
 const CREATE: &str = "POST /api/v4/projects/:id/issues";
@@ -44,7 +47,13 @@ fn key(week: &str) -> String {
 }
 
 fn run_on(gitlab: &Gitlab, config: &str, today: &str) -> Value {
-    let output = job(gitlab, "recurring-issues", config, &["--today", today], Some(TOKEN));
+    let output = job(
+        gitlab,
+        "recurring-issues",
+        config,
+        &["--today", today],
+        Some(TOKEN),
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     json(&output)
 }
@@ -52,7 +61,9 @@ fn run_on(gitlab: &Gitlab, config: &str, today: &str) -> Value {
 /// The one issue of `key` in the project.
 fn only(gitlab: &Gitlab, key: &str) -> Value {
     let by_key = gitlab.by_key(PROJECT);
-    let issues = by_key.get(key).unwrap_or_else(|| panic!("no {key}: {by_key:#?}"));
+    let issues = by_key
+        .get(key)
+        .unwrap_or_else(|| panic!("no {key}: {by_key:#?}"));
     assert_eq!(issues.len(), 1, "{key}: {issues:#?}");
     issues[0].clone()
 }
@@ -79,7 +90,10 @@ fn the_rotation_creates_each_week_once_skips_whoever_is_away_and_catches_up() {
     assert_eq!(assignees(&first), ["bob"]);
     assert_eq!(first["title"], "Triage rotation: 2026-W49");
     assert_eq!(first["due_date"], "2026-12-02");
-    assert_eq!(first["labels"], serde_json::json!(["teamcadence::recurring", "triage"]));
+    assert_eq!(
+        first["labels"],
+        serde_json::json!(["teamcadence::recurring", "triage"])
+    );
 
     // The run of 2026-12-09 was missed: on 2026-12-16 that week is caught up (carol's turn,
     // but she is off, so dan's, and the issue says so) and this week's is created (dan's).
@@ -89,9 +103,8 @@ fn the_rotation_creates_each_week_once_skips_whoever_is_away_and_catches_up() {
     assert_eq!(assignees(&missed), ["dan"]);
     let description = missed["description"].as_str().expect("description");
     assert!(
-        description.contains(
-            "Carol Chen (carol) is away on 2026-12-09 (time off) and was skipped."
-        ),
+        description
+            .contains("Carol Chen (carol) is away on 2026-12-09 (time off) and was skipped."),
         "{description}"
     );
     assert_eq!(assignees(&only(&gitlab, &key("2026-W51"))), ["dan"]);
@@ -100,7 +113,9 @@ fn the_rotation_creates_each_week_once_skips_whoever_is_away_and_catches_up() {
     assert_eq!(closed["state"], "closed");
     let notes = gitlab.comments(PROJECT, &closed["iid"]);
     assert!(
-        notes.iter().any(|n| n.contains("The Triage rotation of the next period (2026-W50) is open")),
+        notes
+            .iter()
+            .any(|n| n.contains("The Triage rotation of the next period (2026-W50) is open")),
         "{notes:?}"
     );
 
@@ -123,7 +138,10 @@ fn the_rotation_creates_each_week_once_skips_whoever_is_away_and_catches_up() {
 
     // After a long pause (seven Wednesdays unrun), only the latest week and one before it.
     let after_pause = run_on(&gitlab, &config, "2027-02-03");
-    assert_eq!(keys(&after_pause, "create"), [key("2027-W04"), key("2027-W05")]);
+    assert_eq!(
+        keys(&after_pause, "create"),
+        [key("2027-W04"), key("2027-W05")]
+    );
     assert_eq!(gitlab.count(CREATE), 5);
 }
 
@@ -154,12 +172,20 @@ fn a_bad_cadence_is_a_usage_error_naming_the_field() {
     let bad = CONFIG.replace("{ every: week, weekday: wed }", "{ every: week, day: 3 }");
     let scratch = Scratch::new("recurring-bad", &[("teamcadence.yml", &bad)]);
     let output = bin("recurring-issues")
-        .args(["--config", &scratch.path("teamcadence.yml"), "--dry-run", "--offline"])
+        .args([
+            "--config",
+            &scratch.path("teamcadence.yml"),
+            "--dry-run",
+            "--offline",
+        ])
         .output()
         .expect("runs");
     assert_eq!(output.status.code(), Some(2));
     let text = stderr(&output);
-    assert!(text.contains("teams[web].recurring[triage].cadence"), "{text}");
+    assert!(
+        text.contains("teams[web].recurring[triage].cadence"),
+        "{text}"
+    );
     assert!(text.contains("`every: week` does not take day"), "{text}");
 }
 
@@ -176,12 +202,22 @@ fn faults_leave_each_week_exactly_once() {
     let mut runs = 0;
     loop {
         runs += 1;
-        let output = job(&gitlab, "recurring-issues", &config, &["--today", "2026-12-16"], Some(TOKEN));
+        let output = job(
+            &gitlab,
+            "recurring-issues",
+            &config,
+            &["--today", "2026-12-16"],
+            Some(TOKEN),
+        );
         assert_ne!(output.status.code(), Some(101), "{}", stderr(&output));
         if output.status.code() == Some(0) {
             break;
         }
-        assert!(runs < 20, "still failing after {runs} runs: {}", stderr(&output));
+        assert!(
+            runs < 20,
+            "still failing after {runs} runs: {}",
+            stderr(&output)
+        );
     }
     gitlab.set(Conditions::default());
     run_on(&gitlab, &config, "2026-12-16");
@@ -212,7 +248,14 @@ fn two_runs_at_once_create_each_week_once() {
     let children: Vec<_> = (0..2)
         .map(|_| {
             bin("recurring-issues")
-                .args(["--config", &config, "--format", "json", "--today", "2026-12-16"])
+                .args([
+                    "--config",
+                    &config,
+                    "--format",
+                    "json",
+                    "--today",
+                    "2026-12-16",
+                ])
                 .args(["--gitlab-url", &gitlab.url()])
                 .env("GITLAB_TOKEN", TOKEN)
                 .env("TEAMCADENCE_RETRY_BASE_MS", "5")
@@ -247,7 +290,10 @@ fn check_renders_every_recurring_template_and_names_a_broken_one() {
         "recurring-check",
         &[
             ("teamcadence.yml", &config),
-            ("triage.md", "---\ntitle: \"Triage {{period.key}}\"\n---\nHello {{period.nope}}\n"),
+            (
+                "triage.md",
+                "---\ntitle: \"Triage {{period.key}}\"\n---\nHello {{period.nope}}\n",
+            ),
         ],
     );
     let output = bin("teamcadence")
@@ -259,8 +305,11 @@ fn check_renders_every_recurring_template_and_names_a_broken_one() {
     assert!(text.contains("triage.md:4"), "{text}");
     assert!(text.contains("period.nope"), "{text}");
 
-    std::fs::write(scratch.path("triage.md"), "---\ntitle: \"Triage {{period.key}}\"\n---\nHello {{mentions assignees}}\n")
-        .expect("rewrite");
+    std::fs::write(
+        scratch.path("triage.md"),
+        "---\ntitle: \"Triage {{period.key}}\"\n---\nHello {{mentions assignees}}\n",
+    )
+    .expect("rewrite");
     let output = bin("teamcadence")
         .args(["check", "--config", &scratch.path("teamcadence.yml")])
         .output()

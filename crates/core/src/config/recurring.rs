@@ -10,9 +10,7 @@ use serde_saphyr::Spanned;
 
 use super::{Date, Day, Validator, schema_of};
 use crate::defaults;
-use crate::jobs::recurring::{
-    Assign, Cadence, Edge, MAX_CATCH_UP, RecurringIssue, WeekOfMonth,
-};
+use crate::jobs::recurring::{Assign, Cadence, Edge, MAX_CATCH_UP, RecurringIssue, WeekOfMonth};
 use crate::limits::MAX_DAYS;
 use crate::template::Template;
 
@@ -221,8 +219,13 @@ impl Validator<'_> {
                     self.problem(
                         Some(n.referenced),
                         format!("{rat}.catch_up"),
-                        format!("{} missed periods is more than the {MAX_CATCH_UP} a run catches up", n.value),
-                        &format!("give 0 (only the latest period) to {MAX_CATCH_UP}; the default is 1"),
+                        format!(
+                            "{} missed periods is more than the {MAX_CATCH_UP} a run catches up",
+                            n.value
+                        ),
+                        &format!(
+                            "give 0 (only the latest period) to {MAX_CATCH_UP}; the default is 1"
+                        ),
                     );
                     1
                 }

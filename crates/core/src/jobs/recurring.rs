@@ -398,7 +398,10 @@ pub async fn gather<T: IssueTracker>(
         .iter()
         .filter(|t| t.recurring.iter().any(|r| r.cadence.per_milestone()));
     let milestones = join_all(wanted.map(|team| async move {
-        (team.id.clone(), team_milestones(tracker, config, team, today).await)
+        (
+            team.id.clone(),
+            team_milestones(tracker, config, team, today).await,
+        )
     }))
     .await;
     Facts { milestones, away }
@@ -536,11 +539,20 @@ pub fn plan(
                 && let Some(next) = next
             {
                 let create_on = super::days_before(next.due, recurring.create_days_before);
-                periods.push((next, Action::Skip(format!("not due until {}", ymd(create_on)))));
+                periods.push((
+                    next,
+                    Action::Skip(format!("not due until {}", ymd(create_on))),
+                ));
             }
             for (occurrence, action) in periods {
                 add_period(
-                    &mut plans, config, team, recurring, &milestones, &absences, occurrence,
+                    &mut plans,
+                    config,
+                    team,
+                    recurring,
+                    &milestones,
+                    &absences,
+                    occurrence,
                     action,
                 );
             }
@@ -569,7 +581,11 @@ fn add_period(
     let turn = turn(&recurring.assign, occurrence.ordinal, away);
     let previous = recurring
         .cadence
-        .occurrences_until(occurrence.due.pred_opt().unwrap_or(occurrence.due), 1, milestones)
+        .occurrences_until(
+            occurrence.due.pred_opt().unwrap_or(occurrence.due),
+            1,
+            milestones,
+        )
         .pop()
         .filter(|p| p.due < occurrence.due);
     let this_key = key(team, recurring, &occurrence.key);
@@ -709,19 +725,29 @@ mod tests {
         // February 2027 has 28 days.
         assert_eq!(
             dues(&on_31, "2027-03-30", 3),
-            ["2026-12 2026-12-31", "2027-01 2027-01-31", "2027-02 2027-02-28"]
+            [
+                "2026-12 2026-12-31",
+                "2027-01 2027-01-31",
+                "2027-02 2027-02-28"
+            ]
         );
         // The first Tuesday of December 2026 is the 1st; the last Friday is the 25th.
         let first_tuesday = Cadence::MonthlyOnWeekday {
             week: WeekOfMonth::Nth(1),
             weekday: Weekday::Tue,
         };
-        assert_eq!(dues(&first_tuesday, "2026-12-31", 1), ["2026-12 2026-12-01"]);
+        assert_eq!(
+            dues(&first_tuesday, "2026-12-31", 1),
+            ["2026-12 2026-12-01"]
+        );
         let third_thursday = Cadence::MonthlyOnWeekday {
             week: WeekOfMonth::Nth(3),
             weekday: Weekday::Thu,
         };
-        assert_eq!(dues(&third_thursday, "2027-01-31", 1), ["2027-01 2027-01-21"]);
+        assert_eq!(
+            dues(&third_thursday, "2027-01-31", 1),
+            ["2027-01 2027-01-21"]
+        );
         let last_friday = Cadence::MonthlyOnWeekday {
             week: WeekOfMonth::Last,
             weekday: Weekday::Fri,
@@ -803,7 +829,9 @@ mod tests {
                 day.weekday() == weekday
                     && match week {
                         WeekOfMonth::Nth(n) => (day.day() - 1) / 7 + 1 == n,
-                        WeekOfMonth::Last => (day + chrono::TimeDelta::days(7)).month() != day.month(),
+                        WeekOfMonth::Last => {
+                            (day + chrono::TimeDelta::days(7)).month() != day.month()
+                        }
                     }
             }
             Cadence::PerMilestone { .. } => false,
@@ -819,7 +847,11 @@ mod tests {
             }),
             (1u32..=31).prop_map(Cadence::MonthlyOnDay),
             (weekday(), 0u32..5).prop_map(|(weekday, n)| Cadence::MonthlyOnWeekday {
-                week: if n == 0 { WeekOfMonth::Last } else { WeekOfMonth::Nth(n) },
+                week: if n == 0 {
+                    WeekOfMonth::Last
+                } else {
+                    WeekOfMonth::Nth(n)
+                },
                 weekday
             }),
         ]
