@@ -6,9 +6,7 @@
 
 mod common;
 
-use std::process::{Output, Stdio};
-
-use common::{Gitlab, Scratch, bin, job, json, stderr};
+use common::{Gitlab, Scratch, at_once, job, json, stderr, until_it_succeeds};
 use gitlab_fake::Conditions;
 use serde_json::Value;
 
@@ -175,26 +173,14 @@ fn faults_leave_each_follow_up_posted_once() {
         drop_rate: 0.3,
         ..Conditions::default()
     });
-    let mut runs = 0;
-    loop {
-        runs += 1;
-        let output = job(
-            &gitlab,
-            "onboarding-issue",
-            &config,
-            &["--today", "2026-12-08"],
-            Some(TOKEN),
-        );
-        assert_ne!(output.status.code(), Some(101), "{}", stderr(&output));
-        if output.status.code() == Some(0) {
-            break;
-        }
-        assert!(
-            runs < 20,
-            "still failing after {runs} runs: {}",
-            stderr(&output)
-        );
-    }
+    until_it_succeeds(
+        &gitlab,
+        "onboarding-issue",
+        &config,
+        &["--today", "2026-12-08"],
+        TOKEN,
+        20,
+    );
     gitlab.set(Conditions::default());
     run_on(&gitlab, &config, "2026-12-08");
     let ids = note_ids(&gitlab);
@@ -215,30 +201,14 @@ fn two_runs_at_once_post_the_follow_up_once() {
         latency_ms: 20,
         ..Conditions::default()
     });
-    let children: Vec<_> = (0..2)
-        .map(|_| {
-            bin("onboarding-issue")
-                .args([
-                    "--config",
-                    &config,
-                    "--format",
-                    "json",
-                    "--today",
-                    "2026-12-08",
-                ])
-                .args(["--gitlab-url", &gitlab.url()])
-                .env("GITLAB_TOKEN", TOKEN)
-                .env("TEAMCADENCE_RETRY_BASE_MS", "5")
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("spawn")
-        })
-        .collect();
-    let outputs: Vec<Output> = children
-        .into_iter()
-        .map(|c| c.wait_with_output().expect("wait"))
-        .collect();
+    let outputs = at_once(
+        &gitlab,
+        "onboarding-issue",
+        &config,
+        &["--today", "2026-12-08"],
+        TOKEN,
+        2,
+    );
     for output in &outputs {
         assert_eq!(output.status.code(), Some(0), "{}", stderr(output));
     }

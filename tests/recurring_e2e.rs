@@ -6,9 +6,9 @@
 
 mod common;
 
-use std::process::{Output, Stdio};
-
-use common::{Gitlab, Scratch, assignees, bin, job, json, keys, stderr};
+use common::{
+    Gitlab, Scratch, assignees, at_once, bin, job, json, keys, stderr, until_it_succeeds,
+};
 use gitlab_fake::Conditions;
 use serde_json::Value;
 
@@ -199,26 +199,14 @@ fn faults_leave_each_week_exactly_once() {
         drop_rate: 0.2,
         ..Conditions::default()
     });
-    let mut runs = 0;
-    loop {
-        runs += 1;
-        let output = job(
-            &gitlab,
-            "recurring-issues",
-            &config,
-            &["--today", "2026-12-16"],
-            Some(TOKEN),
-        );
-        assert_ne!(output.status.code(), Some(101), "{}", stderr(&output));
-        if output.status.code() == Some(0) {
-            break;
-        }
-        assert!(
-            runs < 20,
-            "still failing after {runs} runs: {}",
-            stderr(&output)
-        );
-    }
+    until_it_succeeds(
+        &gitlab,
+        "recurring-issues",
+        &config,
+        &["--today", "2026-12-16"],
+        TOKEN,
+        20,
+    );
     gitlab.set(Conditions::default());
     run_on(&gitlab, &config, "2026-12-16");
     let by_key = gitlab.by_key(PROJECT);
@@ -245,30 +233,14 @@ fn two_runs_at_once_create_each_week_once() {
         latency_ms: 20,
         ..Conditions::default()
     });
-    let children: Vec<_> = (0..2)
-        .map(|_| {
-            bin("recurring-issues")
-                .args([
-                    "--config",
-                    &config,
-                    "--format",
-                    "json",
-                    "--today",
-                    "2026-12-16",
-                ])
-                .args(["--gitlab-url", &gitlab.url()])
-                .env("GITLAB_TOKEN", TOKEN)
-                .env("TEAMCADENCE_RETRY_BASE_MS", "5")
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("spawn")
-        })
-        .collect();
-    let outputs: Vec<Output> = children
-        .into_iter()
-        .map(|c| c.wait_with_output().expect("wait"))
-        .collect();
+    let outputs = at_once(
+        &gitlab,
+        "recurring-issues",
+        &config,
+        &["--today", "2026-12-16"],
+        TOKEN,
+        2,
+    );
     for output in &outputs {
         assert_eq!(output.status.code(), Some(0), "{}", stderr(output));
     }
