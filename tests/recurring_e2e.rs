@@ -288,3 +288,62 @@ fn check_renders_every_recurring_template_and_names_a_broken_one() {
         .expect("runs");
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }
+
+#[test]
+fn a_per_milestone_issue_follows_the_groups_milestones_and_old_ones_are_not_caught_up() {
+    let gitlab = Gitlab::start(WORLD);
+    let config = CONFIG.replace(
+        "    members:\n",
+        "    milestones: { source: gitlab, group: eng }\n    members:\n",
+    )
+    .replace(
+        "time_off:\n",
+        "      - id: retro\n        name: Retrospective\n        cadence: { every: milestone, relative_to: start, offset_days: 11 }\n        assignees: [mia]\ntime_off:\n",
+    );
+    let scratch = Scratch::new("recurring-milestone", &[("teamcadence.yml", &config)]);
+    let config = scratch.path("teamcadence.yml");
+    // 19.7 started 2026-11-14 (its retrospective was due 2026-11-25, 28 days ago: more than
+    // the 14 days a missed period is caught up); 19.8 started 2026-12-12: due 2026-12-23.
+    let report = run_on(&gitlab, &config, "2026-12-23");
+    let created = keys(&report, "create");
+    assert!(
+        created.contains(&"recurring/web/retro/19.8".to_owned()),
+        "{created:?}"
+    );
+    assert!(
+        !created.contains(&"recurring/web/retro/19.7".to_owned()),
+        "{created:?}"
+    );
+    let retro = only(&gitlab, "recurring/web/retro/19.8");
+    assert_eq!(retro["title"], "Retrospective: 19.8");
+    assert_eq!(retro["due_date"], "2026-12-23");
+    assert_eq!(assignees(&retro), ["mia"]);
+    let description = retro["description"].as_str().expect("description");
+    assert!(
+        description.contains("It belongs to milestone 19.8 (2026-12-12 to 2027-01-15)."),
+        "{description}"
+    );
+    // Offline, GitLab's milestones are not known: that recurring issue is an error, the
+    // rest is still planned.
+    let offline = bin("recurring-issues")
+        .args([
+            "--config",
+            &config,
+            "--dry-run",
+            "--offline",
+            "--today",
+            "2026-12-23",
+        ])
+        .args(["--format", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(offline.status.code(), Some(1), "{}", stderr(&offline));
+    let plan = json(&offline);
+    assert!(
+        plan["errors"][0]
+            .as_str()
+            .is_some_and(|e| e.starts_with("recurring/web/retro: its milestones come from GitLab")),
+        "{plan:#}"
+    );
+    assert!(!keys(&plan, "create").is_empty());
+}
