@@ -228,3 +228,37 @@ fn an_issue_caught_up_after_day_two_gets_no_stale_day_two_note() {
     run_on(&gitlab, &config, "2027-01-04");
     assert_eq!(note_ids(&gitlab), ["welcome", "follow-up:day-15"]);
 }
+
+/// Sets `user`'s GitLab status to busy with `message` (or with `None` clears it), as they
+/// would themselves.
+fn set_status(gitlab: &Gitlab, user: &str, message: Option<&str>) {
+    let params = match message {
+        Some(message) => format!("&availability=busy&message={message}"),
+        None => String::new(),
+    };
+    let url = format!("{}/api/v4/user/status?sudo={user}{params}", gitlab.url());
+    gitlab.runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .put(url)
+            .header("PRIVATE-TOKEN", common::ADMIN_TOKEN)
+            .send()
+            .await
+            .expect("PUT status");
+        assert_eq!(response.status(), 200);
+    });
+}
+
+#[test]
+fn a_buddy_whose_gitlab_status_says_away_delays_the_check_in() {
+    let gitlab = Gitlab::start(WORLD);
+    let scratch = Scratch::new("follow-ups-status", &[("teamcadence.yml", CONFIG)]);
+    let config = scratch.path("teamcadence.yml");
+    run_on(&gitlab, &config, "2026-11-30");
+    // mia is back on 2027-01-04, but bob's status says he is out that day.
+    set_status(&gitlab, "bob", Some("OOO"));
+    run_on(&gitlab, &config, "2027-01-04");
+    assert_eq!(note_ids(&gitlab), ["welcome"]);
+    set_status(&gitlab, "bob", None);
+    run_on(&gitlab, &config, "2027-01-05");
+    assert_eq!(note_ids(&gitlab), ["welcome", "follow-up:day-15"]);
+}

@@ -215,8 +215,9 @@ pub async fn gather<T: IssueTracker>(
             }
         }
     }
-    let away = crate::absence::Facts::gather(tracker, config, today, feed_texts, &teammates).await;
     let Some(tracker) = tracker else {
+        let away =
+            crate::absence::Facts::gather(tracker, config, today, feed_texts, &teammates).await;
         return Facts {
             away,
             ..Facts::default()
@@ -273,6 +274,28 @@ pub async fn gather<T: IssueTracker>(
         ((*project).to_owned(), listed.map_err(|e| e.to_string()))
     }))
     .await;
+    // The people the follow-ups address: their GitLab status counts as their absence too.
+    let addressed: Vec<String> = open
+        .iter()
+        .filter_map(|(_, listed)| listed.as_ref().ok())
+        .flatten()
+        .filter_map(|issue| {
+            let hire = key_in(&issue.description)?
+                .strip_prefix("onboarding/")?
+                .to_owned();
+            let record = super::follow_ups::HireRecord::read(&issue.description)?;
+            Some([Some(hire), record.manager, record.buddy])
+        })
+        .flatten()
+        .flatten()
+        .collect();
+    for person in &addressed {
+        if !teammates.contains(&person.as_str()) {
+            teammates.push(person);
+        }
+    }
+    let away =
+        crate::absence::Facts::gather(Some(tracker), config, today, feed_texts, &teammates).await;
     Facts {
         issue_templates: wanted.into_iter().zip(texts).collect(),
         open,

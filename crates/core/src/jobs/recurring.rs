@@ -602,8 +602,8 @@ fn add_period(
                 key: previous_key,
                 note: format!(
                     "The {} of the next period ({}) is open; this one is closed.",
-                    crate::neutralise::plain(&recurring.name),
-                    crate::neutralise::plain(&occurrence.key),
+                    crate::neutralise::markdown(&recurring.name),
+                    crate::neutralise::markdown(&occurrence.key),
                 ),
             });
         }
