@@ -262,3 +262,23 @@ fn a_buddy_whose_gitlab_status_says_away_delays_the_check_in() {
     run_on(&gitlab, &config, "2027-01-05");
     assert_eq!(note_ids(&gitlab), ["welcome", "follow-up:day-15"]);
 }
+
+#[test]
+fn check_renders_the_follow_up_notes_and_names_a_broken_one() {
+    let config = CONFIG.replace(
+        "    members:\n",
+        "    onboarding:\n      follow_ups:\n        - { day: 2, addresses: [hire], note: \"Hello {{mention hire}} {{nope}}\" }\n    members:\n",
+    );
+    let scratch = Scratch::new("follow-ups-check", &[("teamcadence.yml", &config)]);
+    let output = common::bin("teamcadence")
+        .args(["check", "--config", &scratch.path("teamcadence.yml")])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(
+        text.contains("teams[web].onboarding.follow_ups[0].note"),
+        "{text}"
+    );
+    assert!(text.contains("nope"), "{text}");
+}

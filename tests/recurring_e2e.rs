@@ -347,3 +347,32 @@ fn a_per_milestone_issue_follows_the_groups_milestones_and_old_ones_are_not_caug
     );
     assert!(!keys(&plan, "create").is_empty());
 }
+
+#[test]
+fn a_name_from_the_config_cannot_mention_anyone_or_run_a_quick_action() {
+    let gitlab = Gitlab::start(WORLD);
+    let config = CONFIG.replace(
+        "name: Triage rotation",
+        "name: \"Triage @bob\\n/close\\n/label ~hacked -->\"",
+    );
+    let scratch = Scratch::new("recurring-hostile", &[("teamcadence.yml", &config)]);
+    let config = scratch.path("teamcadence.yml");
+    run_on(&gitlab, &config, "2026-12-02");
+    let issue = only(&gitlab, &key("2026-W49"));
+    assert_eq!(issue["state"], "opened");
+    assert_eq!(
+        issue["labels"],
+        serde_json::json!(["teamcadence::recurring", "triage"])
+    );
+    let title = issue["title"].as_str().expect("title");
+    assert!(!title.contains("@bob"), "{title}");
+    let description = issue["description"].as_str().expect("description");
+    assert!(!description.contains("Triage @bob"), "{description}");
+    // The rotation started on 2026-12-01: there is no previous week to speak of.
+    assert!(!description.contains("previous period"), "{description}");
+    assert!(
+        !description.lines().any(|l| l.trim_start().starts_with('/')),
+        "{description}"
+    );
+    assert!(!description.contains("~hacked -->"), "{description}");
+}

@@ -275,16 +275,7 @@ fn due_notes(
         if today < posted_on || today > days_after(posted_on, CATCH_UP_DAYS) {
             continue;
         }
-        let context = json!({
-            "hire": person_by_username(config, username),
-            "manager": hire.manager.as_deref().map(|m| person_by_username(config, m)),
-            "buddy": hire.buddy.as_deref().map(|b| person_by_username(config, b)),
-            "people": people.iter().map(|p| person_by_username(config, p)).collect::<Vec<_>>(),
-            "team": team_json(team),
-            "day": follow_up.day,
-            "date": ymd(day),
-            "start": ymd(hire.start),
-        });
+        let context = note_context(config, team, username, hire, &people, follow_up.day, day);
         let mut body = match plans.renderer.render_text(&follow_up.note, &context) {
             Ok(body) => body,
             Err(e) => {
@@ -309,6 +300,63 @@ fn due_notes(
         });
     }
     due
+}
+
+/// What a follow-up's note template sees.
+fn note_context(
+    config: &Config,
+    team: &Team,
+    username: &str,
+    hire: &HireRecord,
+    people: &[&str],
+    day_number: u32,
+    day: NaiveDate,
+) -> serde_json::Value {
+    json!({
+        "hire": person_by_username(config, username),
+        "manager": hire.manager.as_deref().map(|m| person_by_username(config, m)),
+        "buddy": hire.buddy.as_deref().map(|b| person_by_username(config, b)),
+        "people": people.iter().map(|p| person_by_username(config, p)).collect::<Vec<_>>(),
+        "team": team_json(team),
+        "day": day_number,
+        "date": ymd(day),
+        "start": ymd(hire.start),
+    })
+}
+
+/// Renders every team's follow-up notes for a sample hire starting `today`, with the team's
+/// first two members as manager and buddy, so that `teamcadence check` finds a broken note
+/// before the day it is due.
+pub(crate) fn render_samples(plans: &mut Plans, config: &Config, today: NaiveDate) {
+    for team in &config.teams {
+        let member = |i: usize| team.members.get(i).map(|m| m.username.clone());
+        let hire = HireRecord {
+            start: today,
+            manager: member(0),
+            buddy: member(1),
+            created: today,
+        };
+        for follow_up in &team.onboarding.follow_ups {
+            let people: Vec<&str> = ["sample-new-hire"]
+                .into_iter()
+                .chain(hire.manager.as_deref())
+                .chain(hire.buddy.as_deref())
+                .collect();
+            let day = days_after(today, follow_up.day);
+            let context = note_context(
+                config,
+                team,
+                "sample-new-hire",
+                &hire,
+                &people,
+                follow_up.day,
+                day,
+            );
+            if let Err(e) = plans.renderer.render_text(&follow_up.note, &context) {
+                plans.template_error(e);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

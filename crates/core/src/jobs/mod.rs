@@ -330,6 +330,10 @@ pub fn check(config: &Config, today: NaiveDate) -> CheckReport {
         Scope::Everything,
         &recurring::Facts::default(),
     ));
+    // Notes, not issues: they count among the problems, never among the issues rendered.
+    let mut notes = Plans::new(config);
+    follow_ups::render_samples(&mut notes, config, today);
+    record(notes.finish());
     let no_facts = onboarding::Facts::default();
     record(onboarding::plan(
         config,

@@ -587,7 +587,8 @@ fn add_period(
             milestones,
         )
         .pop()
-        .filter(|p| p.due < occurrence.due);
+        .filter(|p| p.due < occurrence.due)
+        .filter(|p| recurring.start.is_none_or(|start| p.due >= start));
     let this_key = key(team, recurring, &occurrence.key);
     let mut follow_ups = Vec::new();
     if let Some(previous) = &previous {
