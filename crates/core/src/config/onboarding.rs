@@ -169,3 +169,90 @@ impl Validator<'_> {
         list
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Config, SourceFiles};
+    use crate::jobs::follow_ups::{Addressee, IfAway};
+
+    struct NoFiles;
+
+    impl SourceFiles for NoFiles {
+        fn read_to_string(&self, path: &str) -> std::io::Result<String> {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                path.to_owned(),
+            ))
+        }
+    }
+
+    fn parse(onboarding: &str) -> Result<Config, String> {
+        let text = format!(
+            "teams:
+  - id: t
+    name: T
+    project: g/p
+    about: {{ handles: [\"@g/t\"], chat_channels: [\"#t\"], pages: [{{ name: Page, url: \"https://example.com\" }}] }}
+    members:
+      - {{ username: ann, name: Ann, role: engineering-manager }}
+    onboarding: {onboarding}
+"
+        );
+        Config::parse("team.yml", &text, &NoFiles).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_handbooks_follow_ups_are_the_default_and_an_empty_list_turns_them_off() {
+        let config = parse("{}").expect("valid");
+        let team = &config.teams[0];
+        let days: Vec<u32> = team.onboarding.follow_ups.iter().map(|f| f.day).collect();
+        assert_eq!(days, [2, 15, 60]);
+        assert!(team.onboarding.follow_ups[2].close);
+        assert_eq!(
+            team.onboarding.follow_ups[1].addresses,
+            [Addressee::Manager, Addressee::Buddy]
+        );
+        assert_eq!(team.about.handles, ["@g/t"]);
+        assert_eq!(team.about.pages[0].name, "Page");
+        let off = parse("{ follow_ups: [] }").expect("valid");
+        assert!(off.teams[0].onboarding.follow_ups.is_empty());
+        let skip =
+            parse("{ follow_ups: [{ day: 3, addresses: [buddy], note: Hi, if_away: skip }] }")
+                .expect("valid");
+        assert_eq!(skip.teams[0].onboarding.follow_ups[0].if_away, IfAway::Skip);
+    }
+
+    #[test]
+    fn each_mistake_is_named_at_its_field() {
+        let cases = [
+            (
+                "{ follow_ups: [{ day: 0, note: Hi }] }",
+                "follow_ups[0].day",
+                "working day 0",
+            ),
+            (
+                "{ follow_ups: [{ day: 2, note: Hi }, { day: 2, note: Ho }] }",
+                "follow_ups[1].day",
+                "two follow-ups are on working day 2",
+            ),
+            (
+                "{ follow_ups: [{ day: 2, addresses: [ceo], note: Hi }] }",
+                "follow_ups[0].addresses",
+                "`ceo` is not someone a follow-up addresses",
+            ),
+            (
+                "{ follow_ups: [{ day: 2, note: Hi, if_away: wait }] }",
+                "follow_ups[0].if_away",
+                "`wait` is not what to do when someone is away",
+            ),
+        ];
+        for (onboarding, field, message) in cases {
+            let text = parse(onboarding).expect_err(onboarding);
+            assert!(
+                text.contains(&format!("teams[t].onboarding.{field}")),
+                "{text}"
+            );
+            assert!(text.contains(message), "{text}");
+        }
+    }
+}

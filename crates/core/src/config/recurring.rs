@@ -401,3 +401,99 @@ impl Validator<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Config, SourceFiles};
+
+    struct NoFiles;
+
+    impl SourceFiles for NoFiles {
+        fn read_to_string(&self, path: &str) -> std::io::Result<String> {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                path.to_owned(),
+            ))
+        }
+    }
+
+    fn problems(recurring: &str) -> String {
+        let text = format!(
+            "teams:
+  - id: t
+    name: T
+    project: g/p
+    members:
+      - {{ username: ann, name: Ann, role: engineer }}
+      - {{ username: bo, name: Bo, role: engineer }}
+    recurring:
+{recurring}"
+        );
+        match Config::parse("team.yml", &text, &NoFiles) {
+            Ok(_) => String::new(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_valid_entry_of_each_cadence_parses() {
+        for cadence in [
+            "{ every: week, weekday: wed }",
+            "{ every: week, weeks: 2, weekday: mon, from: 2026-12-07 }",
+            "{ every: month, day: 31 }",
+            "{ every: month, weekday: tue, nth: 1 }",
+            "{ every: month, weekday: fri, last: true }",
+            "{ every: milestone, relative_to: end, offset_days: -3 }",
+        ] {
+            let entry =
+                format!("      - {{ id: r, name: R, cadence: {cadence}, assignees: [ann, bo] }}");
+            assert_eq!(problems(&entry), "", "{cadence}");
+        }
+    }
+
+    #[test]
+    fn each_mistake_is_named_at_its_field() {
+        let cases = [
+            (
+                "{ id: r, name: R, cadence: { every: fortnight } }",
+                "teams[t].recurring[r].cadence.every",
+                "`fortnight` is not a cadence",
+            ),
+            (
+                "{ id: r, name: R, cadence: { every: month, weekday: tue, nth: 5 } }",
+                "teams[t].recurring[r].cadence",
+                "a monthly cadence needs either `day`",
+            ),
+            (
+                "{ id: r, name: R, cadence: { every: week, weekday: mon }, assignees: [ann, zed] }",
+                "teams[t].recurring[r].assignees",
+                "`zed` is not a member of any team",
+            ),
+            (
+                "{ id: r, name: R, cadence: { every: week, weekday: mon }, assignees: [ann], per_period: 2 }",
+                "teams[t].recurring[r].per_period",
+                "2 people per period, but 1 are listed",
+            ),
+            (
+                "{ id: r, name: R, cadence: { every: week, weekday: mon }, catch_up: 40 }",
+                "teams[t].recurring[r].catch_up",
+                "40 missed periods is more than the 12",
+            ),
+            (
+                "{ id: \"a b\", name: R, cadence: { every: week, weekday: mon } }",
+                "teams[t].recurring[a b].id",
+                "is not a usable recurring issue id",
+            ),
+            (
+                "{ id: r, name: R, cadence: { every: week, weekday: mon }, template: missing.md }",
+                "teams[t].recurring[r].template",
+                "cannot read template `missing.md`",
+            ),
+        ];
+        for (entry, field, message) in cases {
+            let text = problems(&format!("      - {entry}"));
+            assert!(text.contains(field), "{entry}: {text}");
+            assert!(text.contains(message), "{entry}: {text}");
+        }
+    }
+}
