@@ -33,6 +33,20 @@ use crate::tracker::MilestoneScope;
 mod onboarding;
 mod recurring;
 
+/// A [`SourceFiles`] without any file, for tests of configs that name none.
+#[cfg(test)]
+pub(crate) struct NoFiles;
+
+#[cfg(test)]
+impl SourceFiles for NoFiles {
+    fn read_to_string(&self, path: &str) -> std::io::Result<String> {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            path.to_owned(),
+        ))
+    }
+}
+
 /// Whether requests to `url` may carry secrets (a token, a private calendar's address): https,
 /// or plain http to this machine only.
 pub fn may_carry_secrets(url: &url::Url) -> bool {

@@ -172,19 +172,8 @@ impl Validator<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::{Config, SourceFiles};
+    use crate::config::{Config, NoFiles};
     use crate::jobs::follow_ups::{Addressee, IfAway};
-
-    struct NoFiles;
-
-    impl SourceFiles for NoFiles {
-        fn read_to_string(&self, path: &str) -> std::io::Result<String> {
-            Err(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                path.to_owned(),
-            ))
-        }
-    }
 
     fn parse(onboarding: &str) -> Result<Config, String> {
         let text = format!(

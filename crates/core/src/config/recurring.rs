@@ -404,18 +404,7 @@ impl Validator<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::{Config, SourceFiles};
-
-    struct NoFiles;
-
-    impl SourceFiles for NoFiles {
-        fn read_to_string(&self, path: &str) -> std::io::Result<String> {
-            Err(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                path.to_owned(),
-            ))
-        }
-    }
+    use crate::config::{Config, NoFiles};
 
     fn problems(recurring: &str) -> String {
         let text = format!(
