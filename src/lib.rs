@@ -227,6 +227,8 @@ pub enum Job {
     Onboarding(Option<jobs::onboarding::ManualHire>),
     /// PTO coverage issues, with one absence given by hand: (person, from, until).
     PtoCoverage(Option<(String, NaiveDate, NaiveDate)>),
+    /// The teams' own recurring issues.
+    Recurring,
 }
 
 impl Job {
@@ -236,6 +238,7 @@ impl Job {
             Job::Planning => "planning-issue",
             Job::Onboarding(_) => "onboarding-issue",
             Job::PtoCoverage(_) => "pto-coverage",
+            Job::Recurring => "recurring-issues",
         }
     }
 
@@ -245,6 +248,7 @@ impl Job {
             Job::Planning => jobs::planning::KIND_LABEL,
             Job::Onboarding(_) => jobs::onboarding::KIND_LABEL,
             Job::PtoCoverage(_) => jobs::pto::KIND_LABEL,
+            Job::Recurring => jobs::recurring::KIND_LABEL,
         }
     }
 
@@ -282,6 +286,11 @@ impl Job {
                 let facts =
                     jobs::pto::gather(gitlab, config, today, time_off.as_ref(), feeds).await;
                 jobs::pto::plan(config, today, Scope::Upcoming, time_off, &facts)
+            }
+            Job::Recurring => {
+                let feeds = read_feeds(config, files, deadline).await;
+                let facts = jobs::recurring::gather(gitlab, config, today, feeds).await;
+                jobs::recurring::plan(config, today, Scope::Upcoming, &facts)
             }
         }
     }

@@ -31,11 +31,12 @@ const TEAM_TOKEN: &str = "glpat-team-bot-SECRET-51";
 /// The CI_JOB_TOKEN of teamcadence's own release job.
 const RELEASE_JOB_TOKEN: &str = "glcbt-release-SECRET-3a";
 const TEAM_PROJECT: &str = "acme/team-app";
-const BINARIES: [&str; 4] = [
+const BINARIES: [&str; 5] = [
     "teamcadence",
     "planning-issue",
     "onboarding-issue",
     "pto-coverage",
+    "recurring-issues",
 ];
 
 /// The installed tools: (gitlab-ci-local, check-jsonschema).
@@ -397,6 +398,7 @@ fn readme_setup_runs_scheduled_manual_and_merge_request_pipelines_against_gitlab
         "teamcadence-planning",
         "teamcadence-onboarding",
         "teamcadence-pto",
+        "teamcadence-recurring",
     ];
     let none = Vec::<String>::new();
     // The project's other schedules keep `jobs` at `none`: no teamcadence job.
@@ -415,7 +417,7 @@ fn readme_setup_runs_scheduled_manual_and_merge_request_pipelines_against_gitlab
         ("CI_PIPELINE_SOURCE", "schedule"),
         ("TEAMCADENCE_PTO", "false"),
     ];
-    assert_eq!(listed_jobs(&team, &pto_off), all[..2]);
+    assert_eq!(listed_jobs(&team, &pto_off), [all[0], all[1], all[3]]);
     let absence = [token, ("CI_PIPELINE_SOURCE", "web"), ("PTO_PERSON", "bob")];
     assert_eq!(listed_jobs(&team, &absence), ["teamcadence-pto"]);
 
@@ -490,7 +492,7 @@ fn readme_setup_runs_scheduled_manual_and_merge_request_pipelines_against_gitlab
         ],
     );
     let manual = [token, ("CI_PIPELINE_SOURCE", "web")];
-    assert_eq!(listed_jobs(&team, &manual), all[1..]);
+    assert_eq!(listed_jobs(&team, &manual), all[1..3]);
     let by_hand = gitlab_ci_local(&team, &[], &manual);
     assert!(by_hand.status.success(), "{}", text(&by_hand));
     assert_eq!(
@@ -734,7 +736,8 @@ fn both_ci_configurations_pass_gitlabs_ci_schema() {
             "cadence-check",
             "cadence-onboarding",
             "cadence-planning",
-            "cadence-pto"
+            "cadence-pto",
+            "cadence-recurring"
         ]
     );
 

@@ -20,6 +20,7 @@ pub fn bin(name: &str) -> Command {
         "planning-issue" => env!("CARGO_BIN_EXE_planning-issue"),
         "onboarding-issue" => env!("CARGO_BIN_EXE_onboarding-issue"),
         "pto-coverage" => env!("CARGO_BIN_EXE_pto-coverage"),
+        "recurring-issues" => env!("CARGO_BIN_EXE_recurring-issues"),
         "teamcadence" => env!("CARGO_BIN_EXE_teamcadence"),
         other => panic!("no binary {other}"),
     };
@@ -286,4 +287,53 @@ pub fn team_of_seven(top: &str, time_off: &str) -> String {
 time_off:
 {time_off}"
     )
+}
+
+/// Runs a job binary until it exits 0 (faults make runs fail; each re-run finishes the
+/// rest), at most `max_runs` times; a panic (exit 101) fails at once.
+pub fn until_it_succeeds(
+    gitlab: &Gitlab,
+    name: &str,
+    config: &str,
+    args: &[&str],
+    token: &str,
+    max_runs: usize,
+) -> usize {
+    for runs in 1..=max_runs {
+        let output = job(gitlab, name, config, args, Some(token));
+        assert_ne!(output.status.code(), Some(101), "{}", stderr(&output));
+        if output.status.code() == Some(0) {
+            return runs;
+        }
+    }
+    panic!("{name} still failing after {max_runs} runs");
+}
+
+/// Starts `count` runs of a job binary at once against the fake and waits for all of them.
+pub fn at_once(
+    gitlab: &Gitlab,
+    name: &str,
+    config: &str,
+    args: &[&str],
+    token: &str,
+    count: usize,
+) -> Vec<Output> {
+    let children: Vec<_> = (0..count)
+        .map(|_| {
+            bin(name)
+                .args(["--config", config, "--format", "json", "--gitlab-url"])
+                .arg(gitlab.url())
+                .args(args)
+                .env("GITLAB_TOKEN", token)
+                .env("TEAMCADENCE_RETRY_BASE_MS", "5")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|child| child.wait_with_output().expect("wait"))
+        .collect()
 }

@@ -30,6 +30,23 @@ use crate::template::Template;
 use crate::time_off::{CoverageRule, TimeOff};
 use crate::tracker::MilestoneScope;
 
+mod onboarding;
+mod recurring;
+
+/// A [`SourceFiles`] without any file, for tests of configs that name none.
+#[cfg(test)]
+pub(crate) struct NoFiles;
+
+#[cfg(test)]
+impl SourceFiles for NoFiles {
+    fn read_to_string(&self, path: &str) -> std::io::Result<String> {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            path.to_owned(),
+        ))
+    }
+}
+
 /// Whether requests to `url` may carry secrets (a token, a private calendar's address): https,
 /// or plain http to this machine only.
 pub fn may_carry_secrets(url: &url::Url) -> bool {
@@ -757,6 +774,8 @@ struct RawTeam {
     /// Boards linked from the planning issue.
     #[serde(default)]
     boards: Vec<RawBoard>,
+    /// How to reach the team (handles, chat channels, pages), shown to new members.
+    about: Option<onboarding::RawAbout>,
     /// Duties that need a backup while their owner is away.
     #[serde(default)]
     #[schemars(with = "Vec<RawResponsibility>")]
@@ -769,6 +788,10 @@ struct RawTeam {
     pto: Option<RawPto>,
     /// Onboarding issues.
     onboarding: Option<RawOnboarding>,
+    /// Issues the team wants on a cadence of its own, each with its template and rotation.
+    #[serde(default)]
+    #[schemars(with = "Vec<recurring::RawRecurring>")]
+    recurring: Vec<Spanned<recurring::RawRecurring>>,
     /// This team's templates; default: the config's `templates`.
     templates: Option<RawTemplates>,
 }
@@ -989,6 +1012,11 @@ struct RawOnboarding {
     /// Whether an issue still open after its due date gets one reminder; default true.
     #[schemars(with = "Option<schema_of::Flag>")]
     remind_overdue: Option<bool>,
+    /// Notes on the open issue on working days counted from the start; default: day 2
+    /// (access requests), day 15 (check-in with manager and buddy), day 60 (closed); `[]`
+    /// for none.
+    #[schemars(with = "Option<Vec<onboarding::RawFollowUp>>")]
+    follow_ups: Option<Vec<Spanned<onboarding::RawFollowUp>>>,
 }
 
 /// A part of the onboarding issue: a file or an issue template, for the hires it fits.
@@ -2075,6 +2103,8 @@ impl Validator<'_> {
                     issue_template,
                     parts,
                     remind_overdue: o.remind_overdue.unwrap_or(true),
+                    follow_ups: self
+                        .follow_ups(o.follow_ups, &format!("{at}.onboarding.follow_ups")),
                 }
             }
             None => OnboardingSettings {
@@ -2087,6 +2117,7 @@ impl Validator<'_> {
                 issue_template: None,
                 parts: Vec::new(),
                 remind_overdue: true,
+                follow_ups: crate::jobs::follow_ups::defaults(),
             },
         };
 
@@ -2095,6 +2126,8 @@ impl Validator<'_> {
             &format!("{at}.templates"),
             Some(top_templates),
         );
+        let recurring = self.recurring(t.recurring, &at, &project, all_members);
+        let about = self.about(t.about);
 
         Team {
             id,
@@ -2115,6 +2148,8 @@ impl Validator<'_> {
             planning,
             pto,
             onboarding,
+            recurring,
+            about,
             templates,
         }
     }

@@ -36,5 +36,11 @@ pub const ONBOARDING: DefaultTemplate = DefaultTemplate {
     text: include_str!("../../../templates/onboarding.md"),
 };
 
+/// A recurring issue a team declares, when it names no template of its own.
+pub const RECURRING: DefaultTemplate = DefaultTemplate {
+    name: "templates/recurring.md",
+    text: include_str!("../../../templates/recurring.md"),
+};
+
 /// Every default template, for checks that render them all.
-pub const ALL: [DefaultTemplate; 3] = [PLANNING, PTO_COVERAGE, ONBOARDING];
+pub const ALL: [DefaultTemplate; 4] = [PLANNING, PTO_COVERAGE, ONBOARDING, RECURRING];

@@ -32,6 +32,10 @@ pub struct Team {
     pub pto: PtoSettings,
     /// How onboarding issues are made.
     pub onboarding: OnboardingSettings,
+    /// The team's own recurring issues.
+    pub recurring: Vec<crate::jobs::recurring::RecurringIssue>,
+    /// How to reach the team: what onboarding issues tell a new member.
+    pub about: About,
     /// The templates this team's issues are rendered from.
     pub templates: TeamTemplates,
 }
@@ -57,6 +61,17 @@ impl Team {
             .iter()
             .filter(move |r| r.owners.is_empty() || r.owners.iter().any(|o| o == username))
     }
+}
+
+/// How to reach a team and where it writes things down.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct About {
+    /// The team's GitLab group handles, such as `@gitlab-org/code-creation`.
+    pub handles: Vec<String>,
+    /// Its chat channels, such as `#g_code-creation`.
+    pub chat_channels: Vec<String>,
+    /// Links to its pages (handbook, team page, runbooks).
+    pub pages: Vec<Board>,
 }
 
 /// A person on a team.
@@ -241,6 +256,8 @@ pub struct OnboardingSettings {
     /// Whether a scheduled run reminds, once, on onboarding issues still open after their
     /// due date.
     pub remind_overdue: bool,
+    /// Notes posted on the open onboarding issue on working days counted from the start.
+    pub follow_ups: Vec<crate::jobs::follow_ups::OnboardingFollowUp>,
 }
 
 /// Where an onboarding template comes from.

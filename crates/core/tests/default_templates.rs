@@ -133,6 +133,22 @@ fn onboarding_issue() {
 }
 
 #[test]
+fn recurring_issue_with_a_skipped_turn() {
+    // On Monday 2026-12-21 the triage rotation's turn is bob's, who is on his winter break.
+    let report = jobs::recurring::plan(
+        &example(),
+        date("2026-12-21"),
+        Scope::Upcoming,
+        &jobs::recurring::Facts::default(),
+    )
+    .expect("renders");
+    insta::assert_snapshot!(shown(find(
+        &report.issues,
+        "recurring/code-creation/triage/2026-W52"
+    )));
+}
+
+#[test]
 fn velocity_says_when_the_history_is_too_short() {
     let config = example();
     let team = &config.teams[0];

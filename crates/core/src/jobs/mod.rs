@@ -12,9 +12,11 @@ use crate::team::{Member, Team};
 use crate::template::{RenderedIssue, Renderer, Template, TemplateError};
 
 pub mod buddy;
+pub mod follow_ups;
 pub mod onboarding;
 pub mod planning;
 pub mod pto;
+pub mod recurring;
 
 /// Which plans a job makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +75,7 @@ pub(crate) fn team_json(team: &Team) -> Value {
         "project": team.project,
         "labels": team.labels,
         "boards": team.boards,
+        "about": team.about,
     })
 }
 
@@ -321,6 +324,16 @@ pub fn check(config: &Config, today: NaiveDate) -> CheckReport {
         None,
         &pto::Facts::default(),
     ));
+    record(recurring::plan(
+        config,
+        today,
+        Scope::Everything,
+        &recurring::Facts::default(),
+    ));
+    // Notes, not issues: they count among the problems, never among the issues rendered.
+    let mut notes = Plans::new(config);
+    follow_ups::render_samples(&mut notes, config, today);
+    record(notes.finish());
     let no_facts = onboarding::Facts::default();
     record(onboarding::plan(
         config,

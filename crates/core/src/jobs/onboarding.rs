@@ -215,8 +215,9 @@ pub async fn gather<T: IssueTracker>(
             }
         }
     }
-    let away = crate::absence::Facts::gather(tracker, config, today, feed_texts, &teammates).await;
     let Some(tracker) = tracker else {
+        let away =
+            crate::absence::Facts::gather(tracker, config, today, feed_texts, &teammates).await;
         return Facts {
             away,
             ..Facts::default()
@@ -255,7 +256,9 @@ pub async fn gather<T: IssueTracker>(
 
     let mut projects: Vec<&str> = Vec::new();
     if manual.is_none() {
-        for team in config.teams.iter().filter(|t| t.onboarding.remind_overdue) {
+        let reads_open =
+            |t: &&Team| t.onboarding.remind_overdue || !t.onboarding.follow_ups.is_empty();
+        for team in config.teams.iter().filter(reads_open) {
             if !projects.contains(&team.onboarding.project.as_str()) {
                 projects.push(&team.onboarding.project);
             }
@@ -271,6 +274,28 @@ pub async fn gather<T: IssueTracker>(
         ((*project).to_owned(), listed.map_err(|e| e.to_string()))
     }))
     .await;
+    // The people the follow-ups address: their GitLab status counts as their absence too.
+    let addressed: Vec<String> = open
+        .iter()
+        .filter_map(|(_, listed)| listed.as_ref().ok())
+        .flatten()
+        .filter_map(|issue| {
+            let hire = key_in(&issue.description)?
+                .strip_prefix("onboarding/")?
+                .to_owned();
+            let record = super::follow_ups::HireRecord::read(&issue.description)?;
+            Some([Some(hire), record.manager, record.buddy])
+        })
+        .flatten()
+        .flatten()
+        .collect();
+    for person in &addressed {
+        if !teammates.contains(&person.as_str()) {
+            teammates.push(person);
+        }
+    }
+    let away =
+        crate::absence::Facts::gather(Some(tracker), config, today, feed_texts, &teammates).await;
     Facts {
         issue_templates: wanted.into_iter().zip(texts).collect(),
         open,
@@ -465,10 +490,19 @@ pub fn plan(
                 )]
             },
         };
-        plans.add(draft);
+        let record = super::follow_ups::HireRecord {
+            start: hire.start,
+            manager: manager.map(str::to_owned),
+            buddy: buddy.clone(),
+            created: today,
+        };
+        if let Some(plan) = plans.add(draft) {
+            plan.record = Some(record.line());
+        }
     }
     if manual.is_none() {
-        remind_overdue(&mut plans.report, today, facts);
+        remind_overdue(&mut plans.report, config, today, facts);
+        super::follow_ups::add_due(&mut plans, config, today, &absences, &facts.open);
     }
     plans.finish()
 }
@@ -476,8 +510,15 @@ pub fn plan(
 /// Adds one reminder to each open onboarding issue past its due date: to the plan of its key
 /// when this run has one, else as a plan of its own for the issue as it is. The reminder is
 /// named after the due date, so it is posted once; moving the due date re-arms it.
-fn remind_overdue(report: &mut JobReport, today: NaiveDate, facts: &Facts) {
+fn remind_overdue(report: &mut JobReport, config: &Config, today: NaiveDate, facts: &Facts) {
     for (project, open) in &facts.open {
+        // The project may be read only for follow-ups, by teams that asked for no reminder.
+        let reminds = config.teams.iter().any(|t| {
+            t.onboarding.remind_overdue && t.onboarding.project.eq_ignore_ascii_case(project)
+        });
+        if !reminds && open.is_ok() {
+            continue;
+        }
         let issues = match open {
             Ok(issues) => issues,
             Err(e) => {
