@@ -1,4 +1,5 @@
-//! [`GitLab`]: the core's [`IssueTracker`] port implemented over GitLab's REST API.
+//! [`GitLab`]: the core's [`IssueTracker`] port implemented over GitLab's REST API (and its
+//! GraphQL API for users in bulk: [`crate::graphql`]).
 //!
 //! Each method maps one port call onto GitLab's endpoints and converts the answer into domain
 //! types. It decides nothing about what should exist (that is the core's planning), and never

@@ -9,8 +9,9 @@
 //! The policy: a 429 waits as `Retry-After` (or `RateLimit-Reset`) says, then retries
 //! whatever the method, since GitLab did nothing; such waits have their own bound and do not
 //! spend the failure retries. A failure to connect retries whatever the
-//! method, since nothing was sent. A 5xx, a lost connection or a timeout retries reads with
-//! jittered exponential backoff and turns a write into [`TransportError::Uncertain`]. Retries
+//! method, since nothing was sent. A 5xx, a lost connection or a timeout retries reads (and
+//! GraphQL queries, POSTs that change nothing) with jittered exponential backoff and turns a
+//! write into [`TransportError::Uncertain`]. Retries
 //! are bounded per request and per adapter; past either bound the request is unavailable.
 //! No wait may pass the run's deadline ([`ConnectOptions::deadline`]): a wait that would
 //! fails the request at once, saying why. A redirect is never followed (see
