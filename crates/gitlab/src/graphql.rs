@@ -198,39 +198,57 @@ async fn batch_users(
             .graphql_query(body)
             .await
             .map_err(|e| failure(e, &doing))?;
-        let answer: Answer = serde_json::from_slice(answer.body())
-            .map_err(|e| BulkFailure::Unusable(format!("an answer not as documented ({e})")))?;
-        if let Some(error) = answer.errors.first() {
-            return Err(BulkFailure::Unusable(format!(
-                "the query failed: {}",
-                error.message
-            )));
-        }
-        let connection = answer
-            .data
-            .and_then(|data| data.users)
-            .ok_or_else(|| BulkFailure::Unusable("an answer without `users`".to_owned()))?;
-        for node in connection.nodes.into_iter().flatten() {
-            // Only users asked for: the answer is matched to usernames by name.
-            if usernames
-                .iter()
-                .any(|asked| asked.eq_ignore_ascii_case(&node.username))
-            {
-                found.push(BulkUser::try_from(node).map_err(BulkFailure::Unusable)?);
-            }
-        }
-        match connection.page_info {
-            PageInfo {
-                has_next_page: true,
-                end_cursor: Some(cursor),
-            } => after = Some(cursor),
-            _ => return Ok(found),
+        let (users, next) = read_page(answer.body(), usernames)?;
+        found.extend(users);
+        match next {
+            Some(cursor) => after = Some(cursor),
+            None => return Ok(found),
         }
     }
     Err(BulkFailure::Unusable(format!(
         "more than {MAX_PAGES_PER_BATCH} pages announced for {} usernames",
         usernames.len()
     )))
+}
+
+/// The users of one page of the answer that were asked for, and the cursor of the next
+/// page if there is one; [`BulkFailure::Unusable`] when GitLab answered 200 with `errors`
+/// (the query could not run, for example on a version without a field) or something else
+/// than the documented shape.
+fn read_page(
+    body: &[u8],
+    usernames: &[String],
+) -> Result<(Vec<BulkUser>, Option<String>), BulkFailure> {
+    let answer: Answer = serde_json::from_slice(body)
+        .map_err(|e| BulkFailure::Unusable(format!("an answer not as documented ({e})")))?;
+    if let Some(error) = answer.errors.first() {
+        return Err(BulkFailure::Unusable(format!(
+            "the query failed: {}",
+            error.message
+        )));
+    }
+    let connection = answer
+        .data
+        .and_then(|data| data.users)
+        .ok_or_else(|| BulkFailure::Unusable("an answer without `users`".to_owned()))?;
+    let mut found = Vec::new();
+    for node in connection.nodes.into_iter().flatten() {
+        // Only users asked for: the answer is matched to usernames by name.
+        if usernames
+            .iter()
+            .any(|asked| asked.eq_ignore_ascii_case(&node.username))
+        {
+            found.push(BulkUser::try_from(node).map_err(BulkFailure::Unusable)?);
+        }
+    }
+    let next = match connection.page_info {
+        PageInfo {
+            has_next_page: true,
+            end_cursor: Some(cursor),
+        } => Some(cursor),
+        _ => None,
+    };
+    Ok((found, next))
 }
 
 /// Sorts a failed query into "use REST instead" (GitLab refused or lacks the endpoint) and
@@ -291,6 +309,42 @@ mod tests {
             }
             .needs_clear_date()
         );
+    }
+
+    fn unusable(body: &str) -> String {
+        match read_page(body.as_bytes(), &["ana".to_owned()]) {
+            Err(BulkFailure::Unusable(why)) => why,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn errors_and_odd_answers_make_graphql_unusable_so_rest_answers() {
+        assert_eq!(
+            unusable(r#"{"errors":[{"message":"Field 'users' doesn't exist on type 'Query'"}]}"#),
+            "the query failed: Field 'users' doesn't exist on type 'Query'"
+        );
+        // Partial data with errors is not trusted either.
+        let partial = r#"{"data":{"users":{"nodes":[],"pageInfo":{"hasNextPage":false}}},
+            "errors":[{"message":"Timeout on users"}]}"#;
+        assert_eq!(unusable(partial), "the query failed: Timeout on users");
+        assert!(unusable("<html>sign in</html>").starts_with("an answer not as documented"));
+        assert_eq!(
+            unusable(r#"{"data":{"users":null}}"#),
+            "an answer without `users`"
+        );
+    }
+
+    #[test]
+    fn a_page_keeps_the_users_asked_for_and_says_where_the_next_starts() {
+        let body = r#"{"data":{"users":{"nodes":[
+            {"id":"gid://gitlab/User/7","username":"Ana","name":"Ana"},
+            {"id":"gid://gitlab/User/8","username":"mallory","name":"M"}],
+            "pageInfo":{"hasNextPage":true,"endCursor":"abc"}}}}"#;
+        let (users, next) = read_page(body.as_bytes(), &["ana".to_owned()]).unwrap();
+        assert_eq!(users.len(), 1);
+        assert_eq!(users[0].user.id, 7);
+        assert_eq!(next.as_deref(), Some("abc"));
     }
 
     #[test]
