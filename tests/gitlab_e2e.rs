@@ -238,13 +238,13 @@ fn faults_and_rate_limits_leave_every_key_exactly_once() {
     let scratch = Scratch::new("faults", &[("teamcadence.yml", &busy_config())]);
     let config = scratch.path("teamcadence.yml");
     let faulty = Conditions {
-        latency_ms: 0,
         fail_rate: 0.2,
         // Writes now go out together and reads are fewer: a higher rate keeps lost create
         // answers in every run of this test.
         drop_rate: 0.25,
         rate_limit: 10,
         rate_limit_window_secs: 1,
+        ..Conditions::default()
     };
     // On 2026-12-01 every team's 19.8 planning issue is due, and coverage for the three
     // weeks of time off that start within 14 days.

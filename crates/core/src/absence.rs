@@ -16,7 +16,6 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use futures_util::future::join_all;
 
 use crate::calendar::{Calendars, WorkingCalendar};
 use crate::config::Config;
@@ -621,7 +620,8 @@ pub async fn read_statuses<T: IssueTracker>(
     usernames: &[&str],
     today: NaiveDate,
 ) -> (Vec<TimeOff>, Vec<String>) {
-    let statuses = join_all(usernames.iter().map(|u| tracker.user_status(u))).await;
+    let asked: Vec<String> = usernames.iter().map(|u| (*u).to_owned()).collect();
+    let statuses = tracker.user_statuses(&asked).await;
     let mut away = Vec::new();
     let mut warnings = Vec::new();
     for (username, status) in usernames.iter().zip(statuses) {

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::future::join_all;
 
 /// Whether an issue is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -325,6 +326,27 @@ pub trait IssueTracker {
 
     /// The user's status, if the user exists.
     async fn user_status(&self, username: &str) -> Result<Option<UserStatus>, TrackerError>;
+
+    /// The users with these usernames, in the order asked (`None` for a username without an
+    /// account). A tracker may resolve them in bulk, and remember them so that creating or
+    /// editing issues assigned to them asks nothing more; by default, [`Self::find_user`]
+    /// for each, together.
+    async fn users(&self, usernames: &[String]) -> Result<Vec<Option<TrackedUser>>, TrackerError> {
+        join_all(usernames.iter().map(|username| self.find_user(username)))
+            .await
+            .into_iter()
+            .collect()
+    }
+
+    /// The status of each of these users, in the order asked, each as
+    /// [`Self::user_status`] would answer. A tracker may read them in bulk; by default,
+    /// [`Self::user_status`] for each, together.
+    async fn user_statuses(
+        &self,
+        usernames: &[String],
+    ) -> Vec<Result<Option<UserStatus>, TrackerError>> {
+        join_all(usernames.iter().map(|username| self.user_status(username))).await
+    }
 
     /// Creates the project label `name` unless the project has one of that name already, in
     /// which case it is `Ok(None)`. The tracker arbitrates: of two runs creating the same name

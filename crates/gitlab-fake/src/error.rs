@@ -114,6 +114,21 @@ impl ApiError {
         Self::message(StatusCode::CONFLICT, message)
     }
 
+    /// 429 `{"message": {"error": "This endpoint has been requested too many times. Try
+    /// again later."}}`: an application rate limit (`issues_create`, `notes_create`) hit, as
+    /// `API::Helpers::RateLimiter#render_exceeded_limit_error!` answers (no `Retry-After`).
+    pub(crate) fn application_rate_limited() -> Self {
+        Self {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            body: json!({
+                "message": {
+                    "error": "This endpoint has been requested too many times. Try again later."
+                }
+            }),
+            headers: Vec::new(),
+        }
+    }
+
     /// Adds a response header (e.g. the `WWW-Authenticate` realm of the package registry).
     pub(crate) fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.headers.push((name, value));

@@ -1,6 +1,8 @@
 //! Injected conditions: added latency, 5xx failures before a request is handled, lost
 //! responses after a write is stored (502 or a closed connection), and GitLab's
-//! per-token request throttle (429 `Retry later` with `RateLimit-*` headers).
+//! per-token request throttle (429 `Retry later` with `RateLimit-*` headers), GitLab's
+//! per-user application limits on creating issues and notes (429 with a JSON message), and
+//! an instance without the GraphQL API.
 //!
 //! Every API request draws the same four numbers from its route's RNG, seeded with
 //! `rng_seed` and the route (`POST /api/v4/projects/:id/issues`), so the n-th request to a
@@ -37,6 +39,14 @@ pub struct Conditions {
     pub rate_limit: u32,
     /// Length of the throttle window in seconds.
     pub rate_limit_window_secs: u64,
+    /// Issues one user may create per minute (GitLab's admin setting `issues_create_limit`,
+    /// "Max requests per minute per user" of the Issues Rate Limits); 0: no limit.
+    pub issues_create_limit: u32,
+    /// Notes one user may create per minute (GitLab's `notes_create_limit`); 0: no limit.
+    pub notes_create_limit: u32,
+    /// Answer `POST /api/graphql` with 404, as an instance (or a proxy before it) without
+    /// GitLab's GraphQL API.
+    pub graphql_disabled: bool,
 }
 
 impl Default for Conditions {
@@ -47,6 +57,9 @@ impl Default for Conditions {
             drop_rate: 0.0,
             rate_limit: 0,
             rate_limit_window_secs: 60,
+            issues_create_limit: 0,
+            notes_create_limit: 0,
+            graphql_disabled: false,
         }
     }
 }
@@ -77,6 +90,9 @@ pub(crate) struct ConditionsPatch {
     drop_rate: Option<f64>,
     rate_limit: Option<u32>,
     rate_limit_window_secs: Option<u64>,
+    issues_create_limit: Option<u32>,
+    notes_create_limit: Option<u32>,
+    graphql_disabled: Option<bool>,
     rng_seed: Option<u64>,
 }
 
@@ -238,6 +254,15 @@ impl Faults {
         if let Some(value) = patch.rate_limit_window_secs {
             next.rate_limit_window_secs = value;
         }
+        if let Some(value) = patch.issues_create_limit {
+            next.issues_create_limit = value;
+        }
+        if let Some(value) = patch.notes_create_limit {
+            next.notes_create_limit = value;
+        }
+        if let Some(value) = patch.graphql_disabled {
+            next.graphql_disabled = value;
+        }
         self.set_conditions(next.clone())?;
         if let Some(seed) = patch.rng_seed {
             self.reseed(seed);
@@ -321,6 +346,69 @@ impl Faults {
         })
     }
 }
+
+/// One of GitLab's application rate limits (`Gitlab::ApplicationRateLimiter`) the fake
+/// models: counted per user in fixed one-minute windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ApplicationLimit {
+    /// `issues_create`: `POST /projects/:id/issues`.
+    IssuesCreate,
+    /// `notes_create`: `POST /projects/:id/issues/:issue_iid/notes`.
+    NotesCreate,
+}
+
+impl ApplicationLimit {
+    /// The limiter's interval: one minute for both.
+    const INTERVAL_SECS: i64 = 60;
+
+    fn key(self) -> &'static str {
+        match self {
+            ApplicationLimit::IssuesCreate => "issues_create",
+            ApplicationLimit::NotesCreate => "notes_create",
+        }
+    }
+}
+
+impl Faults {
+    /// Counts one request of user `user_id` against `limit` and refuses it (429) once the
+    /// window's count passes the threshold, as `ApplicationRateLimiter.throttled?` does: the
+    /// window is `now` (the fake's clock, so tests can step into the next minute) divided by
+    /// the interval, and the request that makes the count exceed the threshold is the first
+    /// refused (with 300, the 301st). Refused requests count too, as GitLab increments first.
+    pub(crate) fn application_limit(
+        &self,
+        limit: ApplicationLimit,
+        user_id: u64,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), crate::error::ApiError> {
+        let conditions = self.conditions();
+        let threshold = match limit {
+            ApplicationLimit::IssuesCreate => conditions.issues_create_limit,
+            ApplicationLimit::NotesCreate => conditions.notes_create_limit,
+        };
+        if threshold == 0 {
+            return Ok(());
+        }
+        let period = now.timestamp().div_euclid(ApplicationLimit::INTERVAL_SECS);
+        let start = u64::try_from(period).unwrap_or_default();
+        let mut windows = lock(&self.windows);
+        let entry = windows
+            .entry(format!("application:{}:user:{user_id}", limit.key()))
+            .or_insert(Window { start, count: 0 });
+        if entry.start != start {
+            *entry = Window { start, count: 0 };
+        }
+        entry.count = entry.count.saturating_add(1);
+        if entry.count > threshold {
+            Err(crate::error::ApiError::application_rate_limited())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// GitLab's GraphQL endpoint (queries only in the fake).
+const GRAPHQL_ROUTE: &str = "/api/graphql";
 
 /// Turns a matched route (`/api/v4/projects/{id}/issues`) into `/api/v4/projects/:id/issues`.
 pub(crate) fn route_template(matched: &str) -> String {
@@ -432,8 +520,14 @@ pub(crate) async fn guard(State(app): State<App>, request: Request, next: Next) 
         return response;
     }
 
-    let is_write = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+    // A GraphQL query is sent as a POST but stores nothing: there is no write to lose.
+    let is_write = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS)
+        && template != GRAPHQL_ROUTE;
     let mut response = next.run(request).await;
+    if response.status() == StatusCode::TOO_MANY_REQUESTS {
+        // Only an application limit answers 429 from a handler.
+        faults.record(decision.seq, &route, "application_rate_limited");
+    }
     if is_write
         && response.status().is_success()
         && let Some(kind) = decision.drop

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::app::{ApiRequest, App, created, ok, opt_date, opt_timestamp, path_number, timestamp};
 use crate::error::{ApiError, ApiResult};
+use crate::faults::ApplicationLimit;
 use crate::groups::visible_group;
 use crate::iterations::iteration_json;
 use crate::labels;
@@ -251,6 +252,11 @@ pub(crate) async fn create(
     let title = title.unwrap_or_default();
 
     let mut store = app.store();
+    // Checked after the parameters and before the project, as GitLab's endpoint does.
+    let now = store.clock.now();
+    app.0
+        .faults
+        .application_limit(ApplicationLimit::IssuesCreate, caller.user_id, now)?;
     let project = visible_project(&store, &id, Some(caller.user_id))?;
     let project_id = project.id;
     let level = store.project_access(Some(caller.user_id), project);

@@ -1,7 +1,8 @@
 //! A faithful, stateful, in-memory fake of the parts of GitLab's REST API v4 that
 //! teamcadence uses (users and statuses, groups, projects, labels, milestones, iterations,
 //! issues with quick actions, notes, issue links, repository files, generic packages, CI
-//! job tokens), for end-to-end tests and benchmarks where a real GitLab cannot run.
+//! job tokens) and of its GraphQL API (users in bulk), for end-to-end tests and benchmarks
+//! where a real GitLab cannot run.
 //!
 //! It answers like GitLab's documentation says: the same JSON shapes, error bodies,
 //! pagination headers, token kinds and visibility rules (an invisible project is a 404).
@@ -25,6 +26,7 @@ mod control;
 mod error;
 mod faults;
 mod files;
+mod graphql;
 mod groups;
 mod issues;
 mod iterations;

@@ -37,6 +37,16 @@ struct Args {
     /// Length of the rate-limit window in seconds.
     #[arg(long, default_value_t = 60)]
     rate_limit_window_secs: u64,
+    /// Issues one user may create per minute, as GitLab's `issues_create_limit` admin
+    /// setting (0: no limit); the next one answers 429.
+    #[arg(long, default_value_t = 0)]
+    issues_create_limit: u32,
+    /// Notes one user may create per minute, as GitLab's `notes_create_limit` (0: no limit).
+    #[arg(long, default_value_t = 0)]
+    notes_create_limit: u32,
+    /// Answer `POST /api/graphql` with 404, as an instance without GitLab's GraphQL API.
+    #[arg(long)]
+    graphql_disabled: bool,
     /// Seed of the fault sequence (same seed, same faults).
     #[arg(long, default_value_t = 0)]
     seed_rng: u64,
@@ -61,6 +71,9 @@ async fn main() -> anyhow::Result<()> {
             drop_rate: args.drop_rate,
             rate_limit: args.rate_limit,
             rate_limit_window_secs: args.rate_limit_window_secs,
+            issues_create_limit: args.issues_create_limit,
+            notes_create_limit: args.notes_create_limit,
+            graphql_disabled: args.graphql_disabled,
         },
         rng_seed: args.seed_rng,
     };

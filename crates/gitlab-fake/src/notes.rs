@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::app::{ApiRequest, App, created, json as respond, timestamp};
 use crate::error::{ApiError, ApiResult};
+use crate::faults::ApplicationLimit;
 use crate::issues::{commit, visible_issue};
 use crate::pagination::{self, LinkBase, PageRequest};
 use crate::projects::visible_project;
@@ -106,6 +107,11 @@ pub(crate) async fn create(
     let body = body.unwrap_or_default();
 
     let mut store = app.store();
+    // Checked after the parameters and before the project, as GitLab's endpoint does.
+    let now = store.clock.now();
+    app.0
+        .faults
+        .application_limit(ApplicationLimit::NotesCreate, caller.user_id, now)?;
     let project = visible_project(&store, &id, Some(caller.user_id))?;
     let project_id = project.id;
     let level = store.project_access(Some(caller.user_id), project);

@@ -28,8 +28,8 @@ use crate::faults::{Conditions, FaultEvent, Faults};
 use crate::seed::Seed;
 use crate::store::Store;
 use crate::{
-    control, faults, files, groups, issues, iterations, jobs, labels, links, milestones, notes,
-    packages, projects, users,
+    control, faults, files, graphql, groups, issues, iterations, jobs, labels, links, milestones,
+    notes, packages, projects, users,
 };
 
 /// How to start a fake GitLab.
@@ -310,6 +310,7 @@ async fn method_not_allowed() -> Response {
 /// The route table: GitLab's paths under `/api/v4`, and the test-only `/__fake` endpoints.
 fn router(app: App) -> Router {
     let api = Router::new()
+        .route("/api/graphql", post(graphql::execute))
         .route("/api/v4/user", get(users::current))
         .route(
             "/api/v4/user/status",

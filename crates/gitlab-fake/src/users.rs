@@ -104,7 +104,8 @@ fn status_json(status: Option<&UserStatus>, now: DateTime<Utc>) -> Value {
     }
 }
 
-fn html_escape(text: &str) -> String {
+/// Text made safe to show as HTML (the fake's stand-in for GitLab's Markdown rendering).
+pub(crate) fn html_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

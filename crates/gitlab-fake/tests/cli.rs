@@ -3,17 +3,11 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-#[tokio::test]
-async fn prints_its_base_url_first_and_serves() {
+/// Starts the binary with `args` after `--listen 127.0.0.1:0`, and reads its base URL.
+async fn spawn(args: &[&str]) -> (std::process::Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_gitlab-fake"))
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--token",
-            "cli-token",
-            "--latency-ms",
-            "1",
-        ])
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -30,6 +24,12 @@ async fn prints_its_base_url_first_and_serves() {
     .unwrap();
     let base = first.trim_end().to_owned();
     assert!(base.starts_with("http://127.0.0.1:"), "{first:?}");
+    (child, base)
+}
+
+#[tokio::test]
+async fn prints_its_base_url_first_and_serves() {
+    let (mut child, base) = spawn(&["--token", "cli-token", "--latency-ms", "1"]).await;
     assert!(!base.ends_with('/'));
     let user: serde_json::Value = reqwest::Client::new()
         .get(format!("{base}/api/v4/user"))
@@ -42,6 +42,42 @@ async fn prints_its_base_url_first_and_serves() {
         .unwrap();
     assert_eq!(user["username"], "root");
     assert_eq!(user["is_admin"], true);
+    child.kill().expect("the child is killed");
+    child.wait().unwrap();
+}
+
+#[tokio::test]
+async fn application_limits_and_the_graphql_switch_come_from_the_command_line() {
+    let (mut child, base) = spawn(&[
+        "--token",
+        "cli-token",
+        "--issues-create-limit",
+        "300",
+        "--notes-create-limit",
+        "60",
+        "--graphql-disabled",
+    ])
+    .await;
+    let client = reqwest::Client::new();
+    let conditions: serde_json::Value = client
+        .get(format!("{base}/__fake/conditions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(conditions["issues_create_limit"], 300);
+    assert_eq!(conditions["notes_create_limit"], 60);
+    assert_eq!(conditions["graphql_disabled"], true);
+    let graphql = client
+        .post(format!("{base}/api/graphql"))
+        .header("PRIVATE-TOKEN", "cli-token")
+        .json(&serde_json::json!({"query": "{ users { nodes { id } } }"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(graphql.status(), 404);
     child.kill().expect("the child is killed");
     child.wait().unwrap();
 }

@@ -1,6 +1,6 @@
 //! teamcadence's GitLab adapter: [`GitLab`] implements the core's
-//! [`IssueTracker`](teamcadence_core::tracker::IssueTracker) port over GitLab's REST API v4,
-//! with the `gitlab` crate's endpoints plus the few it lacks, over our own HTTP client (it
+//! [`IssueTracker`](teamcadence_core::tracker::IssueTracker) port over GitLab's REST API v4
+//! (and its GraphQL API for users in bulk), with the `gitlab` crate's endpoints plus the few it lacks, over our own HTTP client (it
 //! follows no redirect and sends the token to the configured origin only), and a request
 //! layer that owns timeouts, retries, rate-limit pacing, the bound on requests in flight, the
 //! run's deadline and the bounds on answers and pages.
@@ -25,6 +25,7 @@ mod connection;
 mod endpoints;
 mod errors;
 mod feed;
+mod graphql;
 mod tracker;
 mod transport;
 mod wire;

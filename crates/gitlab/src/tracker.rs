@@ -1,4 +1,5 @@
-//! [`GitLab`]: the core's [`IssueTracker`] port implemented over GitLab's REST API.
+//! [`GitLab`]: the core's [`IssueTracker`] port implemented over GitLab's REST API (and its
+//! GraphQL API for users in bulk: [`crate::graphql`]).
 //!
 //! Each method maps one port call onto GitLab's endpoints and converts the answer into domain
 //! types. It decides nothing about what should exist (that is the core's planning), and never
@@ -36,6 +37,7 @@ use crate::client::ApiClient;
 use crate::connection::{ConnectError, ServerUrl, Token, TokenKind};
 use crate::endpoints;
 use crate::errors::{Doing, Place, gitlab_message};
+use crate::graphql::{self, BulkFailure, BulkUser};
 use crate::transport::{ConnectOptions, Transport, TransportError, WriteKind};
 use crate::wire;
 
@@ -178,6 +180,86 @@ impl GitLab {
             .map(TrackedUser::from);
         lock(&self.users).insert(key, user.clone());
         Ok(user)
+    }
+
+    /// Looks `usernames` up in bulk through GraphQL and remembers the users found. `None`:
+    /// GraphQL cannot be used here (the per-user REST lookups must answer instead).
+    /// Usernames GraphQL does not return are not remembered: REST has the last word on them.
+    async fn bulk_users(
+        &self,
+        usernames: &[String],
+    ) -> Result<Option<HashMap<String, BulkUser>>, TrackerError> {
+        let mut unique: Vec<String> = Vec::new();
+        let mut seen = HashSet::new();
+        for name in usernames {
+            if seen.insert(name.to_lowercase()) {
+                unique.push(name.clone());
+            }
+        }
+        if unique.is_empty() {
+            return Ok(Some(HashMap::new()));
+        }
+        let found = match graphql::users(&self.transport, &unique).await {
+            Ok(found) => found,
+            Err(BulkFailure::Unusable(why)) => {
+                tracing::debug!(
+                    why,
+                    users = unique.len(),
+                    "GitLab's GraphQL API cannot look users up in bulk here: one REST \
+                     request per user instead"
+                );
+                return Ok(None);
+            }
+            Err(BulkFailure::Failed(error)) => return Err(error),
+        };
+        let by_name: HashMap<String, BulkUser> = found
+            .into_iter()
+            .map(|found| (found.user.username.to_lowercase(), found))
+            .collect();
+        let mut cache = lock(&self.users);
+        for (key, found) in &by_name {
+            cache.insert(key.clone(), Some(found.user.clone()));
+        }
+        Ok(Some(by_name))
+    }
+
+    /// The REST status of a user (`GET /users/:id/status`).
+    async fn rest_status(&self, user: &TrackedUser) -> Result<UserStatus, TrackerError> {
+        let username = &user.username;
+        let doing = Doing::read(format!("reading the status of {username}"), Place::Instance)
+            .about(format!("user {username}"));
+        let status: wire::Status = endpoints::UserStatus { user: user.id }
+            .query_async(&self.transport)
+            .await
+            .map_err(|e| doing.fail(e))?;
+        Ok(status.into())
+    }
+
+    /// What the port's `user_status` answers for one user, knowing what GraphQL said of
+    /// them: no status needs no request; a busy status or one with a message is read through
+    /// REST for the date it clears, which GraphQL does not give; a user GraphQL did not
+    /// return is looked up through REST.
+    async fn status_after_bulk(
+        &self,
+        username: &str,
+        found: Option<&BulkUser>,
+    ) -> Result<Option<UserStatus>, TrackerError> {
+        match found {
+            None => self.user_status(username).await,
+            Some(BulkUser { status: None, .. }) => Ok(Some(UserStatus::default())),
+            Some(BulkUser {
+                user,
+                status: Some(status),
+            }) if status.needs_clear_date() => self.rest_status(user).await.map(Some),
+            Some(BulkUser {
+                status: Some(status),
+                ..
+            }) => Ok(Some(UserStatus {
+                busy: status.busy,
+                message: status.message.clone(),
+                clear_status_at: None,
+            })),
+        }
     }
 
     /// User ids for `usernames`, and the usernames without an account (each once, in order).
@@ -614,13 +696,45 @@ impl IssueTracker for GitLab {
         let Some(user) = self.user(username).await? else {
             return Ok(None);
         };
-        let doing = Doing::read(format!("reading the status of {username}"), Place::Instance)
-            .about(format!("user {username}"));
-        let status: wire::Status = endpoints::UserStatus { user: user.id }
-            .query_async(&self.transport)
+        self.rest_status(&user).await.map(Some)
+    }
+
+    /// Users not looked up yet are resolved through GraphQL, 100 a query; the rest (and all
+    /// of them where GraphQL cannot be used) one REST request each, as `find_user`.
+    async fn users(&self, usernames: &[String]) -> Result<Vec<Option<TrackedUser>>, TrackerError> {
+        let unknown: Vec<String> = {
+            let cache = lock(&self.users);
+            usernames
+                .iter()
+                .filter(|name| !cache.contains_key(&name.to_lowercase()))
+                .cloned()
+                .collect()
+        };
+        self.bulk_users(&unknown).await?;
+        join_all(usernames.iter().map(|name| self.user(name)))
             .await
-            .map_err(|e| doing.fail(e))?;
-        Ok(Some(status.into()))
+            .into_iter()
+            .collect()
+    }
+
+    /// Statuses through GraphQL, 100 users a query, reading through REST only the clear date
+    /// of statuses that say something; per user through REST where GraphQL cannot be used.
+    async fn user_statuses(
+        &self,
+        usernames: &[String],
+    ) -> Vec<Result<Option<UserStatus>, TrackerError>> {
+        match self.bulk_users(usernames).await {
+            Ok(Some(found)) => {
+                join_all(
+                    usernames
+                        .iter()
+                        .map(|name| self.status_after_bulk(name, found.get(&name.to_lowercase()))),
+                )
+                .await
+            }
+            Ok(None) => join_all(usernames.iter().map(|name| self.user_status(name))).await,
+            Err(error) => usernames.iter().map(|_| Err(error.clone())).collect(),
+        }
     }
 
     async fn create_label(
@@ -874,6 +988,8 @@ mod tests {
         assert_send(gitlab.list_milestones(&MilestoneScope::Group("g".into())));
         assert_send(gitlab.list_iterations("g"));
         assert_send(gitlab.user_status("u"));
+        assert_send(gitlab.users(&[]));
+        assert_send(gitlab.user_statuses(&[]));
         assert_send(gitlab.create_label("p", "l", "d"));
         assert_send(gitlab.find_label("p", "l"));
         assert_send(gitlab.delete_label("p", 1));

@@ -9,8 +9,9 @@
 //! The policy: a 429 waits as `Retry-After` (or `RateLimit-Reset`) says, then retries
 //! whatever the method, since GitLab did nothing; such waits have their own bound and do not
 //! spend the failure retries. A failure to connect retries whatever the
-//! method, since nothing was sent. A 5xx, a lost connection or a timeout retries reads with
-//! jittered exponential backoff and turns a write into [`TransportError::Uncertain`]. Retries
+//! method, since nothing was sent. A 5xx, a lost connection or a timeout retries reads (and
+//! GraphQL queries, POSTs that change nothing) with jittered exponential backoff and turns a
+//! write into [`TransportError::Uncertain`]. Retries
 //! are bounded per request and per adapter; past either bound the request is unavailable.
 //! No wait may pass the run's deadline ([`ConnectOptions::deadline`]): a wait that would
 //! fails the request at once, saying why. A redirect is never followed (see
@@ -377,14 +378,19 @@ struct RequestParts {
     method: Method,
     url: Url,
     headers: HeaderMap,
+    /// Whether it changes nothing, so may be sent again after its answer was lost: a read,
+    /// or a GraphQL query (a POST that only reads).
+    resendable: bool,
 }
 
 impl RequestParts {
     /// The parts of a builder, or `None` when the builder holds an error or an address
     /// that is not a URL.
     fn of(builder: &RequestBuilder) -> Option<Self> {
+        let method = builder.method_ref()?.clone();
         Some(Self {
-            method: builder.method_ref()?.clone(),
+            resendable: is_read(&method),
+            method,
             url: Url::parse(&builder.uri_ref()?.to_string()).ok()?,
             headers: builder.headers_ref()?.clone(),
         })
@@ -515,8 +521,31 @@ impl Transport {
             method: Method::GET,
             url,
             headers: HeaderMap::new(),
+            resendable: true,
         };
         self.send(parts, Vec::new(), None).await
+    }
+
+    /// `POST /api/graphql` with a JSON `query` document, through the whole policy. Only for
+    /// queries: a query changes nothing, so a lost answer is retried as a read's is (a
+    /// mutation sent here could be applied twice).
+    pub(crate) async fn graphql_query(
+        &self,
+        document: Vec<u8>,
+    ) -> Result<Response<Bytes>, ApiError<TransportError>> {
+        let url = self.client.instance_url().join("api/graphql")?;
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        let parts = RequestParts {
+            method: Method::POST,
+            url,
+            headers,
+            resendable: true,
+        };
+        self.send(parts, document, None).await
     }
 
     /// Takes one retry from the adapter's budget; `false` once it is spent.
@@ -762,7 +791,7 @@ impl Transport {
                     continue;
                 }
                 Outcome::RateLimited(None, cause) | Outcome::NotSent(cause) => (None, cause),
-                Outcome::Lost(cause) if is_read(&parts.method) => (None, cause),
+                Outcome::Lost(cause) if parts.resendable => (None, cause),
                 Outcome::Lost(cause) => {
                     return Err(ApiError::client(TransportError::Uncertain {
                         method: parts.method.clone(),
