@@ -326,6 +326,20 @@ async fn apply_locked<T: IssueTracker>(
         }
     }
 
+    // Everyone the creates assign, looked up together (the tracker may do it in one
+    // request) rather than one by one as each create needs them; a lookup that fails here is
+    // tried again by the create that needs it.
+    let mut assignees: Vec<String> = Vec::new();
+    for &i in &to_create {
+        for name in &report.issues[i].assignees {
+            if !assignees.iter().any(|known| known.eq_ignore_ascii_case(name)) {
+                assignees.push(name.clone());
+            }
+        }
+    }
+    if !assignees.is_empty() {
+        let _ = tracker.users(&assignees).await;
+    }
     let width = options.concurrency.max(1) * 2;
     let plans = &report.issues;
     let made: Vec<(usize, Result<Made, String>)> = stream::iter(to_create)
