@@ -64,6 +64,14 @@ struct Args {
     /// paces nothing.
     #[arg(long, default_value_t = 0)]
     writes_per_minute: u32,
+    /// The fake's per-user issue creation limit per minute (GitLab's `issues_create_limit`);
+    /// 0, the default, limits nothing. With a limit the fake's clock runs from its seeded
+    /// instant at the pace of the wall clock, so its minutes pass.
+    #[arg(long, default_value_t = 0)]
+    issues_create_limit: u32,
+    /// The fake's per-user note creation limit per minute (`notes_create_limit`); 0: none.
+    #[arg(long, default_value_t = 0)]
+    notes_create_limit: u32,
     /// Where coverage issues go: one project shared by every team (as in the example config,
     /// and what issue 17 measured) or each team's own project.
     #[arg(long, value_enum, default_value_t = PtoProjects::Shared)]
@@ -100,6 +108,8 @@ struct Measurement {
     requests: BTreeMap<String, u64>,
     created: usize,
     peak_kib: Option<u64>,
+    /// 429 answers for the per-user issue and note creation limits.
+    limited: usize,
 }
 
 fn main() -> std::process::ExitCode {
@@ -145,6 +155,8 @@ fn bench(args: &Args) -> Result<()> {
     options.seed = Some(seed);
     options.conditions = Conditions {
         latency_ms: args.latency_ms,
+        issues_create_limit: args.issues_create_limit,
+        notes_create_limit: args.notes_create_limit,
         ..Conditions::default()
     };
     let fake = runtime
@@ -233,6 +245,27 @@ fn targets(args: &Args, runs: &[Measurement]) -> String {
         "  peak memory under 40 MB                        {peak:.1} MB      {}",
         verdict(peak < 40.0)
     );
+    if args.issues_create_limit > 0 {
+        let limit = u64::from(args.issues_create_limit);
+        let creates = first.created as u64;
+        // Fixed minute windows let `limit` creates through per minute: the last of them
+        // goes in minute ceil(creates / limit), at least that many minutes less one after
+        // the first; creates / limit minutes is the rate the limit allows.
+        let windows = Duration::from_secs(60 * (creates.div_ceil(limit).saturating_sub(1)));
+        let rate = Duration::from_secs_f64(creates as f64 * 60.0 / limit as f64);
+        let _ = writeln!(
+            out,
+            "  with {limit} creates a minute allowed: {creates} creates, {} answers 429, {:.0} s \
+             (the limit imposes {:.0} s by its windows, {:.0} s by its rate: {:.2}x / {:.2}x)  {}",
+            first.limited,
+            first.wall.as_secs_f64(),
+            windows.as_secs_f64(),
+            rate.as_secs_f64(),
+            first.wall.as_secs_f64() / windows.as_secs_f64().max(1.0),
+            first.wall.as_secs_f64() / rate.as_secs_f64().max(1.0),
+            verdict(first.limited == 0 && first.wall.as_secs_f64() <= 1.1 * rate.as_secs_f64())
+        );
+    }
     out
 }
 
@@ -259,6 +292,11 @@ fn measure(
 ) -> Result<Measurement> {
     let state = fake.state();
     state.reset_counters();
+    let limited_before = limited(fake);
+    // With creation limits, the fake's frozen clock is moved on with the wall clock, so
+    // that its minute windows pass as they would on a real GitLab.
+    let ticking =
+        (args.issues_create_limit > 0 || args.notes_create_limit > 0).then(|| Ticker::start(fake));
     let before = state.store().issues().count();
     let name = binary.file_name().and_then(|n| n.to_str()).unwrap_or("job");
     // Output goes to files: a full pipe would stall the child while it is being sampled.
@@ -300,6 +338,7 @@ fn measure(
     )
     .with_context(|| format!("running {label}"))?;
     let wall = started.elapsed();
+    drop(ticking);
     let cpu = children_cpu()
         .zip(cpu_before)
         .map(|(after, before)| after.saturating_sub(before));
@@ -319,7 +358,54 @@ fn measure(
         requests: state.request_counts(),
         created,
         peak_kib,
+        limited: limited(fake).saturating_sub(limited_before),
     })
+}
+
+/// How many requests the fake refused for its per-user creation limits so far.
+fn limited(fake: &FakeGitlab) -> usize {
+    fake.state()
+        .fault_log()
+        .iter()
+        .filter(|event| event.fault == "application_rate_limited")
+        .count()
+}
+
+/// Moves the fake's frozen clock on from where it stands, at the wall clock's pace, until
+/// dropped.
+struct Ticker {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Ticker {
+    fn start(fake: &FakeGitlab) -> Ticker {
+        let state = fake.state();
+        let from = state.store().clock().now();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        let began = Instant::now();
+        let thread = std::thread::spawn(move || {
+            while !stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                let elapsed = chrono::Duration::from_std(began.elapsed()).unwrap_or_default();
+                state.set_clock(Some(from + elapsed));
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        Ticker {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// Waits for `child`, reading its peak resident memory (VmHWM, which only grows) from
@@ -398,6 +484,11 @@ impl Measurement {
             self.created
         );
         let _ = writeln!(out, "  peak memory      {peak} (VmHWM, sampled)");
+        let _ = writeln!(
+            out,
+            "  429 answers      {} for the per-user creation limits",
+            self.limited
+        );
         let mut routes: Vec<(&String, &u64)> = self.requests.iter().collect();
         routes.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         for (route, count) in routes {
