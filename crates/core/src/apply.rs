@@ -332,7 +332,10 @@ async fn apply_locked<T: IssueTracker>(
     let mut assignees: Vec<String> = Vec::new();
     for &i in &to_create {
         for name in &report.issues[i].assignees {
-            if !assignees.iter().any(|known| known.eq_ignore_ascii_case(name)) {
+            if !assignees
+                .iter()
+                .any(|known| known.eq_ignore_ascii_case(name))
+            {
                 assignees.push(name.clone());
             }
         }
@@ -383,38 +386,48 @@ async fn apply_locked<T: IssueTracker>(
         }
     }
 
-    // Each plan's follow-ups run in order; different plans' run together.
-    let work: Vec<(usize, u64, bool, IssuePlan)> = standing
-        .into_iter()
-        .map(|(i, iid, fresh)| (i, iid, fresh, report.issues[i].clone()))
-        .collect();
+    // Each plan's follow-ups run in order, and so do those of plans that stand on the same
+    // issue (so that no comment is posted twice on it); different issues' run together.
+    let mut by_issue: Vec<(u64, Vec<(usize, bool, IssuePlan)>)> = Vec::new();
+    let mut group_of: HashMap<u64, usize> = HashMap::new();
+    for (i, iid, fresh) in standing {
+        let group = *group_of.entry(iid).or_insert_with(|| {
+            by_issue.push((iid, Vec::new()));
+            by_issue.len() - 1
+        });
+        by_issue[group].1.push((i, fresh, report.issues[i].clone()));
+    }
     let listed = &listed;
-    let done: Vec<(usize, IssuePlan, Vec<String>, Option<String>)> = stream::iter(work)
-        .map(|(i, iid, fresh, mut plan)| async move {
-            let follow = FollowUpRun {
-                tracker,
-                project,
-                iid,
-                fresh,
-                listed,
-                dry_run: options.dry_run,
-            };
-            let mut warnings = Vec::new();
-            // An update's notes go first: if the edit then fails, a re-run still sees the
-            // old issue, edits it and finds the notes posted.
-            let mut outcome = follow.run(&mut plan).await;
-            if outcome.is_ok() && plan.action == Action::Update {
-                outcome = follow
-                    .update(&mut plan)
-                    .await
-                    .map(|more| warnings.extend(more));
+    let done: Vec<Vec<(usize, IssuePlan, Vec<String>, Option<String>)>> = stream::iter(by_issue)
+        .map(|(iid, plans)| async move {
+            let mut done = Vec::with_capacity(plans.len());
+            for (i, fresh, mut plan) in plans {
+                let follow = FollowUpRun {
+                    tracker,
+                    project,
+                    iid,
+                    fresh,
+                    listed,
+                    dry_run: options.dry_run,
+                };
+                let mut warnings = Vec::new();
+                // An update's notes go first: if the edit then fails, a re-run still sees
+                // the old issue, edits it and finds the notes posted.
+                let mut outcome = follow.run(&mut plan).await;
+                if outcome.is_ok() && plan.action == Action::Update {
+                    outcome = follow
+                        .update(&mut plan)
+                        .await
+                        .map(|more| warnings.extend(more));
+                }
+                done.push((i, plan, warnings, outcome.err()));
             }
-            (i, plan, warnings, outcome.err())
+            done
         })
         .buffer_unordered(width)
         .collect()
         .await;
-    for (i, plan, warnings, failure) in done {
+    for (i, plan, warnings, failure) in done.into_iter().flatten() {
         report.issues[i] = plan;
         report.warnings.extend(warnings);
         if let Some(message) = failure {

@@ -263,8 +263,13 @@ impl IssueTracker for Memory {
         unimplemented!("not used by apply")
     }
 
-    async fn find_user(&self, _: &str) -> Result<Option<TrackedUser>, TrackerError> {
-        unimplemented!("not used by apply")
+    async fn find_user(&self, username: &str) -> Result<Option<TrackedUser>, TrackerError> {
+        // Apply looks up every assignee of its creates before creating; here all exist.
+        Ok(Some(TrackedUser {
+            id: 1,
+            username: username.to_owned(),
+            name: username.to_owned(),
+        }))
     }
 
     async fn user_status(&self, _: &str) -> Result<Option<UserStatus>, TrackerError> {
@@ -1082,4 +1087,52 @@ fn a_dry_run_takes_no_lock_and_a_lost_or_refused_lock_is_handled() {
         "{:?}",
         plans.warnings
     );
+}
+
+#[test]
+fn many_keys_at_once_and_one_key_planned_twice_leave_one_issue_and_note_each() {
+    let tracker = Memory::default();
+    let noted = |key: &str| IssuePlan {
+        follow_ups: vec![FollowUp::Note {
+            id: "thread".to_owned(),
+            body: "**Thread**".to_owned(),
+        }],
+        ..plan(key, "g/a")
+    };
+    // Twelve keys, the sixth planned twice: the creates go out together (options() allows
+    // 4 in flight, so 8 plans at a time), yet each key gets one issue and one thread.
+    let mut plans: Vec<IssuePlan> = (1..=12).map(|n| noted(&format!("k/{n}"))).collect();
+    plans.push(noted("k/6"));
+    let mut first = report(plans);
+    run(apply(&tracker, &mut first, &options()));
+    assert!(first.errors.is_empty(), "{:?}", first.errors);
+    let issues = tracker.issues.borrow().clone();
+    assert_eq!(issues.len(), 12);
+    let mut keys: Vec<String> = issues
+        .iter()
+        .filter_map(|issue| teamcadence_core::apply::key_in(&issue.description))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), 12);
+    // Each created issue claims the thread its run posts right after creating it.
+    for issue in &issues {
+        assert!(
+            issue
+                .description
+                .contains("<!-- teamcadence:notes=thread -->"),
+            "{}",
+            issue.description
+        );
+    }
+    let notes = tracker.notes.borrow().clone();
+    for issue in &issues {
+        let threads = notes
+            .iter()
+            .filter(|(on, body)| *on == issue.iid && note_id_in(body).as_deref() == Some("thread"))
+            .count();
+        assert_eq!(threads, 1, "#{}", issue.iid);
+    }
+    assert_eq!(first.issues[12].action, Action::Exists);
+    assert_eq!(first.issues[12].web_url, first.issues[5].web_url);
 }
