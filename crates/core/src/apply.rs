@@ -144,19 +144,19 @@ async fn apply_project<T: IssueTracker>(
     options: &ApplyOptions,
 ) {
     if options.dry_run {
-        return apply_locked(tracker, project, report, options).await;
+        return apply_locked(tracker, project, report, options, false).await;
     }
     match run_lock::claim(tracker, project, &options.kind_label, &options.lock).await {
         Ok(Claim::Held(mut lock)) => {
             report.warnings.append(&mut lock.warnings);
-            apply_locked(tracker, project, report, options).await;
+            apply_locked(tracker, project, report, options, true).await;
             if let Err(warning) = lock.release(tracker).await {
                 report.warnings.push(warning);
             }
         }
         Ok(Claim::Unlocked(warning)) => {
             report.warnings.push(warning);
-            apply_locked(tracker, project, report, options).await;
+            apply_locked(tracker, project, report, options, false).await;
         }
         Err(message) => {
             for plan in &mut report.issues {
@@ -245,11 +245,17 @@ impl<'a> Listed<'a> {
 /// there once, creates the missing ones, closes duplicates and does the follow-ups. Creates of
 /// different keys, and the follow-ups of different issues, go out together (the tracker
 /// bounds how many requests are in flight); each key's own steps keep their order.
+///
+/// While this run `holds` the project's lock no other run creates there, so each new
+/// issue's follow-ups start as soon as it is created (its comments keep pace with the
+/// creates under a write budget); without the lock they wait until the run has looked for
+/// duplicates a concurrent run may have made, so that they go to the issue that is kept.
 async fn apply_locked<T: IssueTracker>(
     tracker: &T,
     project: &str,
     report: &mut JobReport,
     options: &ApplyOptions,
+    holds: bool,
 ) {
     let existing = match list_kind(tracker, project, &options.kind_label, None).await {
         Ok(existing) => existing,
@@ -345,18 +351,61 @@ async fn apply_locked<T: IssueTracker>(
     }
     let width = options.concurrency.max(1) * 2;
     let plans = &report.issues;
-    let made: Vec<(usize, Result<Made, String>)> = stream::iter(to_create)
-        .map(|i| async move { (i, create_once(tracker, &plans[i], options).await) })
+    let listed = &listed;
+    let made: Vec<(usize, Result<Created, String>)> = stream::iter(to_create)
+        .map(|i| async move {
+            let mut plan = plans[i].clone();
+            let made = match create_once(tracker, &plan, options).await {
+                Ok(made) => made,
+                Err(message) => return (i, Err(message)),
+            };
+            let iid = made.issue.iid;
+            let (warnings, errors) = take_created(&mut plan, made, project, options);
+            let mut created = Created {
+                iid,
+                plan,
+                warnings,
+                errors,
+                followed: None,
+            };
+            if holds {
+                let followed = follow_up(
+                    tracker,
+                    project,
+                    iid,
+                    true,
+                    listed,
+                    options.dry_run,
+                    created.plan,
+                )
+                .await;
+                created.plan = followed.0;
+                created.warnings.extend(followed.1);
+                created.followed = Some(followed.2);
+            }
+            (i, Ok(created))
+        })
         .buffer_unordered(width)
         .collect()
         .await;
     let mut created = Vec::new();
+    let mut followed = Vec::new();
     for (i, outcome) in made {
         match outcome {
-            Ok(made) => {
-                created.push((i, made.issue.iid));
-                standing.push((i, made.issue.iid, true));
-                record_created(report, i, made, project, options);
+            Ok(done) => {
+                created.push((i, done.iid));
+                report.issues[i] = done.plan;
+                report.warnings.extend(done.warnings);
+                report.errors.extend(done.errors);
+                match done.followed {
+                    Some(failure) => {
+                        followed.push(i);
+                        if let Some(message) = failure {
+                            follow_up_failed(report, i, message);
+                        }
+                    }
+                    None => standing.push((i, done.iid, true)),
+                }
             }
             Err(message) => fail(report, i, message),
         }
@@ -383,6 +432,10 @@ async fn apply_locked<T: IssueTracker>(
             for entry in standing.iter_mut().filter(|entry| entry.0 == i) {
                 *entry = (i, kept, false);
             }
+            if followed.contains(&i) {
+                // Done on the duplicate already: the kept issue gets what it lacks.
+                standing.push((i, kept, false));
+            }
         }
     }
 
@@ -397,30 +450,13 @@ async fn apply_locked<T: IssueTracker>(
         });
         by_issue[group].1.push((i, fresh, report.issues[i].clone()));
     }
-    let listed = &listed;
     let done: Vec<Vec<(usize, IssuePlan, Vec<String>, Option<String>)>> = stream::iter(by_issue)
         .map(|(iid, plans)| async move {
             let mut done = Vec::with_capacity(plans.len());
-            for (i, fresh, mut plan) in plans {
-                let follow = FollowUpRun {
-                    tracker,
-                    project,
-                    iid,
-                    fresh,
-                    listed,
-                    dry_run: options.dry_run,
-                };
-                let mut warnings = Vec::new();
-                // An update's notes go first: if the edit then fails, a re-run still sees
-                // the old issue, edits it and finds the notes posted.
-                let mut outcome = follow.run(&mut plan).await;
-                if outcome.is_ok() && plan.action == Action::Update {
-                    outcome = follow
-                        .update(&mut plan)
-                        .await
-                        .map(|more| warnings.extend(more));
-                }
-                done.push((i, plan, warnings, outcome.err()));
+            for (i, fresh, plan) in plans {
+                let (plan, warnings, failure) =
+                    follow_up(tracker, project, iid, fresh, listed, options.dry_run, plan).await;
+                done.push((i, plan, warnings, failure));
             }
             done
         })
@@ -431,37 +467,84 @@ async fn apply_locked<T: IssueTracker>(
         report.issues[i] = plan;
         report.warnings.extend(warnings);
         if let Some(message) = failure {
-            let plan = &mut report.issues[i];
-            report.errors.push(format!(
-                "{}: the issue exists, but {message}; re-run to finish",
-                plan.key
-            ));
-            plan.error = Some(message);
+            follow_up_failed(report, i, message);
         }
     }
 }
 
-/// Records on the plan what creating its issue came to: its address, and a note on the
-/// issue (and warnings) for whatever GitLab left out.
-fn record_created(
-    report: &mut JobReport,
-    i: usize,
+/// An issue this run created, and what came of it.
+struct Created {
+    iid: u64,
+    /// The plan, with its address and, when its follow-ups were done, what they did.
+    plan: IssuePlan,
+    warnings: Vec<String>,
+    errors: Vec<String>,
+    /// Whether its follow-ups were done right after it was created, and why not all of
+    /// them when one failed; `None` when they wait.
+    followed: Option<Option<String>>,
+}
+
+/// Does the follow-ups of `plan` on issue `iid` (and an update's edit after them): the plan
+/// with what was done, warnings, and why a follow-up failed.
+async fn follow_up<T: IssueTracker>(
+    tracker: &T,
+    project: &str,
+    iid: u64,
+    fresh: bool,
+    listed: &Listed<'_>,
+    dry_run: bool,
+    mut plan: IssuePlan,
+) -> (IssuePlan, Vec<String>, Option<String>) {
+    let follow = FollowUpRun {
+        tracker,
+        project,
+        iid,
+        fresh,
+        listed,
+        dry_run,
+    };
+    let mut warnings = Vec::new();
+    // An update's notes go first: if the edit then fails, a re-run still sees the old issue,
+    // edits it and finds the notes posted.
+    let mut outcome = follow.run(&mut plan).await;
+    if outcome.is_ok() && plan.action == Action::Update {
+        outcome = follow
+            .update(&mut plan)
+            .await
+            .map(|more| warnings.extend(more));
+    }
+    (plan, warnings, outcome.err())
+}
+
+/// Records that the follow-ups of plan `i` stopped at one that failed.
+fn follow_up_failed(report: &mut JobReport, i: usize, message: String) {
+    let plan = &mut report.issues[i];
+    report.errors.push(format!(
+        "{}: the issue exists, but {message}; re-run to finish",
+        plan.key
+    ));
+    plan.error = Some(message);
+}
+
+/// Records on the plan what creating its issue came to: its address, and a comment on the
+/// issue for whatever GitLab left out. Returns the warnings and errors to report.
+fn take_created(
+    plan: &mut IssuePlan,
     made: Made,
     project: &str,
     options: &ApplyOptions,
-) {
-    let plan = &mut report.issues[i];
+) -> (Vec<String>, Vec<String>) {
+    let (mut warnings, mut errors) = (Vec::new(), Vec::new());
     plan.web_url = Some(made.issue.web_url.clone());
     if let Some(left_out) = made.left_out.filter(|l| !l.is_empty()) {
         // Say so on the issue too, where the people it concerns will see it.
         let asked = asked_on_create(plan, &made.labels);
-        plan.follow_ups.push(FollowUp::Note {
+        let note = FollowUp::Note {
             id: left_out.note_id(),
             body: left_out.note(project, &asked),
-        });
-        report
-            .warnings
-            .extend(left_out.warnings(&plan.key, project));
+        };
+        warnings.extend(left_out.warnings(&plan.key, project));
+        plan.follow_ups.push(note);
         if !made
             .issue
             .labels
@@ -470,7 +553,7 @@ fn record_created(
         {
             // Without its kind label the next run cannot find it, and would create it
             // again.
-            report.errors.push(format!(
+            errors.push(format!(
                 "{}: #{} was created without the label {}, by which teamcadence finds its \
                  issues, so the next run would create it again; add the label to #{} by hand \
                  and give the token the Planner or Reporter role",
@@ -478,7 +561,8 @@ fn record_created(
             ));
         }
     }
-    report.warnings.extend(made.warnings);
+    warnings.extend(made.warnings);
+    (warnings, errors)
 }
 
 /// The follow-ups of one plan whose issue exists.
