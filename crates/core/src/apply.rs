@@ -441,7 +441,7 @@ async fn apply_locked<T: IssueTracker>(
 
     // Each plan's follow-ups run in order, and so do those of plans that stand on the same
     // issue (so that no comment is posted twice on it); different issues' run together.
-    let mut by_issue: Vec<(u64, Vec<(usize, bool, IssuePlan)>)> = Vec::new();
+    let mut by_issue: Vec<(u64, Vec<Waiting>)> = Vec::new();
     let mut group_of: HashMap<u64, usize> = HashMap::new();
     for (i, iid, fresh) in standing {
         let group = *group_of.entry(iid).or_insert_with(|| {
@@ -450,20 +450,21 @@ async fn apply_locked<T: IssueTracker>(
         });
         by_issue[group].1.push((i, fresh, report.issues[i].clone()));
     }
-    let done: Vec<Vec<(usize, IssuePlan, Vec<String>, Option<String>)>> = stream::iter(by_issue)
+    let done: Vec<Vec<(usize, FollowedUp)>> = stream::iter(by_issue)
         .map(|(iid, plans)| async move {
             let mut done = Vec::with_capacity(plans.len());
             for (i, fresh, plan) in plans {
-                let (plan, warnings, failure) =
-                    follow_up(tracker, project, iid, fresh, listed, options.dry_run, plan).await;
-                done.push((i, plan, warnings, failure));
+                done.push((
+                    i,
+                    follow_up(tracker, project, iid, fresh, listed, options.dry_run, plan).await,
+                ));
             }
             done
         })
         .buffer_unordered(width)
         .collect()
         .await;
-    for (i, plan, warnings, failure) in done.into_iter().flatten() {
+    for (i, (plan, warnings, failure)) in done.into_iter().flatten() {
         report.issues[i] = plan;
         report.warnings.extend(warnings);
         if let Some(message) = failure {
@@ -471,6 +472,13 @@ async fn apply_locked<T: IssueTracker>(
         }
     }
 }
+
+/// A plan whose follow-ups wait: its position, whether this run created its issue, the plan.
+type Waiting = (usize, bool, IssuePlan);
+
+/// What following up a plan came to: the plan with what was done, warnings, and why a
+/// follow-up failed.
+type FollowedUp = (IssuePlan, Vec<String>, Option<String>);
 
 /// An issue this run created, and what came of it.
 struct Created {
@@ -494,7 +502,7 @@ async fn follow_up<T: IssueTracker>(
     listed: &Listed<'_>,
     dry_run: bool,
     mut plan: IssuePlan,
-) -> (IssuePlan, Vec<String>, Option<String>) {
+) -> FollowedUp {
     let follow = FollowUpRun {
         tracker,
         project,
