@@ -30,6 +30,8 @@ use crate::template::Template;
 use crate::time_off::{CoverageRule, TimeOff};
 use crate::tracker::MilestoneScope;
 
+mod rituals;
+
 /// Whether requests to `url` may carry secrets (a token, a private calendar's address): https,
 /// or plain http to this machine only.
 pub fn may_carry_secrets(url: &url::Url) -> bool {
@@ -754,6 +756,12 @@ struct RawTeam {
     onboarding: Option<RawOnboarding>,
     /// This team's templates; default: the config's `templates`.
     templates: Option<RawTemplates>,
+    /// The weekly async status update prompts.
+    async_updates: Option<rituals::RawAsyncUpdates>,
+    /// The weekly sync meeting's agenda and cancellation.
+    weekly_sync: Option<rituals::RawWeeklySync>,
+    /// The milestone retrospective issue.
+    retrospective: Option<rituals::RawRetrospective>,
 }
 
 /// A team member.
@@ -2057,6 +2065,13 @@ impl Validator<'_> {
             &format!("{at}.templates"),
             Some(top_templates),
         );
+        let rituals = self.rituals(
+            &at,
+            &project,
+            t.async_updates,
+            t.weekly_sync,
+            t.retrospective,
+        );
 
         Team {
             id,
@@ -2078,6 +2093,7 @@ impl Validator<'_> {
             pto,
             onboarding,
             templates,
+            rituals,
         }
     }
 

@@ -11,10 +11,14 @@ use crate::plan::{Action, FollowUp, IssuePlan, JobReport, push_unique};
 use crate::team::{Member, Team};
 use crate::template::{RenderedIssue, Renderer, Template, TemplateError};
 
+pub mod async_updates;
 pub mod buddy;
 pub mod onboarding;
 pub mod planning;
 pub mod pto;
+pub mod retrospective;
+pub mod sync;
+pub mod touch;
 
 /// Which plans a job makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -321,6 +325,21 @@ pub fn check(config: &Config, today: NaiveDate) -> CheckReport {
         None,
         &pto::Facts::default(),
     ));
+    // The rituals' templates, with sample data where GitLab would give it.
+    record(async_updates::check(config, today));
+    let noon = today
+        .and_hms_opt(12, 0, 0)
+        .map_or_else(chrono::Utc::now, |t| t.and_utc());
+    let no_agendas = config
+        .teams
+        .iter()
+        .map(|_| Ok(sync::TeamFacts::default()))
+        .collect();
+    record(sync::plan(config, noon, &no_agendas).map(|p| p.report));
+    record(
+        retrospective::plan(config, today, &retrospective::offline_facts(config, today))
+            .map(|p| p.report),
+    );
     let no_facts = onboarding::Facts::default();
     record(onboarding::plan(
         config,
