@@ -11,7 +11,6 @@ mod common;
 mod rituals;
 
 use common::{Gitlab, Scratch, job, json, keys, stderr};
-use gitlab_fake::Conditions;
 use rituals::{BOB_TOKEN, BOT_TOKEN, ERIN_TOKEN, comment, config, named, planning_issue, together};
 use serde_json::Value;
 
@@ -212,28 +211,16 @@ fn the_summary_goes_on_the_planning_issue_once_the_day_is_over() {
 #[test]
 fn faults_leave_one_prompt_per_issue() {
     let (gitlab, scratch) = setup("async-faults");
-    gitlab.set(Conditions {
-        fail_rate: 0.3,
-        drop_rate: 0.3,
-        ..Conditions::default()
-    });
-    let mut runs = 0;
-    loop {
-        runs += 1;
-        let output = run_at(&gitlab, &scratch, WED_EVENING);
-        match output.status.code() {
-            Some(0) => break,
-            Some(1) if runs < 10 => continue,
-            other => panic!("exited {other:?} on run {runs}: {}", stderr(&output)),
-        }
-    }
-    gitlab.set(Conditions::default());
+    rituals::until_done_under_faults(
+        &gitlab,
+        "async-updates",
+        &scratch.path("teamcadence.yml"),
+        &["--now", WED_EVENING],
+    );
     assert_eq!(named(&gitlab, 1, PROMPT).len(), 1);
     assert_eq!(named(&gitlab, 2, PROMPT).len(), 1);
     // Erin posted no update of her own here, so her issue gets a prompt too.
     assert_eq!(comment_counts(&gitlab), [1, 1, 0, 1, 0, 0, 0, 0]);
-    let faults = gitlab.fake.state().fault_log();
-    assert!(!faults.is_empty(), "the runs met faults");
 }
 
 #[test]

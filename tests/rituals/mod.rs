@@ -159,3 +159,62 @@ pub fn together(
         .map(|child| child.wait_with_output().expect("wait"))
         .collect()
 }
+
+/// Runs `job` with `args` until it succeeds (at most ten times) while the fake fails 30% of
+/// requests and loses the answer to 30% of writes; then turns the faults off. A lost answer
+/// to deleting the run lock leaves the lock until it lapses (a quarter of an hour): as the
+/// run's warning says to, the label is then deleted by hand, so the next run need not wait.
+pub fn until_done_under_faults(gitlab: &Gitlab, job: &str, config: &str, args: &[&str]) {
+    let faulty = gitlab_fake::Conditions {
+        fail_rate: 0.3,
+        drop_rate: 0.3,
+        ..gitlab_fake::Conditions::default()
+    };
+    gitlab.set(faulty.clone());
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        let output = crate::common::job(gitlab, job, config, args, Some(BOT_TOKEN));
+        match output.status.code() {
+            Some(0) => break,
+            Some(1) if runs < 10 => {
+                if crate::common::stdout(&output).contains("could not delete the run lock") {
+                    let lock = format!("teamcadence::{job}::run-lock");
+                    // The person's own request goes through.
+                    gitlab.set(gitlab_fake::Conditions::default());
+                    // The person's own request goes through.
+                    gitlab.set(gitlab_fake::Conditions::default());
+                    delete(
+                        gitlab,
+                        &format!("/projects/eng%2Fweb/labels/{}", lock.replace(':', "%3A")),
+                    );
+                    gitlab.set(faulty.clone());
+                }
+            }
+            other => panic!(
+                "{job} exited {other:?} on run {runs}: {}",
+                crate::common::stderr(&output)
+            ),
+        }
+    }
+    gitlab.set(gitlab_fake::Conditions::default());
+    assert!(
+        !gitlab.fake.state().fault_log().is_empty(),
+        "the runs met faults"
+    );
+}
+
+/// DELETEs an API path as the admin; one that is gone already is fine.
+pub fn delete(gitlab: &Gitlab, path: &str) {
+    let url = format!("{}/api/v4{path}", gitlab.url());
+    gitlab.runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .delete(url)
+            .header("PRIVATE-TOKEN", ADMIN_TOKEN)
+            .send()
+            .await
+            .expect("DELETE");
+        let status = response.status().as_u16();
+        assert!(matches!(status, 200..=299 | 404), "DELETE {path}: {status}");
+    });
+}
