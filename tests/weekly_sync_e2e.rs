@@ -259,3 +259,60 @@ fn faults_leave_one_agenda_and_one_decision() {
     assert!(labels(agenda).contains(&"meeting::cancelled"));
     assert_eq!(named(&gitlab, iid, DECISION).len(), 1);
 }
+
+#[test]
+fn check_names_a_broken_ritual_template_and_a_bad_time() {
+    let scratch = Scratch::new(
+        "sync-check",
+        &[
+            (
+                "teamcadence.yml",
+                &config("    weekly_sync: { template: agenda.md }\n"),
+            ),
+            (
+                "agenda.md",
+                "---\ntitle: \"{{team.nam}} sync\"\n---\nPoints:\n",
+            ),
+            (
+                "bad-time.yml",
+                &config("    weekly_sync: { time: \"25:00\", lead_minutes: 2000 }\n"),
+            ),
+        ],
+    );
+    let broken = common::run(
+        "teamcadence",
+        &[
+            "check",
+            "--config",
+            &scratch.path("teamcadence.yml"),
+            "--today",
+            "2026-12-02",
+        ],
+    );
+    assert_eq!(broken.status.code(), Some(2), "{}", stderr(&broken));
+    assert!(stderr(&broken).contains("agenda.md"), "{}", stderr(&broken));
+    assert!(stderr(&broken).contains("team.nam"), "{}", stderr(&broken));
+
+    let bad = common::run(
+        "weekly-sync",
+        &[
+            "--config",
+            &scratch.path("bad-time.yml"),
+            "--dry-run",
+            "--offline",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    let text = stderr(&bad);
+    assert!(text.contains("teams[web].weekly_sync.time"), "{text}");
+    assert!(text.contains("`25:00` is not a time of day"), "{text}");
+    assert!(
+        text.contains("write it as HH:MM on a 24-hour clock"),
+        "{text}"
+    );
+    assert!(
+        text.contains("teams[web].weekly_sync.lead_minutes"),
+        "{text}"
+    );
+    assert!(text.contains("2000 is more than 1440 minutes"), "{text}");
+}
