@@ -38,6 +38,8 @@ pub struct TeamFacts {
     /// The open issues of that milestone with the configured labels, assigned to a member of
     /// the team, each with its comments, oldest first.
     pub issues: Vec<(TrackedIssue, Vec<TrackedNote>)>,
+    /// Whether the issues were read (a run that does not read GitLab knows none).
+    pub read: bool,
 }
 
 /// What the job read.
@@ -84,12 +86,17 @@ pub async fn gather<T: IssueTracker>(
     let planning_facts = planning::gather(tracker, config, today, feed_texts).await;
     let mut facts = Facts::default();
     let Some(tracker) = tracker else {
-        for team in &config.teams {
-            facts.teams.push(Err(format!(
-                "{}: the issues to prompt live in GitLab, which this run does not read: give \
-                 --gitlab-url and a GITLAB_TOKEN to plan or preview the prompts",
-                team.id
-            )));
+        facts.warnings.push(
+            "the issues to prompt live in GitLab, which this run does not read: give \
+             --gitlab-url and a GITLAB_TOKEN to preview the prompts"
+                .to_owned(),
+        );
+        for read in planning_facts {
+            facts.teams.push(read.map(|read| TeamFacts {
+                period: read.timeline.current,
+                issues: Vec::new(),
+                read: false,
+            }));
         }
         return facts;
     };
@@ -128,6 +135,7 @@ async fn gather_team<T: IssueTracker>(
         return Ok(TeamFacts {
             period,
             issues: Vec::new(),
+            read: true,
         });
     };
     let settings = &team.rituals.async_updates;
@@ -171,7 +179,11 @@ async fn gather_team<T: IssueTracker>(
     for (issue, notes) in ours.into_iter().zip(notes) {
         issues.push((issue, notes?));
     }
-    Ok(TeamFacts { period, issues })
+    Ok(TeamFacts {
+        period,
+        issues,
+        read: true,
+    })
 }
 
 /// When `member` posted a status update on an issue in the week of `day` (their own week),
@@ -485,7 +497,7 @@ fn summary(
     now: DateTime<Utc>,
 ) -> Option<(IssuePlan, Touch)> {
     let settings = &team.rituals.async_updates;
-    if !settings.summary {
+    if !settings.summary || !facts.read {
         return None;
     }
     let today = now.with_timezone(&config.timezone).date_naive();

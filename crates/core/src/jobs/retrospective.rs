@@ -66,6 +66,13 @@ pub async fn gather<T: IssueTracker>(
 ) -> Facts {
     let planning_facts = planning::gather(tracker, config, today, feed_texts).await;
     let mut facts = Facts::default();
+    if tracker.is_none() {
+        facts.warnings.push(
+            "this run does not read GitLab, so the delivered and slipped deliverables are not \
+             known: the preview lists none"
+                .to_owned(),
+        );
+    }
     let reads = config
         .teams
         .iter()
