@@ -174,3 +174,47 @@ fn faults_leave_one_retrospective_with_its_threads() {
     }
     assert_eq!(links(&gitlab, iid), [planning]);
 }
+
+#[test]
+fn the_ritual_binaries_help_like_the_jobs_and_refuse_a_bad_now() {
+    for (binary, first) in [
+        ("async-updates", "Ask for the weekly async status updates"),
+        ("weekly-sync", "Prepare the weekly sync meeting"),
+        ("retrospective", "Open the milestone retrospective issue"),
+    ] {
+        let output = common::run(binary, &["--help"]);
+        assert_eq!(output.status.code(), Some(0));
+        let text = common::stdout(&output);
+        assert!(text.starts_with(first), "{text}");
+        for part in [
+            "\nEnvironment:\n  TEAMCADENCE_CONFIG ",
+            "GITLAB_TOKEN",
+            "\n  0  the run did what was due",
+            "\n  1  some work failed",
+            "\n  2  bad usage, config, template or token; nothing was written",
+            &format!("Examples:\n  {binary} "),
+            "--annotations <ANNOTATIONS>",
+        ] {
+            assert!(
+                text.contains(part),
+                "{binary}: {part:?} missing from {text}"
+            );
+        }
+    }
+    let teamcadence = common::stdout(&common::run("teamcadence", &["--help"]));
+    for binary in ["async-updates", "weekly-sync", "retrospective"] {
+        assert!(teamcadence.contains(binary), "{teamcadence}");
+    }
+    for binary in ["async-updates", "weekly-sync"] {
+        let output = common::run(binary, &["--now", "next tuesday", "--dry-run", "--offline"]);
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains(
+                "`next tuesday` is not an instant: write it as RFC 3339, for example \
+                 2026-12-08T14:00:00Z or 2026-12-08T15:00:00+01:00"
+            ),
+            "{}",
+            stderr(&output)
+        );
+    }
+}
