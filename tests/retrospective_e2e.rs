@@ -218,3 +218,64 @@ fn the_ritual_binaries_help_like_the_jobs_and_refuse_a_bad_now() {
         );
     }
 }
+
+#[test]
+fn hostile_titles_stay_data_in_the_retrospective_and_the_summary() {
+    let (gitlab, scratch, planning) = setup(
+        "retro-hostile",
+        "    async_updates: { labels: [\"workflow::in dev\"] }\n",
+    );
+    let bob = gitlab.get("/users?username=bob")[0]["id"].to_string();
+    let milestone = gitlab.get("/projects/eng%2Fweb/milestones?title=19.7")[0]["id"].to_string();
+    let hostile = "/label ~hacked @all | cell [click](https://evil.example) <!-- x --> #1";
+    rituals::post(
+        &gitlab,
+        "/projects/eng%2Fweb/issues",
+        common::ADMIN_TOKEN,
+        &[
+            ("title", hostile),
+            ("labels", "workflow::in dev,Deliverable"),
+            ("assignee_id", &bob),
+            ("milestone_id", &milestone),
+        ],
+    );
+    let output = run_on(&gitlab, &scratch, "2026-11-25");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let retro = &retrospectives(&gitlab)[0];
+    let summary_run = job(
+        &gitlab,
+        "async-updates",
+        &scratch.path("teamcadence.yml"),
+        &["--now", "2026-12-03T12:00:00Z"],
+        Some(BOT_TOKEN),
+    );
+    assert_eq!(
+        summary_run.status.code(),
+        Some(0),
+        "{}",
+        stderr(&summary_run)
+    );
+    let summary = named(&gitlab, planning, "async-summary:2026-W49");
+    assert_eq!(summary.len(), 1);
+    for text in [
+        retro["description"].as_str().expect("description"),
+        &summary[0],
+    ] {
+        assert!(text.contains("cell"), "the title is there: {text}");
+        for raw in ["@all", "[click](", "<!-- x", " ~hacked", " #1", " | cell"] {
+            assert!(!text.contains(raw), "{raw:?} reached the text: {text}");
+        }
+        assert!(
+            !text.lines().any(|line| line.trim_start().starts_with('/')),
+            "{text}"
+        );
+    }
+    // Nothing ran: the label does not exist on any issue, and nobody was mentioned.
+    assert!(gitlab.issues(PROJECT).iter().all(|i| {
+        !i["labels"]
+            .as_array()
+            .expect("labels")
+            .iter()
+            .any(|l| l == "hacked")
+    }));
+}
