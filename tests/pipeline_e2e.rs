@@ -31,11 +31,14 @@ const TEAM_TOKEN: &str = "glpat-team-bot-SECRET-51";
 /// The CI_JOB_TOKEN of teamcadence's own release job.
 const RELEASE_JOB_TOKEN: &str = "glcbt-release-SECRET-3a";
 const TEAM_PROJECT: &str = "acme/team-app";
-const BINARIES: [&str; 4] = [
+const BINARIES: [&str; 7] = [
     "teamcadence",
     "planning-issue",
     "onboarding-issue",
     "pto-coverage",
+    "async-updates",
+    "weekly-sync",
+    "retrospective",
 ];
 
 /// The installed tools: (gitlab-ci-local, check-jsonschema).
@@ -429,8 +432,11 @@ fn readme_setup_runs_scheduled_manual_and_merge_request_pipelines_against_gitlab
         "checksum checked: {log}"
     );
     assert!(!log.contains(TEAM_TOKEN), "the token never shows in a log");
+    // gitlab-ci-local pads job names to the longest in the pipeline.
     assert!(
-        log.contains("teamcadence-planning   > planning-issue on "),
+        regex::Regex::new(r"teamcadence-planning +> planning-issue on ")
+            .expect("regex")
+            .is_match(&log),
         "the summary leads the job's output: {log}"
     );
     assert!(
@@ -731,10 +737,13 @@ fn both_ci_configurations_pass_gitlabs_ci_schema() {
     assert_eq!(
         keys,
         [
+            "cadence-async-updates",
             "cadence-check",
             "cadence-onboarding",
             "cadence-planning",
-            "cadence-pto"
+            "cadence-pto",
+            "cadence-retrospective",
+            "cadence-weekly-sync",
         ]
     );
 
