@@ -56,7 +56,8 @@ Examples:
 /// The text after `teamcadence`'s own options.
 pub const TEAMCADENCE_AFTER_HELP: &str = "\
 The jobs themselves are the binaries planning-issue, onboarding-issue, pto-coverage and
-recurring-issues; run each with --help. Each command's --help lists the variables it reads.
+recurring-issues, and the rituals async-updates, weekly-sync and retrospective; run each with
+--help. Each command's --help lists the variables it reads.
 
 Exit codes:
   0  the command did what it was asked

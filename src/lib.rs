@@ -13,6 +13,7 @@ use chrono::NaiveDate;
 use teamcadence_core::apply::{ApplyOptions, apply};
 use teamcadence_core::config::{Config, SourceFiles};
 use teamcadence_core::ics::FeedSource;
+use teamcadence_core::jobs::touch::{self, Planned};
 use teamcadence_core::jobs::{self, JobError, Scope};
 use teamcadence_core::limits;
 use teamcadence_core::plan::{Action, JobReport};
@@ -102,6 +103,25 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
     })?;
     if limits::date_in_window(date) {
         Ok(date)
+    } else {
+        Err(limits::date_outside_window(date))
+    }
+}
+
+/// Parses a `--now` argument: an RFC 3339 instant such as `2026-12-08T14:00:00Z` or
+/// `2026-12-08T15:00:00+01:00`, in the years a config accepts.
+pub fn parse_now(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    let instant = chrono::DateTime::parse_from_rfc3339(text.trim())
+        .map_err(|_| {
+            format!(
+                "`{text}` is not an instant: write it as RFC 3339, for example \
+                 2026-12-08T14:00:00Z or 2026-12-08T15:00:00+01:00"
+            )
+        })?
+        .with_timezone(&chrono::Utc);
+    let date = instant.date_naive();
+    if limits::date_in_window(date) {
+        Ok(instant)
     } else {
         Err(limits::date_outside_window(date))
     }
@@ -218,6 +238,25 @@ pub fn date_in(zone: chrono_tz::Tz, now: chrono::DateTime<chrono::Utc>) -> Naive
     now.with_timezone(&zone).date_naive()
 }
 
+/// The instant a run decides at: `--now`, else noon of `--today` in the config's zone, else
+/// the clock.
+pub fn instant(
+    config: &Config,
+    today: Option<NaiveDate>,
+    now: Option<chrono::DateTime<chrono::Utc>>,
+) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    now.or_else(|| {
+        let noon = today?.and_hms_opt(12, 0, 0)?;
+        config
+            .timezone
+            .from_local_datetime(&noon)
+            .earliest()
+            .map(|t| t.with_timezone(&chrono::Utc))
+    })
+    .unwrap_or_else(chrono::Utc::now)
+}
+
 /// Which job to run, with the input given by hand, if any.
 #[derive(Debug, Clone)]
 pub enum Job {
@@ -229,6 +268,12 @@ pub enum Job {
     PtoCoverage(Option<(String, NaiveDate, NaiveDate)>),
     /// The teams' own recurring issues.
     Recurring,
+    /// The weekly async status update prompts, decided at the instant given (`--now`).
+    AsyncUpdates(Option<chrono::DateTime<chrono::Utc>>),
+    /// The weekly sync's agenda and decision, decided at the instant given (`--now`).
+    WeeklySync(Option<chrono::DateTime<chrono::Utc>>),
+    /// The milestone retrospective issue.
+    Retrospective,
 }
 
 impl Job {
@@ -239,6 +284,9 @@ impl Job {
             Job::Onboarding(_) => "onboarding-issue",
             Job::PtoCoverage(_) => "pto-coverage",
             Job::Recurring => "recurring-issues",
+            Job::AsyncUpdates(_) => "async-updates",
+            Job::WeeklySync(_) => "weekly-sync",
+            Job::Retrospective => "retrospective",
         }
     }
 
@@ -249,23 +297,57 @@ impl Job {
             Job::Onboarding(_) => jobs::onboarding::KIND_LABEL,
             Job::PtoCoverage(_) => jobs::pto::KIND_LABEL,
             Job::Recurring => jobs::recurring::KIND_LABEL,
+            Job::AsyncUpdates(_) => jobs::async_updates::KIND_LABEL,
+            Job::WeeklySync(_) => jobs::sync::KIND_LABEL,
+            Job::Retrospective => jobs::retrospective::KIND_LABEL,
+        }
+    }
+
+    /// The instant given by hand (`--now`), for the jobs that decide by the hour.
+    pub fn now(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        match self {
+            Job::AsyncUpdates(now) | Job::WeeklySync(now) => *now,
+            _ => None,
         }
     }
 
     /// Reads what the job needs from GitLab (when connected) and plans.
     async fn plan(
         self,
-        config: &Config,
-        files: &ConfigDir,
-        today: NaiveDate,
+        run: &Run<'_>,
+        now: chrono::DateTime<chrono::Utc>,
         gitlab: Option<&GitLab>,
-        deadline: Instant,
-    ) -> Result<JobReport, JobError> {
+    ) -> Result<Planned, JobError> {
+        let Run {
+            config,
+            files,
+            today,
+            deadline,
+            ..
+        } = *run;
+        let plain = |report: JobReport| Planned {
+            report,
+            touches: Vec::new(),
+        };
         match self {
+            Job::AsyncUpdates(_) => {
+                let feeds = read_feeds(config, files, deadline).await;
+                let facts = jobs::async_updates::gather(gitlab, config, now, feeds).await;
+                jobs::async_updates::plan(config, now, &facts)
+            }
+            Job::WeeklySync(_) => {
+                let facts = jobs::sync::gather(gitlab, config, now).await;
+                jobs::sync::plan(config, now, &facts)
+            }
+            Job::Retrospective => {
+                let feeds = read_feeds(config, files, deadline).await;
+                let facts = jobs::retrospective::gather(gitlab, config, today, feeds).await;
+                jobs::retrospective::plan(config, today, &facts)
+            }
             Job::Planning => {
                 let feeds = read_feeds(config, files, deadline).await;
                 let facts = jobs::planning::gather(gitlab, config, today, feeds).await;
-                jobs::planning::plan(config, today, &facts)
+                jobs::planning::plan(config, today, &facts).map(plain)
             }
             Job::Onboarding(manual) => {
                 let hire = manual
@@ -275,6 +357,7 @@ impl Job {
                 let facts =
                     jobs::onboarding::gather(gitlab, config, today, hire.as_ref(), feeds).await;
                 jobs::onboarding::plan(config, today, Scope::Upcoming, hire.as_ref(), &facts)
+                    .map(plain)
             }
             Job::PtoCoverage(manual) => {
                 let time_off = manual
@@ -285,12 +368,12 @@ impl Job {
                 let feeds = read_feeds(config, files, deadline).await;
                 let facts =
                     jobs::pto::gather(gitlab, config, today, time_off.as_ref(), feeds).await;
-                jobs::pto::plan(config, today, Scope::Upcoming, time_off, &facts)
+                jobs::pto::plan(config, today, Scope::Upcoming, time_off, &facts).map(plain)
             }
             Job::Recurring => {
                 let feeds = read_feeds(config, files, deadline).await;
                 let facts = jobs::recurring::gather(gitlab, config, today, feeds).await;
-                jobs::recurring::plan(config, today, Scope::Upcoming, &facts)
+                jobs::recurring::plan(config, today, Scope::Upcoming, &facts).map(plain)
             }
         }
     }
@@ -378,7 +461,11 @@ fn planned_and_applied(
 ) -> Result<(NaiveDate, JobReport), (u8, String)> {
     let kind_label = job.kind_label();
     let config = load_config(&args.config).map_err(|e| (EXIT_USAGE, format!("{e:#}")))?;
-    let today = today(&config, args.today);
+    let now = instant(&config, args.today, job.now());
+    let today = match (args.today, job.now()) {
+        (None, Some(now)) => date_in(config.timezone, now),
+        (given, _) => today(&config, given),
+    };
 
     let env = |var: &str| std::env::var(var).ok();
     let url = resolve_url(
@@ -429,6 +516,7 @@ fn planned_and_applied(
         config: &config,
         files: &files,
         today,
+        now,
         options: &options,
         timeout: args.timeout,
         deadline,
@@ -482,13 +570,12 @@ fn plan_and_apply(
     connection: Option<(String, Token)>,
 ) -> Result<JobReport, (u8, String)> {
     let Run {
-        config,
-        files,
-        today,
+        now,
         options,
         timeout,
         deadline,
         budget,
+        ..
     } = *run;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -511,18 +598,25 @@ fn plan_and_apply(
                     })?,
             ),
         };
-        let mut report = job
-            .plan(config, files, today, gitlab.as_ref(), deadline)
+        let Planned {
+            mut report,
+            touches,
+        } = job
+            .plan(run, now, gitlab.as_ref())
             .await
             .map_err(|e| (EXIT_USAGE, format!("{e}\nnothing was written")))?;
         match &gitlab {
-            Some(gitlab) => apply(gitlab, &mut report, options).await,
+            Some(gitlab) => {
+                apply(gitlab, &mut report, options).await;
+                touch::apply(gitlab, &mut report, &touches, options).await;
+            }
             None => {
                 for plan in &mut report.issues {
                     if matches!(plan.action, Action::Create | Action::Exists) {
                         plan.preview_follow_ups();
                     }
                 }
+                touch::preview(&mut report, &touches);
             }
         }
         Ok(report)
@@ -569,6 +663,8 @@ struct Run<'a> {
     config: &'a Config,
     files: &'a ConfigDir,
     today: NaiveDate,
+    /// The instant the hour-bound jobs decide at.
+    now: chrono::DateTime<chrono::Utc>,
     options: &'a ApplyOptions,
     timeout: Duration,
     deadline: Instant,

@@ -463,8 +463,10 @@ fn check_renders_every_template_on_the_example() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let text = stdout(&output);
     // 2 planning (19.7 under way, shown as a skip, and 19.8) + 4 time off + 1 roster hire
-    // + 2 recurring issues (the triage rotation's week and the release post check).
-    assert!(text.contains("ok: 1 team, 9 issues rendered"), "{text}");
+    // + 2 recurring issues (the triage rotation's week and the release post check), and the
+    // rituals: a sample async update prompt, the agenda of the sync on Tuesday 2026-11-24 and
+    // the retrospective of 19.8.
+    assert!(text.contains("ok: 1 team, 12 issues rendered"), "{text}");
 }
 
 #[test]

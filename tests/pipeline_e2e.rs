@@ -31,12 +31,15 @@ const TEAM_TOKEN: &str = "glpat-team-bot-SECRET-51";
 /// The CI_JOB_TOKEN of teamcadence's own release job.
 const RELEASE_JOB_TOKEN: &str = "glcbt-release-SECRET-3a";
 const TEAM_PROJECT: &str = "acme/team-app";
-const BINARIES: [&str; 5] = [
+const BINARIES: [&str; 8] = [
     "teamcadence",
     "planning-issue",
     "onboarding-issue",
     "pto-coverage",
     "recurring-issues",
+    "async-updates",
+    "weekly-sync",
+    "retrospective",
 ];
 
 /// The installed tools: (gitlab-ci-local, check-jsonschema).
@@ -431,8 +434,11 @@ fn readme_setup_runs_scheduled_manual_and_merge_request_pipelines_against_gitlab
         "checksum checked: {log}"
     );
     assert!(!log.contains(TEAM_TOKEN), "the token never shows in a log");
+    // gitlab-ci-local pads job names to the longest in the pipeline.
     assert!(
-        log.contains("teamcadence-planning   > planning-issue on "),
+        regex::Regex::new(r"teamcadence-planning +> planning-issue on ")
+            .expect("regex")
+            .is_match(&log),
         "the summary leads the job's output: {log}"
     );
     assert!(
@@ -733,11 +739,14 @@ fn both_ci_configurations_pass_gitlabs_ci_schema() {
     assert_eq!(
         keys,
         [
+            "cadence-async-updates",
             "cadence-check",
             "cadence-onboarding",
             "cadence-planning",
             "cadence-pto",
-            "cadence-recurring"
+            "cadence-recurring",
+            "cadence-retrospective",
+            "cadence-weekly-sync",
         ]
     );
 

@@ -22,6 +22,9 @@ pub fn bin(name: &str) -> Command {
         "pto-coverage" => env!("CARGO_BIN_EXE_pto-coverage"),
         "recurring-issues" => env!("CARGO_BIN_EXE_recurring-issues"),
         "teamcadence" => env!("CARGO_BIN_EXE_teamcadence"),
+        "async-updates" => env!("CARGO_BIN_EXE_async-updates"),
+        "weekly-sync" => env!("CARGO_BIN_EXE_weekly-sync"),
+        "retrospective" => env!("CARGO_BIN_EXE_retrospective"),
         other => panic!("no binary {other}"),
     };
     let mut command = Command::new(path);

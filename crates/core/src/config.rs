@@ -46,6 +46,7 @@ impl SourceFiles for NoFiles {
         ))
     }
 }
+mod rituals;
 
 /// Whether requests to `url` may carry secrets (a token, a private calendar's address): https,
 /// or plain http to this machine only.
@@ -794,6 +795,12 @@ struct RawTeam {
     recurring: Vec<Spanned<recurring::RawRecurring>>,
     /// This team's templates; default: the config's `templates`.
     templates: Option<RawTemplates>,
+    /// The weekly async status update prompts.
+    async_updates: Option<rituals::RawAsyncUpdates>,
+    /// The weekly sync meeting's agenda and cancellation.
+    weekly_sync: Option<rituals::RawWeeklySync>,
+    /// The milestone retrospective issue.
+    retrospective: Option<rituals::RawRetrospective>,
 }
 
 /// A team member.
@@ -2128,6 +2135,13 @@ impl Validator<'_> {
         );
         let recurring = self.recurring(t.recurring, &at, &project, all_members);
         let about = self.about(t.about);
+        let rituals = self.rituals(
+            &at,
+            &project,
+            t.async_updates,
+            t.weekly_sync,
+            t.retrospective,
+        );
 
         Team {
             id,
@@ -2151,6 +2165,7 @@ impl Validator<'_> {
             recurring,
             about,
             templates,
+            rituals,
         }
     }
 

@@ -42,5 +42,31 @@ pub const RECURRING: DefaultTemplate = DefaultTemplate {
     text: include_str!("../../../templates/recurring.md"),
 };
 
+/// The weekly async status update prompt (a comment).
+pub const ASYNC_UPDATE: DefaultTemplate = DefaultTemplate {
+    name: "templates/async-update.md",
+    text: include_str!("../../../templates/async-update.md"),
+};
+
+/// The weekly sync meeting's agenda issue.
+pub const WEEKLY_SYNC: DefaultTemplate = DefaultTemplate {
+    name: "templates/weekly-sync.md",
+    text: include_str!("../../../templates/weekly-sync.md"),
+};
+
+/// The milestone retrospective issue.
+pub const RETROSPECTIVE: DefaultTemplate = DefaultTemplate {
+    name: "templates/retrospective.md",
+    text: include_str!("../../../templates/retrospective.md"),
+};
+
 /// Every default template, for checks that render them all.
-pub const ALL: [DefaultTemplate; 4] = [PLANNING, PTO_COVERAGE, ONBOARDING, RECURRING];
+pub const ALL: [DefaultTemplate; 7] = [
+    PLANNING,
+    PTO_COVERAGE,
+    ONBOARDING,
+    RECURRING,
+    ASYNC_UPDATE,
+    WEEKLY_SYNC,
+    RETROSPECTIVE,
+];

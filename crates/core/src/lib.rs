@@ -19,6 +19,7 @@ pub mod milestone;
 pub mod neutralise;
 pub mod plan;
 pub mod record;
+pub mod rituals;
 pub mod run_lock;
 pub mod team;
 pub mod template;

@@ -38,6 +38,8 @@ pub struct Team {
     pub about: About,
     /// The templates this team's issues are rendered from.
     pub templates: TeamTemplates,
+    /// The weekly async updates, the weekly sync and the retrospective.
+    pub rituals: crate::rituals::Rituals,
 }
 
 impl Team {

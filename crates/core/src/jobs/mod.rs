@@ -11,12 +11,16 @@ use crate::plan::{Action, FollowUp, IssuePlan, JobReport, push_unique};
 use crate::team::{Member, Team};
 use crate::template::{RenderedIssue, Renderer, Template, TemplateError};
 
+pub mod async_updates;
 pub mod buddy;
 pub mod follow_ups;
 pub mod onboarding;
 pub mod planning;
 pub mod pto;
 pub mod recurring;
+pub mod retrospective;
+pub mod sync;
+pub mod touch;
 
 /// Which plans a job makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -334,6 +338,21 @@ pub fn check(config: &Config, today: NaiveDate) -> CheckReport {
     let mut notes = Plans::new(config);
     follow_ups::render_samples(&mut notes, config, today);
     record(notes.finish());
+    // The rituals' templates, with sample data where GitLab would give it.
+    record(async_updates::check(config, today));
+    let noon = today
+        .and_hms_opt(12, 0, 0)
+        .map_or_else(chrono::Utc::now, |t| t.and_utc());
+    let no_agendas = config
+        .teams
+        .iter()
+        .map(|_| Ok(sync::TeamFacts::default()))
+        .collect();
+    record(sync::plan(config, noon, &no_agendas).map(|p| p.report));
+    record(
+        retrospective::plan(config, today, &retrospective::offline_facts(config, today))
+            .map(|p| p.report),
+    );
     let no_facts = onboarding::Facts::default();
     record(onboarding::plan(
         config,
