@@ -346,6 +346,12 @@ pub trait IssueTracker {
     /// The time now, by the clock run locks' expiry is told with.
     fn current_time(&self) -> DateTime<Utc>;
 
+    /// The instance's web address (`https://gitlab.example.com/`), for links to live lists
+    /// in the issues; `None` when the tracker has none.
+    fn web_root(&self) -> Option<String> {
+        None
+    }
+
     /// Waits before asking again (a run waiting for another run's lock). The tracker owns
     /// waiting, as it owns the clock, so the core stays free of timers.
     async fn sleep(&self, duration: Duration);

@@ -696,6 +696,10 @@ impl IssueTracker for GitLab {
         Utc::now()
     }
 
+    fn web_root(&self) -> Option<String> {
+        Some(self.server.root().to_string())
+    }
+
     async fn sleep(&self, duration: Duration) {
         tokio::time::sleep(duration).await;
     }

@@ -15,6 +15,7 @@ pub mod buddy;
 pub mod onboarding;
 pub mod planning;
 pub mod pto;
+pub mod work;
 
 /// Which plans a job makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,6 +10,7 @@ use futures_util::future::join_all;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::work::{self, Work};
 use super::{Draft, JobError, Plans, days_before, due_from, person_json, team_json, ymd};
 use crate::absence::{self, Absence, Absences};
 use crate::config::{Config, Milestones};
@@ -106,6 +107,8 @@ pub struct Facts {
     pub warnings: Vec<String>,
     /// Who is away when, from every source (the same for every team).
     pub absences: Absences,
+    /// The team's work: carry-over, slipped deliverables, issues to refine.
+    pub work: Work,
 }
 
 /// Each team's facts, in config order; `Err` says why that team cannot be planned.
@@ -283,15 +286,26 @@ async fn gather_team<T: IssueTracker>(
                 .map_err(|e| format!("{}: {e} in group {group}", team.id))?
         }
     };
-    let history = match tracker {
-        None => History::NotRead("this dry run does not read GitLab".to_owned()),
-        Some(tracker) => History::Read(read_history(tracker, team, &timeline.finished).await?),
+    let (history, work) = match tracker {
+        None => (
+            History::NotRead("this dry run does not read GitLab".to_owned()),
+            Work::not_read(team, "this dry run does not read GitLab"),
+        ),
+        Some(tracker) => {
+            let (history, work) = futures_util::future::join(
+                read_history(tracker, team, &timeline.finished),
+                work::gather(tracker, team, &timeline),
+            )
+            .await;
+            (History::Read(history?), work?)
+        }
     };
     Ok(Facts {
         timeline,
         history,
         warnings,
         absences: Absences::default(),
+        work,
     })
 }
 
@@ -314,6 +328,7 @@ pub fn offline_facts(config: &Config, today: NaiveDate) -> TeamFacts {
                 history: History::NotRead("`teamcadence check` does not read GitLab".to_owned()),
                 warnings: Vec::new(),
                 absences: absences.clone(),
+                work: Work::not_read(team, "`teamcadence check` does not read GitLab"),
             })
         })
         .collect()
@@ -582,6 +597,7 @@ pub fn plan(config: &Config, today: NaiveDate, facts: &TeamFacts) -> Result<JobR
             timeline,
             &facts.history,
             &facts.absences,
+            &facts.work,
             action,
             today,
         )) {
@@ -613,6 +629,7 @@ pub fn plan(config: &Config, today: NaiveDate, facts: &TeamFacts) -> Result<JobR
                 &timeline,
                 &started,
                 &facts.absences,
+                &Work::not_read(team, "the milestone has started"),
                 Action::Skip(reason),
                 today,
             ));
@@ -628,6 +645,7 @@ fn draft<'a>(
     timeline: &Timeline,
     history: &History,
     absences: &Absences,
+    work: &Work,
     action: Action,
     today: NaiveDate,
 ) -> Draft<'a> {
@@ -681,7 +699,7 @@ fn draft<'a>(
         template: &team.templates.planning,
         parts: Vec::new(),
         default_title: None,
-        context: context(config, team, timeline, history, absences, today),
+        context: context(config, team, timeline, history, absences, work, today),
         labels: vec![&team.planning.labels, &team.labels],
         kind: KIND_LABEL,
         assignees,
@@ -903,6 +921,9 @@ pub struct Capacity {
     pub absences: Vec<String>,
     /// Whether the person is a new hire starting during or before the milestone.
     pub new_hire: bool,
+    /// Whether this is a new hire's first milestone (they start during it), which the
+    /// weight budget counts at the ramp-up fraction.
+    pub first_milestone: bool,
     /// The first and last day of each time off counted, for the planning issue's record.
     pub counted: Vec<(NaiveDate, NaiveDate)>,
 }
@@ -972,6 +993,7 @@ fn capacity(
         available_days: working_days - time_off_days,
         absences: listed.into_iter().map(|(_, text)| text).collect(),
         new_hire: who.new_hire,
+        first_milestone: who.new_hire && who.joins.is_some_and(|j| j >= milestone.start()),
         counted: away
             .iter()
             .filter(|a| a.is_recorded())
@@ -1037,6 +1059,143 @@ pub(crate) fn milestone_json(milestone: &Milestone) -> Value {
         "kickoff": ymd(milestone.kickoff()),
         "retrospective": ymd(milestone.retrospective()),
     })
+}
+
+/// The days a capacity row counts toward the weight budget: its available days, or for a
+/// new hire's first milestone `ramp_up` percent of them (rounded to the nearest day).
+fn counted_days(row: &Capacity, ramp_up: u32) -> u32 {
+    if row.first_milestone {
+        (row.available_days * ramp_up + 50) / 100
+    } else {
+        row.available_days
+    }
+}
+
+/// What the team's weight budget was computed from, in one sentence.
+fn computed_from(rows: &[Capacity], counted: &[u32], ramp_up: u32, velocity: &Velocity) -> String {
+    let available: u32 = rows.iter().map(|r| r.available_days).sum();
+    let total: u32 = counted.iter().sum();
+    let people = rows.len();
+    let mut text = format!(
+        "{total} counted days: the available days of {people} {}",
+        if people == 1 { "person" } else { "people" }
+    );
+    let hires: Vec<String> = rows
+        .iter()
+        .zip(counted)
+        .filter(|(r, _)| r.first_milestone)
+        .map(|(r, c)| format!("{} {c} of {}", r.name, r.available_days))
+        .collect();
+    if hires.is_empty() {
+        text.push_str(&format!(" ({available})"));
+    } else {
+        text.push_str(&format!(
+            " ({available}), new hires' first milestone at {ramp_up}% ({})",
+            hires.join(", ")
+        ));
+    }
+    match velocity.per_day {
+        Some(per_day) => {
+            let titles: Vec<&str> = velocity.periods.iter().map(|p| p.title.as_str()).collect();
+            text.push_str(&format!(
+                "; velocity {per_day:.2} weight per available day over {}",
+                titles.join(", ")
+            ));
+        }
+        None => text.push_str("; no velocity to go by"),
+    }
+    text.push('.');
+    text
+}
+
+/// The weight budget split by discipline: each discipline's counted days (a role listed in
+/// several disciplines splits its days evenly), its budget and its carried-over weight.
+fn disciplines_json(
+    team: &Team,
+    rows: &[Capacity],
+    counted: &[u32],
+    velocity: &Velocity,
+    work: &Work,
+) -> Vec<Value> {
+    let disciplines = &team.planning.work.disciplines;
+    disciplines
+        .iter()
+        .map(|d| {
+            let days: f64 = rows
+                .iter()
+                .zip(counted)
+                .filter(|(r, _)| d.roles.contains(&r.role))
+                .map(|(r, c)| {
+                    let shares = disciplines
+                        .iter()
+                        .filter(|o| o.roles.contains(&r.role))
+                        .count();
+                    f64::from(*c) / shares.max(1) as f64
+                })
+                .sum();
+            let people = rows.iter().filter(|r| d.roles.contains(&r.role)).count();
+            let days_text = if days.fract() == 0.0 {
+                format!("{days:.0}")
+            } else {
+                format!("{days:.1}")
+            };
+            json!({
+                "label": d.label,
+                "roles": d.roles.join(", "),
+                "people": people,
+                "counted_days": days_text,
+                "weight_budget": velocity
+                    .per_day
+                    .map_or_else(|| "-".to_owned(), |p| format!("{:.0}", p * days)),
+                "carried_over": work::carried_weight_labelled(work, &d.label),
+            })
+        })
+        .collect()
+}
+
+/// The Mermaid chart of the planning issue: the milestone's timeline from the draft to the
+/// release and each capacity row's absences; or, for a team larger than the chart's limit
+/// or with the chart turned off, none and a sentence why.
+fn planning_chart(
+    config: &Config,
+    team: &Team,
+    milestone: &Milestone,
+    absences: &Absences,
+    rows: &[Capacity],
+) -> (Option<crate::mermaid::Gantt>, Option<String>) {
+    let settings = &team.planning.work;
+    if !settings.gantt {
+        return (None, None);
+    }
+    let people: Vec<work::ChartPerson<'_>> = rows
+        .iter()
+        .map(|r| work::ChartPerson {
+            username: &r.username,
+            name: r.name.clone(),
+        })
+        .collect();
+    let until = milestone
+        .release()
+        .unwrap_or(milestone.end())
+        .max(milestone.end());
+    let chart = work::chart(
+        config,
+        absences,
+        &format!("{} {}", team.name, milestone.title()),
+        Some(milestone),
+        &people,
+        (milestone.draft_date(), until),
+        settings.gantt_max_members,
+    );
+    let note = chart.is_none().then(|| {
+        format!(
+            "The team has {} people, more than the {} a chart stays readable for: the capacity \
+             table above says who is away when.",
+            rows.len(),
+            settings.gantt_max_members
+        )
+    });
+    (chart, note)
 }
 
 /// One past period's share of the velocity.
@@ -1146,6 +1305,7 @@ fn context(
     timeline: &Timeline,
     history: &History,
     absences: &Absences,
+    work: &Work,
     today: NaiveDate,
 ) -> Value {
     let milestone = &timeline.next.milestone;
@@ -1153,11 +1313,23 @@ fn context(
     let velocity = velocity(config, team, &timeline.finished, history, absences);
     let total_working: u32 = rows.iter().map(|r| r.working_days).sum();
     let total_available: u32 = rows.iter().map(|r| r.available_days).sum();
+    let ramp_up = team.planning.work.ramp_up_percent;
+    let counted: Vec<u32> = rows.iter().map(|r| counted_days(r, ramp_up)).collect();
+    let total_counted: u32 = counted.iter().sum();
     let dash = || "-".to_owned();
     let budget = |days: u32| velocity.budget(days).map_or_else(dash, |b| b.to_string());
     let capacity: Vec<Value> = rows
         .iter()
-        .map(|r| {
+        .zip(&counted)
+        .map(|(r, counted)| {
+            let ramp = if r.first_milestone {
+                format!(
+                    " (first milestone: {ramp_up}% of {} days)",
+                    r.available_days
+                )
+            } else {
+                String::new()
+            };
             json!({
                 "username": r.username,
                 "name": if r.new_hire { format!("{} (new hire)", r.name) } else { r.name.clone() },
@@ -1167,7 +1339,10 @@ fn context(
                 "working_days": r.working_days,
                 "time_off_days": r.time_off_days,
                 "available_days": r.available_days,
-                "weight_budget": budget(r.available_days),
+                "counted_days": counted,
+                "ramp_up": ramp.trim_start(),
+                "weight_budget": format!("{}{ramp}", budget(*counted)),
+                "carried_over": work::carried_weight(work, &r.username),
                 "absences": if r.absences.is_empty() { dash() } else { r.absences.join("; ") },
             })
         })
@@ -1211,6 +1386,7 @@ fn context(
         })
         .collect();
     let two_places = |x: f64| format!("{x:.2}");
+    let (gantt, gantt_note) = planning_chart(config, team, milestone, absences, &rows);
     json!({
         "team": team_json(team),
         "milestone": milestone_json(milestone),
@@ -1221,8 +1397,17 @@ fn context(
             "working_days": total_working,
             "time_off_days": total_working - total_available,
             "available_days": total_available,
-            "weight_budget": velocity.budget(total_available),
+            "counted_days": total_counted,
+            "weight_budget": velocity.budget(total_counted),
+            "computed_from": computed_from(&rows, &counted, ramp_up, &velocity),
         },
+        "disciplines": disciplines_json(team, &rows, &counted, &velocity, work),
+        "carry_over": work::carry_over_json(work, team),
+        "slipped": work::slipped_json(work, team),
+        "refinement": work::refinement_json(config, work, team, absences, milestone),
+        "snapshot": work::snapshot_json(work),
+        "gantt": gantt.as_ref().map(|g| serde_json::to_value(g).unwrap_or(Value::Null)),
+        "gantt_note": gantt_note,
         "checklists": checklists,
         "tasks": general_tasks(config, absences, team, milestone)
             .into_iter()
@@ -1241,7 +1426,7 @@ fn context(
             })).collect::<Vec<_>>(),
             "counted": velocity.periods.len(),
             "per_day": velocity.per_day.map(two_places),
-            "suggested": velocity.budget(total_available),
+            "suggested": velocity.budget(total_counted),
             "note": velocity.note,
         },
     })
