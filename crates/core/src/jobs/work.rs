@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use futures_util::future::join_all;
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
 use super::planning::{Period, PeriodFilter, Timeline};
@@ -18,6 +18,14 @@ use crate::mermaid::{Bar, BarKind, Gantt, Section};
 use crate::milestone::Milestone;
 use crate::team::{IssueScope, Team};
 use crate::tracker::{IssueQuery, IssueState, IssueTracker, TrackedIssue};
+
+/// What a query value of a live list's address encodes: all but RFC 3986's unreserved
+/// characters, so that `19.8` stays readable and `::`, `&`, `#` cannot end the value.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// The label scope GitLab's workflow labels share.
 const WORKFLOW_PREFIX: &str = "workflow::";
@@ -195,7 +203,7 @@ fn slipped_past(issue: &TrackedIssue, end: NaiveDate) -> bool {
 
 /// The address of GitLab's live issue list of the team's scope in `period`.
 fn search_url(root: &str, team: &Team, period: &Period, labels: &[String], state: &str) -> String {
-    let encode = |text: &str| utf8_percent_encode(text, NON_ALPHANUMERIC).to_string();
+    let encode = |text: &str| utf8_percent_encode(text, QUERY_VALUE).to_string();
     let place = match &team.planning.velocity.scope {
         IssueScope::Project(path) => path.clone(),
         IssueScope::Group(path) => format!("groups/{path}"),
