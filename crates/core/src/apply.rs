@@ -375,6 +375,46 @@ impl<T: IssueTracker> FollowUpRun<'_, T> {
         Ok(left_out.warnings(&plan.key, self.project))
     }
 
+    /// Links the issue to `project`#`iid` unless `links` (read once, on first use) has it
+    /// already; whether a link was (or in a dry run, would be) made.
+    async fn ensure_link(
+        &self,
+        links: &mut Option<Vec<LinkedIssue>>,
+        project: &str,
+        iid: u64,
+    ) -> Result<bool, String> {
+        if links.is_none() {
+            *links = Some(if self.fresh {
+                Vec::new()
+            } else {
+                self.tracker
+                    .list_links(self.project, self.iid)
+                    .await
+                    .map_err(|e| format!("reading its links failed: {e}"))?
+            });
+        }
+        let linked = links
+            .iter()
+            .flatten()
+            .any(|l| l.iid == iid && l.project.eq_ignore_ascii_case(project));
+        if linked {
+            return Ok(false);
+        }
+        if !self.dry_run {
+            self.tracker
+                .link_issues(self.project, self.iid, project, iid, LinkType::RelatesTo)
+                .await
+                .map_err(|e| format!("linking it to {project}#{iid} failed: {e}"))?;
+        }
+        if let Some(list) = links {
+            list.push(LinkedIssue {
+                project: project.to_owned(),
+                iid,
+            });
+        }
+        Ok(true)
+    }
+
     /// Does each follow-up not done yet, recording what happened in `plan.done`.
     async fn run(&self, plan: &mut IssuePlan) -> Result<(), String> {
         let mut notes: Option<Vec<TrackedNote>> = None;
@@ -418,6 +458,14 @@ impl<T: IssueTracker> FollowUpRun<'_, T> {
                     }
                     plan.done
                         .push(format!("{would}link to #{} ({key})", target.iid));
+                }
+                FollowUp::LinkToIssue { project, iid } => {
+                    let name = format!("{project}#{iid}");
+                    if self.ensure_link(&mut links, &project, iid).await? {
+                        plan.done.push(format!("{would}link to {name}"));
+                    } else {
+                        plan.done.push(format!("linked to {name}"));
+                    }
                 }
                 FollowUp::Close { key, note } => {
                     let Some(target) = oldest_with_key(self.existing, &key) else {

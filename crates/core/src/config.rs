@@ -888,6 +888,10 @@ struct RawWork {
     /// The most people the chart draws (a larger team gets the table alone); default 15.
     #[schemars(with = "Option<u32>")]
     gantt_max_members: Option<Spanned<u32>>,
+    /// Link the coverage issues of time off in the milestone (the capacity table names them);
+    /// default true.
+    #[schemars(with = "Option<schema_of::Flag>")]
+    link_coverage: Option<bool>,
     /// Post a mid-milestone check-in note on the planning issue; default true.
     #[schemars(with = "Option<schema_of::Flag>")]
     check_in: Option<bool>,
@@ -995,6 +999,16 @@ struct RawPto {
     /// Whether one closes after the person's return; default false.
     #[schemars(with = "Option<schema_of::Flag>")]
     close_after_return: Option<bool>,
+    /// List the person's open issues in the milestones the time off overlaps and the merge
+    /// requests awaiting their review; default true.
+    #[schemars(with = "Option<schema_of::Flag>")]
+    impact: Option<bool>,
+    /// Draw the Mermaid chart of the weeks around the time off; default true.
+    #[schemars(with = "Option<schema_of::Flag>")]
+    gantt: Option<bool>,
+    /// Link it to the planning issue of each milestone the time off overlaps; default true.
+    #[schemars(with = "Option<schema_of::Flag>")]
+    link_planning: Option<bool>,
 }
 
 /// Onboarding issues' settings.
@@ -2041,6 +2055,9 @@ impl Validator<'_> {
                 ),
                 confidential: p.confidential.unwrap_or(false),
                 close_after_return: p.close_after_return.unwrap_or(false),
+                impact: p.impact.unwrap_or(true),
+                gantt: p.gantt.unwrap_or(true),
+                link_planning: p.link_planning.unwrap_or(true),
             },
             None => PtoSettings {
                 project: project.clone(),
@@ -2049,6 +2066,9 @@ impl Validator<'_> {
                 create_days_before: DEFAULT_PTO_DAYS_BEFORE,
                 confidential: false,
                 close_after_return: false,
+                impact: true,
+                gantt: true,
+                link_planning: true,
             },
         };
 
@@ -2357,6 +2377,7 @@ impl Validator<'_> {
                 .collect(),
             gantt: w.gantt.unwrap_or(true),
             gantt_max_members,
+            link_coverage: w.link_coverage.unwrap_or(true),
             check_in: w.check_in.unwrap_or(true),
             check_in_day,
         }

@@ -5,7 +5,9 @@
 //! a `:` ends a task's name, `#` and `%%` start comments, `;` ends a statement, a backtick
 //! could close the code block and a newline would start a new statement. Every label passes
 //! through [`label`], which replaces those characters with look-alikes, so that a person's
-//! name (quotes, colons, non-Latin letters) reads the same and parses. Task names are fixed
+//! name (quotes, colons, non-Latin letters) reads the same and parses; GitLab's reference
+//! sigils (`@ ! $ ^ [ ] # % & ~`) get look-alikes too, so a label copied out of the chart
+//! stays inert. Task names are fixed
 //! words written here; data only ever reaches a section's or the chart's title, after the
 //! keyword that makes the rest of the line a title.
 
@@ -101,6 +103,14 @@ pub fn label(value: &str) -> String {
             '{' => '(', // `%%{init}%%` directives
             '}' => ')',
             '"' => '\u{201D}', // quoted strings in some Mermaid grammars
+            // GitLab sees no reference inside a code block; the look-alikes keep it so
+            // even if a reader copies the label out of the chart.
+            '@' => '\u{FF20}',
+            '!' => '\u{FF01}',
+            '$' => '\u{FF04}',
+            '^' => '\u{FF3E}',
+            '[' => '\u{FF3B}',
+            ']' => '\u{FF3D}',
             c if c.is_control() || crate::neutralise::breaks_line(c) => ' ',
             c => c,
         })

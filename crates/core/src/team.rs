@@ -176,6 +176,8 @@ pub struct WorkSettings {
     pub gantt: bool,
     /// The most people the chart draws; a larger team gets the capacity table alone.
     pub gantt_max_members: u32,
+    /// Whether the issue links the coverage issues of time off in the milestone.
+    pub link_coverage: bool,
     /// Whether a mid-milestone check-in note is posted on the planning issue.
     pub check_in: bool,
     /// The day of the check-in, counted from the milestone's start (0 is the first day);
@@ -259,6 +261,12 @@ pub struct PtoSettings {
     /// Whether the coverage issue is closed once the person is back (after the note asking
     /// them to sync with their backups).
     pub close_after_return: bool,
+    /// Whether the issue lists the person's open issues and review requests (impact).
+    pub impact: bool,
+    /// Whether the issue draws the Mermaid chart of the weeks around the time off.
+    pub gantt: bool,
+    /// Whether the issue is linked to the planning issue of each milestone it overlaps.
+    pub link_planning: bool,
 }
 
 /// Settings of the onboarding job for one team.

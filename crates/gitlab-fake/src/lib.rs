@@ -31,6 +31,7 @@ mod iterations;
 mod jobs;
 mod labels;
 mod links;
+mod merge_requests;
 mod milestones;
 mod notes;
 mod packages;

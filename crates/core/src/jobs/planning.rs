@@ -674,6 +674,20 @@ fn draft<'a>(
             });
         }
     }
+    // Each coverage issue the capacity table names is linked, whichever issue came first.
+    if team.planning.work.link_coverage {
+        let milestone = &period.milestone;
+        for c in work
+            .coverage
+            .iter()
+            .filter(|c| c.first <= milestone.end() && milestone.start() <= c.last)
+        {
+            follow_ups.push(FollowUp::LinkToIssue {
+                project: c.issue.project.clone(),
+                iid: c.issue.iid,
+            });
+        }
+    }
     let notes = team
         .planning
         .threads
@@ -1343,6 +1357,11 @@ fn context(
                 "ramp_up": ramp.trim_start(),
                 "weight_budget": format!("{}{ramp}", budget(*counted)),
                 "carried_over": work::carried_weight(work, &r.username),
+                "coverage": work
+                    .coverage_of(&r.username, milestone.start(), milestone.end())
+                    .map(|c| format!("{}#{}", c.issue.project, c.issue.iid))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 "absences": if r.absences.is_empty() { dash() } else { r.absences.join("; ") },
             })
         })
@@ -1402,6 +1421,19 @@ fn context(
             "computed_from": computed_from(&rows, &counted, ramp_up, &velocity),
         },
         "disciplines": disciplines_json(team, &rows, &counted, &velocity, work),
+        "coverage_issues": rows
+            .iter()
+            .flat_map(|r| {
+                work.coverage_of(&r.username, milestone.start(), milestone.end())
+                    .map(|c| json!({
+                        "name": r.name,
+                        "from": ymd(c.first),
+                        "until": ymd(c.last),
+                        "title": c.issue.title,
+                        "web_url": c.issue.web_url,
+                    }))
+            })
+            .collect::<Vec<_>>(),
         "carry_over": work::carry_over_json(work, team),
         "slipped": work::slipped_json(work, team),
         "refinement": work::refinement_json(config, work, team, absences, milestone),

@@ -59,6 +59,35 @@ pub struct Work {
     pub slipped: Listing,
     /// The next milestone's open issues without a weight.
     pub unrefined: Listing,
+    /// The open coverage issues of the team's members: whose, which days, which issue.
+    pub coverage: Vec<Coverage>,
+}
+
+/// An open coverage issue, as the planning issue names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coverage {
+    /// Who is away.
+    pub person: String,
+    /// First day off.
+    pub first: NaiveDate,
+    /// Last day off.
+    pub last: NaiveDate,
+    /// The coverage issue.
+    pub issue: TrackedIssue,
+}
+
+impl Work {
+    /// The coverage issues of `username` whose time off overlaps `from..=until`.
+    pub fn coverage_of<'a>(
+        &'a self,
+        username: &'a str,
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> impl Iterator<Item = &'a Coverage> + 'a {
+        self.coverage
+            .iter()
+            .filter(move |c| c.person == username && c.first <= until && from <= c.last)
+    }
 }
 
 impl Work {
@@ -78,6 +107,7 @@ impl Work {
             carry_over: list(settings.carry_over),
             slipped: list(settings.slipped),
             unrefined: list(settings.refinement),
+            coverage: Vec::new(),
         }
     }
 }
@@ -162,13 +192,43 @@ pub async fn gather<T: IssueTracker>(
                 }
             }
         });
-    let mut lists = join_all(reads).await.into_iter();
+    let coverage_query = IssueQuery {
+        labels: vec![super::pto::KIND_LABEL.to_owned()],
+        state: Some(IssueState::Opened),
+        ..IssueQuery::default()
+    };
+    let (lists, coverage) = futures_util::future::join(
+        join_all(reads),
+        tracker.list_issues(&team.pto.project, &coverage_query),
+    )
+    .await;
+    let coverage = coverage
+        .map_err(|e| {
+            format!(
+                "{}: could not read the coverage issues of {}: {e}",
+                team.id, team.pto.project
+            )
+        })?
+        .into_iter()
+        .filter_map(|issue| {
+            // Whose it is counts only where a capacity row asks for that person.
+            let (person, first, last) = super::pto::coverage_of(&issue.description)?;
+            Some(Coverage {
+                person,
+                first,
+                last,
+                issue,
+            })
+        })
+        .collect();
+    let mut lists = lists.into_iter();
     let mut next = || lists.next().unwrap_or(Ok(Listing::Off));
     let (carry_over, slipped, unrefined) = (next()?, next()?, next()?);
     Ok(Work {
         read_at: Some(tracker.current_time()),
         web_root: tracker.web_root(),
         carry_over,
+        coverage,
         slipped: match slipped {
             Listing::Read { period, issues } => {
                 let end = period.milestone.end();
@@ -589,10 +649,12 @@ pub fn chart(
                 }
             })
             .collect();
+        // A holiday inside someone's time off adds nothing to the picture.
         bars.extend(
             from.iter_days()
                 .take_while(|d| *d <= until)
                 .filter(|d| !calendar.is_weekend(*d) && calendar.holiday(*d).is_some())
+                .filter(|d| absences.on(person.username, *d).is_none())
                 .map(|d| Bar {
                     kind: BarKind::Holiday,
                     start: d,
