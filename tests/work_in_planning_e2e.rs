@@ -36,6 +36,7 @@ milestones:
   - { group: acme, title: "19.6", start_date: 2026-10-10, due_date: 2026-11-13, state: closed }
   - { group: acme, title: "19.7", start_date: 2026-11-14, due_date: 2026-12-11 }
   - { group: acme, title: "19.8", start_date: 2026-12-12, due_date: 2027-01-15 }
+  - { group: acme, title: "19.9", start_date: 2027-01-16, due_date: 2027-02-12 }
 issues:
   # 19.4 and 19.5: closed weight 25 and 24 (velocity only).
   - { project: acme/web, title: "Old 19.4", labels: ["group::web"], milestone: "19.4", state: closed, weight: 25 }
@@ -64,6 +65,27 @@ issues:
   - { project: acme/web, title: "Even more", labels: ["group::web"], milestone: "19.8" }
   - { project: acme/web, title: "Too many", labels: ["group::web"], milestone: "19.8" }
   - { project: acme/web, title: "Last one", labels: ["group::web"], milestone: "19.8" }
+"#;
+
+/// What the coverage test adds to [`WORLD`]: the planning issue of 19.8, Cai's work around
+/// the time off of [`config_pto`] (2027-01-11 to 01-22, in 19.8 and 19.9) and merge
+/// requests. Issues #1-#23 are [`WORLD`]'s; these are #24-#29.
+const WORLD_PTO_EXTRA: &str = r#"
+  - project: acme/web
+    title: "Web 19.8 Planning : December"
+    labels: ["Planning Issue", "teamcadence::planning"]
+    description: "Planning of 19.8\n\n<!-- teamcadence:key=planning/web/19.8 -->\n"
+    milestone: "19.8"
+  - { project: acme/web, title: "Due while away", labels: ["group::web"], assignees: [cai], milestone: "19.8", due_date: 2027-01-12, weight: 2 }
+  - { project: acme/web, title: "Due later", labels: ["group::web"], assignees: [cai], milestone: "19.9", due_date: 2027-02-01 }
+  - { project: acme/web, title: "Unplanned but due", assignees: [cai], due_date: 2027-01-20 }
+  - { project: acme/web, title: "Closed in 19.8", assignees: [cai], milestone: "19.8", state: closed }
+  - { project: acme/web, title: "Not mine", assignees: [ben], milestone: "19.8", due_date: 2027-01-12 }
+merge_requests:
+  - { project: acme/web, title: "Add cache layer", author: ana, reviewers: [cai] }
+  - { project: acme/web, title: "Draft: docs", author: ben, reviewers: [cai, ana], draft: true }
+  - { project: acme/web, title: "Merged one", author: ana, reviewers: [cai], state: merged }
+  - { project: acme/web, title: "Someone else's review", author: ana, reviewers: [ben] }
 "#;
 
 /// Ana's name has quotes, a colon and non-Latin letters: the chart must still parse.
@@ -117,6 +139,14 @@ time_off:
   - { person: ana, from: 2026-12-21, until: 2026-12-24 }
 "#;
 
+/// [`CONFIG`] with Cai away 2027-01-11 to 01-22: ten working days, a coverage issue due.
+fn config_pto() -> String {
+    CONFIG.replace(
+        "time_off:\n",
+        "time_off:\n  - { person: cai, from: 2027-01-11, until: 2027-01-22 }\n",
+    )
+}
+
 /// Runs the planning job on 2026-11-20 and returns the planned web and big issues' descriptions.
 fn planned() -> (String, String) {
     let gitlab = Gitlab::start(&world_file());
@@ -141,9 +171,16 @@ fn planned() -> (String, String) {
 
 /// The seed as a file, since the fake reads its world from one.
 fn world_file() -> String {
-    let path =
-        std::env::temp_dir().join(format!("teamcadence-work-world-{}.yml", std::process::id()));
-    std::fs::write(&path, WORLD).expect("world");
+    write_world("plain", WORLD.to_owned())
+}
+
+/// `text` written to a file of its own (tests run in parallel).
+fn write_world(name: &str, text: String) -> String {
+    let path = std::env::temp_dir().join(format!(
+        "teamcadence-work-world-{}-{name}.yml",
+        std::process::id()
+    ));
+    std::fs::write(&path, text).expect("world");
     path.display().to_string()
 }
 
@@ -269,26 +306,26 @@ fn the_capacity_counts_ramp_up_splits_by_discipline_and_names_what_it_carries() 
     // 12-14: her first milestone counts 50% of 25 = 12.5, rounded to 13 days.
     assert_eq!(
         row(&web, "Emma Manager"),
-        "| Emma Manager | engineering-manager | 2026-12-14 | 2027-01-15 | 25 | 0 | 25 | 5 | 0 | - |"
+        "| Emma Manager | engineering-manager | 2026-12-14 | 2027-01-15 | 25 | 0 | 25 | 5 | 0 | - |  |"
     );
     assert!(
         row(&web, "Ana").ends_with(
-            "| 25 | 4 | 21 | 4 | 3 | Time off 2026-12-21 to 2026-12-24 (4 working days) |"
+            "| 25 | 4 | 21 | 4 | 3 | Time off 2026-12-21 to 2026-12-24 (4 working days) |  |"
         ),
         "{}",
         row(&web, "Ana")
     );
     assert_eq!(
         row(&web, "Ben Front"),
-        "| Ben Front | frontend-engineer | 2026-12-14 | 2027-01-15 | 25 | 0 | 25 | 5 | 6 | - |"
+        "| Ben Front | frontend-engineer | 2026-12-14 | 2027-01-15 | 25 | 0 | 25 | 5 | 6 | - |  |"
     );
     assert_eq!(
         row(&web, "Cai Full"),
-        "| Cai Full | fullstack-engineer | 2026-12-14 | 2027-01-15 | 25 | 0 | 25 | 5 | 4 | - |"
+        "| Cai Full | fullstack-engineer | 2026-12-14 | 2027-01-15 | 25 | 0 | 25 | 5 | 4 | - |  |"
     );
     assert_eq!(
         row(&web, "Nia New (new hire)"),
-        "| Nia New (new hire) | frontend-engineer | 2026-12-14 | 2027-01-15 | 25 | 0 | 25 | 3 (first milestone: 50\\% of 25 days) | 0 | - |"
+        "| Nia New (new hire) | frontend-engineer | 2026-12-14 | 2027-01-15 | 25 | 0 | 25 | 3 (first milestone: 50\\% of 25 days) | 0 | - |  |"
     );
     // Available 25 x 4 + 21 + 25 = 146; counted 146 - 25 + 13 = 134; budget 0.2 x 134 = 26.8.
     assert!(
@@ -318,6 +355,15 @@ fn the_chart_shows_the_timeline_and_absences_and_a_large_team_gets_the_table() {
     let (web, big) = planned();
     let chart = block(&web, "```mermaid").join("\n");
     insta::assert_snapshot!("planning_chart", chart);
+    // Big turned its lists off: no section, and no snapshot notice with nothing to qualify.
+    for heading in [
+        "## Carry-over",
+        "## Slipped deliverables",
+        "## Refinement",
+        "**Snapshot:**",
+    ] {
+        assert!(!big.contains(heading), "{heading} in\n{big}");
+    }
     // 16 people are more than the 15 a chart is drawn for.
     assert!(!big.contains("```mermaid"), "{big}");
     assert!(
@@ -325,6 +371,118 @@ fn the_chart_shows_the_timeline_and_absences_and_a_large_team_gets_the_table() {
         "{big}"
     );
     mermaid_parses(&web);
+}
+
+#[test]
+fn the_coverage_issue_lists_the_work_left_behind_and_links_both_ways_with_planning() {
+    let gitlab = Gitlab::start(&write_world("pto", format!("{WORLD}{WORLD_PTO_EXTRA}")));
+    let scratch = Scratch::new("work-coverage", &[("teamcadence.yml", &config_pto())]);
+    let config = scratch.path("teamcadence.yml");
+
+    // 2026-12-21: the coverage issue is due (from 19.8's planning lock, 12-07).
+    let output = job(
+        &gitlab,
+        "pto-coverage",
+        &config,
+        &["--today", "2026-12-21"],
+        Some(BOT),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let coverage = &gitlab.by_key("acme/web")["pto/cai/2027-01-11"][0];
+    let iid = coverage["iid"].as_u64().expect("iid");
+    assert_eq!(iid, 30, "after the 29 seeded issues");
+    let text = coverage["description"].as_str().expect("description");
+
+    // Cai's open issues in 19.8 and 19.9 or due while away, oldest first; Pair task (19.7,
+    // no due date), the closed one and Ben's are not hers to hand over.
+    assert!(
+        text.contains(
+            "Open issues in 19.8, 19.9 or due while away: move each to the coverage tasks or \
+             the parked tasks below. **2 fall due during the time off.**"
+        ),
+        "{text}"
+    );
+    let items: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("## Impact on Cai Full's work"))
+        .take_while(|l| !l.starts_with("## Coverage tasks"))
+        .filter(|l| l.starts_with("- ["))
+        .collect();
+    let url = |kind: &str, n: u64| format!("{}/acme/web/-/{kind}/{n}", gitlab.url());
+    let expected = [
+        format!("- [Spike caching]({}) (19.8)", url("issues", 17)),
+        format!(
+            "- [Due while away]({}) (19.8), due **2027-01-12, while away**",
+            url("issues", 25)
+        ),
+        format!(
+            "- [Due later]({}) (19.9), due 2027-02-01",
+            url("issues", 26)
+        ),
+        format!(
+            "- [Unplanned but due]({}), due **2027-01-20, while away**",
+            url("issues", 27)
+        ),
+        format!("- [Add cache layer]({}) by ana", url("merge_requests", 1)),
+        format!(
+            "- [Draft: docs]({}) by ben (draft)",
+            url("merge_requests", 2)
+        ),
+    ];
+    assert_eq!(items, expected, "{text}");
+
+    // The weeks around it: from the Monday a week before to the Sunday a week after.
+    let chart = block(text, "```mermaid").join("\n");
+    assert_eq!(
+        chart,
+        "```mermaid\ngantt\n    title Coverage for Cai Full\n    dateFormat YYYY-MM-DD\n    \
+         axisFormat %m-%d\n    section Cai Full (away)\n    Time off :crit, 2027-01-11, 12d\n    \
+         section Emma Manager\n    section Ana \u{201D}Zoë\u{201D} Łukasz\u{A789} 李 \u{FF03}1\n    \
+         section Ben Front\n    section Dev Away\n```"
+    );
+    mermaid_parses(text);
+
+    // It is linked to 19.8's planning issue (#24), the one that exists.
+    let linked = |iid: u64| -> Vec<u64> {
+        let mut list: Vec<u64> = gitlab
+            .get(&format!("/projects/acme%2Fweb/issues/{iid}/links"))
+            .as_array()
+            .expect("links")
+            .iter()
+            .map(|l| l["iid"].as_u64().expect("iid"))
+            .collect();
+        list.sort_unstable();
+        list
+    };
+    assert_eq!(linked(30), [24]);
+    assert!(
+        text.contains(&format!("Planning: [19.8]({}) (linked", url("issues", 24))),
+        "{text}"
+    );
+
+    // 2026-12-22: 19.9's planning issue is created; its capacity row names the coverage issue
+    // and it links to it, so the coverage issue is linked to both planning issues.
+    let output = job(
+        &gitlab,
+        "planning-issue",
+        &config,
+        &["--today", "2026-12-22"],
+        Some(BOT),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let planning = &gitlab.by_key("acme/web")["planning/web/19.9"][0];
+    assert_eq!(planning["iid"], 31);
+    let plan_text = planning["description"].as_str().expect("description");
+    let cai_row = row(plan_text, "Cai Full");
+    assert!(cai_row.ends_with(" | acme/web\\#30 |"), "{cai_row}");
+    assert!(
+        plan_text.contains(&format!(
+            "Coverage issues (linked): Cai Full [2027-01-11 to 2027-01-22]({})",
+            url("issues", 30)
+        )),
+        "{plan_text}"
+    );
+    assert_eq!(linked(30), [24, 31]);
 }
 
 #[test]

@@ -51,9 +51,11 @@ pub(crate) struct MergeRequest {
     pub(crate) title: String,
     pub(crate) web_url: String,
     pub(crate) author: UserRef,
-    /// Older GitLab says `work_in_progress` only.
-    #[serde(default, alias = "work_in_progress")]
-    pub(crate) draft: bool,
+    #[serde(default)]
+    pub(crate) draft: Option<bool>,
+    /// What older GitLab says instead of `draft`.
+    #[serde(default)]
+    pub(crate) work_in_progress: Option<bool>,
     #[serde(default)]
     pub(crate) references: Option<IssueReferences>,
 }
@@ -94,7 +96,7 @@ impl TryFrom<MergeRequest> for ReviewRequest {
             title: mr.title,
             web_url: mr.web_url,
             author: mr.author.username,
-            draft: mr.draft,
+            draft: mr.draft.or(mr.work_in_progress).unwrap_or(false),
         })
     }
 }

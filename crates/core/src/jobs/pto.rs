@@ -244,7 +244,12 @@ fn impact_json(
     let impact = match read {
         Some(Ok(impact)) => impact,
         Some(Err(e)) => {
-            return json!({ "read": false, "note": format!("Not listed: {e}.") });
+            let stop = if e.ends_with(['.', '?', '!']) {
+                ""
+            } else {
+                "."
+            };
+            return json!({ "read": false, "note": format!("Not listed: {e}{stop}") });
         }
         None => {
             return json!({

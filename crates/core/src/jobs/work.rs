@@ -563,10 +563,13 @@ pub fn refinement_json(
 }
 
 /// When the lists were read, as the snapshot notice says it.
+/// `null` when no list was read (all turned off, or not read).
 pub fn snapshot_json(work: &Work) -> Value {
+    let read = |l: &Listing| matches!(l, Listing::Read { .. });
+    let any = read(&work.carry_over) || read(&work.slipped) || read(&work.unrefined);
     match work.read_at {
-        Some(at) => json!({ "read_at": at.format("%Y-%m-%d %H:%M UTC").to_string() }),
-        None => Value::Null,
+        Some(at) if any => json!({ "read_at": at.format("%Y-%m-%d %H:%M UTC").to_string() }),
+        _ => Value::Null,
     }
 }
 
