@@ -485,6 +485,64 @@ fn the_coverage_issue_lists_the_work_left_behind_and_links_both_ways_with_planni
     assert_eq!(linked(30), [24, 31]);
 }
 
+/// What the check-in test adds to [`WORLD`]: 19.7's planning issue and its deliverables.
+/// Issues #1-#23 are [`WORLD`]'s; these are #24-#28.
+const WORLD_CHECK_IN_EXTRA: &str = r#"
+  - project: acme/web
+    title: "Web 19.7 Planning : November"
+    labels: ["Planning Issue", "teamcadence::planning"]
+    description: "Planning of 19.7\n\n<!-- teamcadence:key=planning/web/19.7 -->\n"
+    milestone: "19.7"
+  - { project: acme/web, title: "Deliver A", labels: ["group::web", "Deliverable"], assignees: [ana], milestone: "19.7", state: closed, weight: 5 }
+  - { project: acme/web, title: "Deliver B", labels: ["group::web", "Deliverable"], assignees: [dev], milestone: "19.7", weight: 3 }
+  - { project: acme/web, title: "Deliver C", labels: ["group::web", "Deliverable"], assignees: [ben], milestone: "19.7", weight: 2 }
+  - { project: acme/web, title: "Deliver D", labels: ["group::web", "Deliverable"], milestone: "19.7" }
+"#;
+
+#[test]
+fn the_mid_milestone_check_in_is_posted_once_on_its_day() {
+    let gitlab = Gitlab::start(&write_world(
+        "check-in",
+        format!("{WORLD}{WORLD_CHECK_IN_EXTRA}"),
+    ));
+    let scratch = Scratch::new("work-check-in", &[("teamcadence.yml", CONFIG)]);
+    let config = scratch.path("teamcadence.yml");
+    let check_ins = || -> Vec<String> {
+        gitlab
+            .comments("acme/web", &serde_json::json!(24))
+            .into_iter()
+            .filter(|c| c.contains("Mid-milestone check-in"))
+            .collect()
+    };
+    // 19.7 runs 2026-11-14 to 12-11: its middle is 11-14 + 27 / 2 = 13 days, 11-27.
+    for (today, expected) in [("2026-11-26", 0), ("2026-11-27", 1), ("2026-11-28", 1)] {
+        let output = job(
+            &gitlab,
+            "planning-issue",
+            &config,
+            &["--today", today],
+            Some(BOT),
+        );
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert_eq!(check_ins().len(), expected, "on {today}");
+    }
+    // Deliverables A (closed), B (Dev, away 11-27 and 11-30 to 12-04), C (Ben), D (nobody).
+    // Burned: Done already 7 + Deliver A 5. Budget: 0.2 a day x (4 x 20 + Dev's 10) = 18.
+    let url = |n: u64| format!("{}/acme/web/-/issues/{n}", gitlab.url());
+    let note = &check_ins()[0];
+    let expected = format!(
+        "**Mid-milestone check-in of 19.7, 2026-11-27.** Deliverables: 1 of 4 closed (25%). \
+         Weight burned: 12 of a budget of 18.\n\nAt risk (2): open, and unassigned or with the \
+         assignee away for part of the rest of the milestone.\n\n- [Deliver B]({}): Dev Away \
+         away 6 working days from 2026-11-27\n- [Deliver D]({}): unassigned\n\n_Read from \
+         GitLab at ",
+        url(26),
+        url(28)
+    );
+    assert!(note.starts_with(&expected), "{note}\n---\n{expected}");
+    assert!(note.contains("; posted once per milestone._"), "{note}");
+}
+
 #[test]
 fn mermaid_labels_with_quotes_colons_hashes_and_non_latin_letters_parse() {
     use teamcadence_core::mermaid::{Bar, BarKind, Gantt, Section};

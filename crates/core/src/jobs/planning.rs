@@ -109,6 +109,205 @@ pub struct Facts {
     pub absences: Absences,
     /// The team's work: carry-over, slipped deliverables, issues to refine.
     pub work: Work,
+    /// What the mid-milestone check-in of the period under way needs, when it is due.
+    pub check_in: Option<CheckIn>,
+}
+
+/// What the mid-milestone check-in reads: whether the period's planning issue is there to
+/// post on, and the team's issues in the period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckIn {
+    /// Whether the planning issue of the period under way exists and is open.
+    pub planning_issue_open: bool,
+    /// The team's issues in the period, open and closed.
+    pub issues: Vec<crate::tracker::TrackedIssue>,
+    /// When they were read.
+    pub read_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The check-in's day of `milestone`: the configured day from its start, else its middle.
+pub fn check_in_day(team: &Team, milestone: &Milestone) -> NaiveDate {
+    let length = (milestone.end() - milestone.start()).num_days();
+    let offset = team
+        .planning
+        .work
+        .check_in_day
+        .map_or(length / 2, |d| i64::from(d).min(length));
+    milestone.start() + chrono::Duration::days(offset)
+}
+
+/// Reads what the check-in of `current` needs, when it is on and due on `today`.
+async fn read_check_in<T: IssueTracker>(
+    tracker: &T,
+    team: &Team,
+    current: Option<&Period>,
+    today: NaiveDate,
+) -> Result<Option<CheckIn>, String> {
+    let Some(current) = current else {
+        return Ok(None);
+    };
+    let milestone = &current.milestone;
+    if !team.planning.work.check_in
+        || today < check_in_day(team, milestone)
+        || today > milestone.end()
+    {
+        return Ok(None);
+    }
+    let planning_query = IssueQuery {
+        labels: vec![KIND_LABEL.to_owned()],
+        state: Some(IssueState::Opened),
+        ..IssueQuery::default()
+    };
+    let mut query = IssueQuery {
+        labels: team.planning.velocity.labels.clone(),
+        ..IssueQuery::default()
+    };
+    match &current.filter {
+        PeriodFilter::Milestone(title) => query.milestone = Some(title.clone()),
+        PeriodFilter::Iteration(id) => query.iteration_id = Some(*id),
+    }
+    let issues = async {
+        match &team.planning.velocity.scope {
+            IssueScope::Project(path) => tracker.list_issues(path, &query).await,
+            IssueScope::Group(path) => tracker.list_group_issues(path, &query).await,
+        }
+    };
+    let (planning, issues) =
+        futures_util::future::join(tracker.list_issues(&team.project, &planning_query), issues)
+            .await;
+    let why = |e: TrackerError| {
+        format!(
+            "{}: could not read the issues of {} for the check-in: {e}",
+            team.id,
+            milestone.title()
+        )
+    };
+    let wanted = key(team, current);
+    let mut issues = issues.map_err(why)?;
+    issues.sort_by(|a, b| (&a.project, a.iid).cmp(&(&b.project, b.iid)));
+    Ok(Some(CheckIn {
+        planning_issue_open: planning
+            .map_err(why)?
+            .iter()
+            .any(|i| crate::apply::key_in(&i.description).as_deref() == Some(wanted.as_str())),
+        issues,
+        read_at: tracker.current_time(),
+    }))
+}
+
+/// The check-in note: the share of deliverables closed, those at risk (open, and unassigned
+/// or with an assignee away some working day of the rest of the milestone), and the weight
+/// burned against the budget the velocity gives the milestone.
+#[allow(clippy::too_many_arguments)]
+fn check_in_note(
+    config: &Config,
+    team: &Team,
+    milestone: &Milestone,
+    facts: &Facts,
+    check_in: &CheckIn,
+    today: NaiveDate,
+) -> String {
+    use crate::neutralise::markdown;
+    let label = &team.planning.work.deliverable_label;
+    let deliverables: Vec<&crate::tracker::TrackedIssue> = check_in
+        .issues
+        .iter()
+        .filter(|i| i.labels.contains(label))
+        .collect();
+    let closed = deliverables
+        .iter()
+        .filter(|i| i.state == IssueState::Closed)
+        .count();
+    let share = if deliverables.is_empty() {
+        "no deliverables".to_owned()
+    } else {
+        format!(
+            "{closed} of {} closed ({}%)",
+            deliverables.len(),
+            closed * 100 / deliverables.len()
+        )
+    };
+    let away_days = |who: &str| -> Vec<NaiveDate> {
+        let calendar = config.calendars.for_person(who);
+        today
+            .iter_days()
+            .take_while(|d| *d <= milestone.end())
+            .filter(|d| calendar.is_working_day(*d) && facts.absences.on(who, *d).is_some())
+            .collect()
+    };
+    let at_risk: Vec<String> = deliverables
+        .iter()
+        .filter(|i| i.state == IssueState::Opened)
+        .filter_map(|i| {
+            let why = if i.assignees.is_empty() {
+                "unassigned".to_owned()
+            } else {
+                let away: Vec<String> = i
+                    .assignees
+                    .iter()
+                    .filter_map(|who| {
+                        let days = away_days(who);
+                        let name = team.member(who).map_or(who.as_str(), |m| m.name.as_str());
+                        Some(format!(
+                            "{} away {} working day{} from {}",
+                            markdown(name),
+                            days.len(),
+                            if days.len() == 1 { "" } else { "s" },
+                            ymd(*days.first()?)
+                        ))
+                    })
+                    .collect();
+                if away.is_empty() {
+                    return None;
+                }
+                away.join(", ")
+            };
+            Some(format!("- [{}]({}): {why}", markdown(&i.title), i.web_url))
+        })
+        .collect();
+    let burned: u32 = check_in
+        .issues
+        .iter()
+        .filter(|i| i.state == IssueState::Closed)
+        .filter_map(|i| i.weight)
+        .sum();
+    let rows = capacity_table(config, team, milestone, &facts.absences);
+    let counted: u32 = rows
+        .iter()
+        .map(|r| counted_days(r, team.planning.work.ramp_up_percent))
+        .sum();
+    let velocity = velocity(
+        config,
+        team,
+        &facts.timeline.finished,
+        &facts.history,
+        &facts.absences,
+    );
+    let budget = match velocity.budget(counted) {
+        Some(budget) => format!("of a budget of {budget}"),
+        None => "(no velocity to give a budget)".to_owned(),
+    };
+    let mut text = format!(
+        "**Mid-milestone check-in of {}, {}.** Deliverables: {share}. Weight burned: {burned} \
+         {budget}.\n\n",
+        markdown(milestone.title()),
+        ymd(today)
+    );
+    if at_risk.is_empty() {
+        text.push_str("No open deliverable is unassigned or has its assignee away for the rest of the milestone.\n");
+    } else {
+        text.push_str(&format!(
+            "At risk ({}): open, and unassigned or with the assignee away for part of the rest \
+             of the milestone.\n\n{}\n",
+            at_risk.len(),
+            at_risk.join("\n")
+        ));
+    }
+    text.push_str(&format!(
+        "\n_Read from GitLab at {}; posted once per milestone._",
+        check_in.read_at.format("%Y-%m-%d %H:%M UTC")
+    ));
+    text
 }
 
 /// Each team's facts, in config order; `Err` says why that team cannot be planned.
@@ -300,12 +499,17 @@ async fn gather_team<T: IssueTracker>(
             (History::Read(history?), work?)
         }
     };
+    let check_in = match tracker {
+        Some(tracker) => read_check_in(tracker, team, timeline.current.as_ref(), today).await?,
+        None => None,
+    };
     Ok(Facts {
         timeline,
         history,
         warnings,
         absences: Absences::default(),
         work,
+        check_in,
     })
 }
 
@@ -329,6 +533,7 @@ pub fn offline_facts(config: &Config, today: NaiveDate) -> TeamFacts {
                 warnings: Vec::new(),
                 absences: absences.clone(),
                 work: Work::not_read(team, "`teamcadence check` does not read GitLab"),
+                check_in: None,
             })
         })
         .collect()
@@ -623,16 +828,34 @@ pub fn plan(config: &Config, today: NaiveDate, facts: &TeamFacts) -> Result<JobR
                 previous: None,
                 finished: Vec::new(),
             };
-            plans.add(draft(
+            // Its check-in, once due, goes to its planning issue as a note posted once.
+            let check_in = facts
+                .check_in
+                .as_ref()
+                .filter(|c| c.planning_issue_open)
+                .map(|c| check_in_note(config, team, &current.milestone, facts, c, today));
+            let action = if check_in.is_some() {
+                Action::Exists
+            } else {
+                Action::Skip(reason)
+            };
+            if let Some(plan) = plans.add(draft(
                 config,
                 team,
                 &timeline,
                 &started,
                 &facts.absences,
                 &Work::not_read(team, "the milestone has started"),
-                Action::Skip(reason),
+                action,
                 today,
-            ));
+            )) && let Some(body) = check_in
+            {
+                // Only the note: the issue's own follow-ups were done when it was made.
+                plan.follow_ups = vec![FollowUp::Note {
+                    id: format!("check-in:{}", current.key),
+                    body,
+                }];
+            }
         }
     }
     plans.finish()
