@@ -404,7 +404,7 @@ impl<T: IssueTracker> FollowUpRun<'_, T> {
             self.tracker
                 .link_issues(self.project, self.iid, project, iid, LinkType::RelatesTo)
                 .await
-                .map_err(|e| format!("linking it to {project}#{iid} failed: {e}"))?;
+                .map_err(|e| format!("linking it to #{iid} failed: {e}"))?;
         }
         if let Some(list) = links {
             list.push(LinkedIssue {
@@ -427,37 +427,12 @@ impl<T: IssueTracker> FollowUpRun<'_, T> {
                         plan.done.push(format!("no issue {key} to link to"));
                         continue;
                     };
-                    if links.is_none() {
-                        links = Some(if self.fresh {
-                            Vec::new()
-                        } else {
-                            self.tracker
-                                .list_links(self.project, self.iid)
-                                .await
-                                .map_err(|e| format!("reading its links failed: {e}"))?
-                        });
+                    let (project, iid) = (target.project.clone(), target.iid);
+                    if self.ensure_link(&mut links, &project, iid).await? {
+                        plan.done.push(format!("{would}link to #{iid} ({key})"));
+                    } else {
+                        plan.done.push(format!("linked to #{iid} ({key})"));
                     }
-                    let linked = links.iter().flatten().any(|l| {
-                        l.iid == target.iid && l.project.eq_ignore_ascii_case(&target.project)
-                    });
-                    if linked {
-                        plan.done.push(format!("linked to #{} ({key})", target.iid));
-                        continue;
-                    }
-                    if !self.dry_run {
-                        self.tracker
-                            .link_issues(
-                                self.project,
-                                self.iid,
-                                &target.project,
-                                target.iid,
-                                LinkType::RelatesTo,
-                            )
-                            .await
-                            .map_err(|e| format!("linking it to #{} failed: {e}", target.iid))?;
-                    }
-                    plan.done
-                        .push(format!("{would}link to #{} ({key})", target.iid));
                 }
                 FollowUp::LinkToIssue { project, iid } => {
                     let name = format!("{project}#{iid}");

@@ -101,6 +101,24 @@ impl fmt::Debug for GitLab {
 }
 
 impl GitLab {
+    /// Every page of an issue list endpoint, as domain issues.
+    async fn all_issues<E, B>(
+        &self,
+        endpoint: Result<E, B>,
+        doing: &Doing<'_>,
+    ) -> Result<Vec<TrackedIssue>, TrackerError>
+    where
+        E: gitlab::api::Endpoint + gitlab::api::Pageable + Sync,
+        B: std::error::Error + Send + Sync + 'static,
+    {
+        let endpoint = endpoint.map_err(|e| doing.unbuildable(e))?;
+        let issues: Vec<wire::Issue> = api::paged(endpoint, Pagination::All)
+            .query_async(&self.transport.listing())
+            .await
+            .map_err(|e| doing.fail(e))?;
+        tracked_issues(issues, doing)
+    }
+
     /// Connects to the GitLab instance at `url` (https, or http to this machine) and checks
     /// the token (`GET /api/v4/user`, or `/api/v4/job` for a job token), retrying as
     /// `options` allow when GitLab is unreachable.
@@ -710,7 +728,7 @@ impl IssueTracker for GitLab {
             state: Some(IssueState::Opened),
             ..IssueQuery::default()
         };
-        let (doing, issues) = match place {
+        match place {
             IssuePlace::Project(project) => {
                 let doing = Doing::read(
                     format!("listing the open issues of {project} assigned to {username}"),
@@ -719,11 +737,7 @@ impl IssueTracker for GitLab {
                 let mut builder = Issues::builder();
                 builder.project(project.as_str()).assignee(username);
                 filter_issues!(builder, &query);
-                let endpoint = builder.build().map_err(|e| doing.unbuildable(e))?;
-                let issues: Result<Vec<wire::Issue>, _> = api::paged(endpoint, Pagination::All)
-                    .query_async(&self.transport.listing())
-                    .await;
-                (doing, issues)
+                self.all_issues(builder.build(), &doing).await
             }
             IssuePlace::Group(group) => {
                 let doing = Doing::read(
@@ -733,15 +747,9 @@ impl IssueTracker for GitLab {
                 let mut builder = GroupIssues::builder();
                 builder.group(group.as_str()).assignee(username);
                 filter_issues!(builder, &query);
-                let endpoint = builder.build().map_err(|e| doing.unbuildable(e))?;
-                let issues: Result<Vec<wire::Issue>, _> = api::paged(endpoint, Pagination::All)
-                    .query_async(&self.transport.listing())
-                    .await;
-                (doing, issues)
+                self.all_issues(builder.build(), &doing).await
             }
-        };
-        let issues = issues.map_err(|e| doing.fail(e))?;
-        tracked_issues(issues, &doing)
+        }
     }
 
     async fn list_review_requests(

@@ -321,24 +321,18 @@ fn weight_of<'a>(issues: impl IntoIterator<Item = &'a TrackedIssue>) -> u32 {
 /// The weight of `work`'s carry-over assigned to `username` (each issue counted once per
 /// person): what the next milestone's budget loses to it.
 pub fn carried_weight(work: &Work, username: &str) -> u32 {
-    match &work.carry_over {
-        Listing::Read { issues, .. } => weight_of(
-            issues
-                .iter()
-                .filter(|i| i.assignees.iter().any(|a| a == username)),
-        ),
-        _ => 0,
-    }
+    carried_where(work, |i| i.assignees.iter().any(|a| a == username))
 }
 
 /// The weight of `work`'s carry-over carrying `label`.
 pub fn carried_weight_labelled(work: &Work, label: &str) -> u32 {
+    carried_where(work, |i| i.labels.iter().any(|l| l == label))
+}
+
+/// The weight of the carry-over issues that `pick` keeps (none when it was not read).
+fn carried_where(work: &Work, pick: impl Fn(&&TrackedIssue) -> bool) -> u32 {
     match &work.carry_over {
-        Listing::Read { issues, .. } => weight_of(
-            issues
-                .iter()
-                .filter(|i| i.labels.iter().any(|l| l == label)),
-        ),
+        Listing::Read { issues, .. } => weight_of(issues.iter().filter(pick)),
         _ => 0,
     }
 }
