@@ -483,6 +483,18 @@ fn the_coverage_issue_lists_the_work_left_behind_and_links_both_ways_with_planni
         "{plan_text}"
     );
     assert_eq!(linked(30), [24, 31]);
+
+    // The fake lists merge requests as GitLab does: the caller's own unless `scope=all`,
+    // every state unless asked, newest first.
+    assert_eq!(gitlab.get("/merge_requests"), serde_json::json!([]));
+    let titles: Vec<String> = gitlab
+        .get("/merge_requests?scope=all&reviewer_username=cai")
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|mr| mr["title"].as_str().expect("title").to_owned())
+        .collect();
+    assert_eq!(titles, ["Merged one", "Draft: docs", "Add cache layer"]);
 }
 
 /// What the check-in test adds to [`WORLD`]: 19.7's planning issue and its deliverables.

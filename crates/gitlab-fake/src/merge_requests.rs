@@ -121,7 +121,7 @@ pub(crate) async fn list(State(app): State<App>, mut request: ApiRequest) -> Api
         .filter(|mr| author.is_none_or(|id| mr.author_id == id))
         .collect();
     // Newest first, GitLab's default `order_by=created_at&sort=desc`.
-    items.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+    items.sort_by_key(|mr| std::cmp::Reverse((mr.created_at, mr.id)));
     let link = LinkBase::new(&store.base_url, &request.path, &request.params, &[]);
     Ok(pagination::offset(&items, page, &link, |mr| {
         merge_request_json(&store, mr)

@@ -198,7 +198,6 @@ async fn read_check_in<T: IssueTracker>(
 /// The check-in note: the share of deliverables closed, those at risk (open, and unassigned
 /// or with an assignee away some working day of the rest of the milestone), and the weight
 /// burned against the budget the velocity gives the milestone.
-#[allow(clippy::too_many_arguments)]
 fn check_in_note(
     config: &Config,
     team: &Team,
@@ -800,9 +799,11 @@ pub fn plan(config: &Config, today: NaiveDate, facts: &TeamFacts) -> Result<JobR
             config,
             team,
             timeline,
-            &facts.history,
-            &facts.absences,
-            &facts.work,
+            Known {
+                history: &facts.history,
+                absences: &facts.absences,
+                work: &facts.work,
+            },
             action,
             today,
         )) {
@@ -828,6 +829,7 @@ pub fn plan(config: &Config, today: NaiveDate, facts: &TeamFacts) -> Result<JobR
                 previous: None,
                 finished: Vec::new(),
             };
+            let not_read = Work::not_read(team, "the milestone has started");
             // Its check-in, once due, goes to its planning issue as a note posted once.
             let check_in = facts
                 .check_in
@@ -843,9 +845,11 @@ pub fn plan(config: &Config, today: NaiveDate, facts: &TeamFacts) -> Result<JobR
                 config,
                 team,
                 &timeline,
-                &started,
-                &facts.absences,
-                &Work::not_read(team, "the milestone has started"),
+                Known {
+                    history: &started,
+                    absences: &facts.absences,
+                    work: &not_read,
+                },
                 action,
                 today,
             )) && let Some(body) = check_in
@@ -861,17 +865,28 @@ pub fn plan(config: &Config, today: NaiveDate, facts: &TeamFacts) -> Result<JobR
     plans.finish()
 }
 
+/// What a planning issue is drafted from besides its timeline.
+#[derive(Clone, Copy)]
+struct Known<'f> {
+    history: &'f History,
+    absences: &'f Absences,
+    work: &'f Work,
+}
+
 /// The planning issue of `team` for `timeline.next`.
 fn draft<'a>(
     config: &'a Config,
     team: &'a Team,
     timeline: &Timeline,
-    history: &History,
-    absences: &Absences,
-    work: &Work,
+    known: Known<'_>,
     action: Action,
     today: NaiveDate,
 ) -> Draft<'a> {
+    let Known {
+        history,
+        absences,
+        work,
+    } = known;
     let period = &timeline.next;
     let assignees = team
         .members
