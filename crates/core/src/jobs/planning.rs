@@ -142,6 +142,7 @@ async fn read_check_in<T: IssueTracker>(
     team: &Team,
     current: Option<&Period>,
     today: NaiveDate,
+    planning: &[crate::tracker::TrackedIssue],
 ) -> Result<Option<CheckIn>, String> {
     let Some(current) = current else {
         return Ok(None);
@@ -153,11 +154,14 @@ async fn read_check_in<T: IssueTracker>(
     {
         return Ok(None);
     }
-    let planning_query = IssueQuery {
-        labels: vec![KIND_LABEL.to_owned()],
-        state: Some(IssueState::Opened),
-        ..IssueQuery::default()
-    };
+    // Only an open planning issue gets a check-in: without one nothing more is read.
+    let wanted = key(team, current);
+    if !planning
+        .iter()
+        .any(|i| crate::apply::key_in(&i.description).as_deref() == Some(wanted.as_str()))
+    {
+        return Ok(None);
+    }
     let mut query = IssueQuery {
         labels: team.planning.velocity.labels.clone(),
         ..IssueQuery::default()
@@ -166,30 +170,20 @@ async fn read_check_in<T: IssueTracker>(
         PeriodFilter::Milestone(title) => query.milestone = Some(title.clone()),
         PeriodFilter::Iteration(id) => query.iteration_id = Some(*id),
     }
-    let issues = async {
-        match &team.planning.velocity.scope {
-            IssueScope::Project(path) => tracker.list_issues(path, &query).await,
-            IssueScope::Group(path) => tracker.list_group_issues(path, &query).await,
-        }
+    let issues = match &team.planning.velocity.scope {
+        IssueScope::Project(path) => tracker.list_issues(path, &query).await,
+        IssueScope::Group(path) => tracker.list_group_issues(path, &query).await,
     };
-    let (planning, issues) =
-        futures_util::future::join(tracker.list_issues(&team.project, &planning_query), issues)
-            .await;
-    let why = |e: TrackerError| {
+    let mut issues = issues.map_err(|e| {
         format!(
             "{}: could not read the issues of {} for the check-in: {e}",
             team.id,
             milestone.title()
         )
-    };
-    let wanted = key(team, current);
-    let mut issues = issues.map_err(why)?;
+    })?;
     issues.sort_by(|a, b| (&a.project, a.iid).cmp(&(&b.project, b.iid)));
     Ok(Some(CheckIn {
-        planning_issue_open: planning
-            .map_err(why)?
-            .iter()
-            .any(|i| crate::apply::key_in(&i.description).as_deref() == Some(wanted.as_str())),
+        planning_issue_open: true,
         issues,
         read_at: tracker.current_time(),
     }))
@@ -369,6 +363,45 @@ async fn gather_teams<T: IssueTracker>(
     .await;
     let milestones: Vec<(MilestoneScope, Result<Vec<TrackedMilestone>, TrackerError>)> =
         scopes.into_iter().zip(lists).collect();
+    // Coverage issues (for the capacity table) and planning issues (for the check-in) are
+    // listed once per project, however many teams share it.
+    let mut coverage_projects: Vec<&str> = Vec::new();
+    let mut planning_projects: Vec<&str> = Vec::new();
+    if tracker.is_some() {
+        for team in &config.teams {
+            if !coverage_projects.contains(&team.pto.project.as_str()) {
+                coverage_projects.push(&team.pto.project);
+            }
+            if !planning_projects.contains(&team.project.as_str()) {
+                planning_projects.push(&team.project);
+            }
+        }
+    }
+    let shared = Shared {
+        coverage: join_all(coverage_projects.iter().map(|p| async move {
+            match tracker {
+                Some(tracker) => ((*p).to_owned(), work::coverage_issues(tracker, p).await),
+                None => ((*p).to_owned(), Ok(Vec::new())),
+            }
+        }))
+        .await,
+        planning: join_all(planning_projects.iter().map(|p| async move {
+            let query = IssueQuery {
+                labels: vec![KIND_LABEL.to_owned()],
+                state: Some(IssueState::Opened),
+                ..IssueQuery::default()
+            };
+            let listed = match tracker {
+                Some(tracker) => tracker
+                    .list_issues(p, &query)
+                    .await
+                    .map_err(|e| format!("could not read the planning issues of {p}: {e}")),
+                None => Ok(Vec::new()),
+            };
+            ((*p).to_owned(), listed)
+        }))
+        .await,
+    };
     let listed = |team: &Team| {
         let scope = milestone_scope(config, team)?;
         milestones
@@ -376,13 +409,36 @@ async fn gather_teams<T: IssueTracker>(
             .find(|(listed, _)| *listed == scope)
             .map(|(_, list)| list)
     };
+    let shared = &shared;
     join_all(
         config
             .teams
             .iter()
-            .map(|team| gather_team(tracker, config, team, today, listed(team))),
+            .map(|team| gather_team(tracker, config, team, today, listed(team), shared)),
     )
     .await
+}
+
+/// Lists read once per project for every team that shares it.
+struct Shared {
+    /// Open coverage issues, by coverage project.
+    coverage: Vec<(String, Result<Vec<crate::tracker::TrackedIssue>, String>)>,
+    /// Open planning issues, by team project.
+    planning: Vec<(String, Result<Vec<crate::tracker::TrackedIssue>, String>)>,
+}
+
+impl Shared {
+    /// The list of `project` in `lists` (an empty one when it was not read).
+    fn of<'a>(
+        lists: &'a [(String, Result<Vec<crate::tracker::TrackedIssue>, String>)],
+        project: &str,
+    ) -> Result<&'a [crate::tracker::TrackedIssue], String> {
+        match lists.iter().find(|(p, _)| p == project) {
+            Some((_, Ok(list))) => Ok(list),
+            Some((_, Err(e))) => Err(e.clone()),
+            None => Ok(&[]),
+        }
+    }
 }
 
 /// Whose GitLab milestones a team's plan reads: its source's, or for a configured source
@@ -403,6 +459,7 @@ async fn gather_team<T: IssueTracker>(
     team: &Team,
     today: NaiveDate,
     milestones: Option<&Result<Vec<TrackedMilestone>, TrackerError>>,
+    shared: &Shared,
 ) -> Result<Facts, String> {
     let wanted = team.planning.velocity.milestones as usize;
     let mut warnings = Vec::new();
@@ -490,16 +547,42 @@ async fn gather_team<T: IssueTracker>(
             Work::not_read(team, "this dry run does not read GitLab"),
         ),
         Some(tracker) => {
-            let (history, work) = futures_util::future::join(
-                read_history(tracker, team, &timeline.finished),
-                work::gather(tracker, team, &timeline),
-            )
-            .await;
+            // The lists are read only once the issue can be due (its window opens at the
+            // latest of these, the draft moved back at most four weeks to a working day): the
+            // planning issue is made once, from what they say on that day.
+            let soon = today
+                >= days_before(
+                    timeline.next.milestone.start(),
+                    team.planning.create_days_before_start.max(19 + 28),
+                );
+            // Once the issue exists (a re-run) its lists are history: nothing is read again.
+            let next_key = key(team, &timeline.next);
+            let made = Shared::of(&shared.planning, &team.project).is_ok_and(|list| {
+                list.iter()
+                    .any(|i| crate::apply::key_in(&i.description).as_deref() == Some(&next_key))
+            });
+            let coverage = Shared::of(&shared.coverage, &team.pto.project).map(<[_]>::to_vec);
+            let work = async {
+                if made {
+                    Ok(Work::not_read(team, "the planning issue exists"))
+                } else if soon {
+                    work::gather(tracker, team, &timeline, &coverage).await
+                } else {
+                    Ok(Work::not_read(team, "the planning issue is not due yet"))
+                }
+            };
+            let (history, work) =
+                futures_util::future::join(read_history(tracker, team, &timeline.finished), work)
+                    .await;
             (History::Read(history?), work?)
         }
     };
     let check_in = match tracker {
-        Some(tracker) => read_check_in(tracker, team, timeline.current.as_ref(), today).await?,
+        Some(tracker) => {
+            let planning = Shared::of(&shared.planning, &team.project)
+                .map_err(|e| format!("{}: {e}", team.id))?;
+            read_check_in(tracker, team, timeline.current.as_ref(), today, planning).await?
+        }
         None => None,
     };
     Ok(Facts {
@@ -1655,6 +1738,7 @@ fn context(
             "time_off_days": total_working - total_available,
             "available_days": total_available,
             "counted_days": total_counted,
+            "ramped": total_counted != total_available,
             "weight_budget": velocity.budget(total_counted),
             "computed_from": computed_from(&rows, &counted, ramp_up, &velocity),
         },

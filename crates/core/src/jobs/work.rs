@@ -148,6 +148,7 @@ pub async fn gather<T: IssueTracker>(
     tracker: &T,
     team: &Team,
     timeline: &Timeline,
+    coverage: &Result<Vec<TrackedIssue>, String>,
 ) -> Result<Work, String> {
     let settings = &team.planning.work;
     let labels = &team.planning.velocity.labels;
@@ -192,24 +193,11 @@ pub async fn gather<T: IssueTracker>(
                 }
             }
         });
-    let coverage_query = IssueQuery {
-        labels: vec![super::pto::KIND_LABEL.to_owned()],
-        state: Some(IssueState::Opened),
-        ..IssueQuery::default()
-    };
-    let (lists, coverage) = futures_util::future::join(
-        join_all(reads),
-        tracker.list_issues(&team.pto.project, &coverage_query),
-    )
-    .await;
+    let lists = join_all(reads).await;
     let coverage = coverage
-        .map_err(|e| {
-            format!(
-                "{}: could not read the coverage issues of {}: {e}",
-                team.id, team.pto.project
-            )
-        })?
-        .into_iter()
+        .as_ref()
+        .map_err(|e| format!("{}: {e}", team.id))?
+        .iter()
         .filter_map(|issue| {
             // Whose it is counts only where a capacity row asks for that person.
             let (person, first, last) = super::pto::coverage_of(&issue.description)?;
@@ -217,7 +205,7 @@ pub async fn gather<T: IssueTracker>(
                 person,
                 first,
                 last,
-                issue,
+                issue: issue.clone(),
             })
         })
         .collect();
@@ -248,6 +236,23 @@ pub async fn gather<T: IssueTracker>(
             other => other,
         },
     })
+}
+
+/// The open coverage issues of `project`, as [`gather`] takes them: listed once per project
+/// however many teams share it.
+pub async fn coverage_issues<T: IssueTracker>(
+    tracker: &T,
+    project: &str,
+) -> Result<Vec<TrackedIssue>, String> {
+    let query = IssueQuery {
+        labels: vec![super::pto::KIND_LABEL.to_owned()],
+        state: Some(IssueState::Opened),
+        ..IssueQuery::default()
+    };
+    tracker
+        .list_issues(project, &query)
+        .await
+        .map_err(|e| format!("could not read the coverage issues of {project}: {e}"))
 }
 
 /// Whether an issue was not closed by the end of the milestone that ended on `end`: open, or
