@@ -676,6 +676,46 @@ impl<T: IssueTracker> FollowUpRun<'_, T> {
         Ok(left_out.warnings(&plan.key, self.project))
     }
 
+    /// Links the issue to `project`#`iid` unless `links` (read once, on first use) has it
+    /// already; whether a link was (or in a dry run, would be) made.
+    async fn ensure_link(
+        &self,
+        links: &mut Option<Vec<LinkedIssue>>,
+        project: &str,
+        iid: u64,
+    ) -> Result<bool, String> {
+        if links.is_none() {
+            *links = Some(if self.fresh {
+                Vec::new()
+            } else {
+                self.tracker
+                    .list_links(self.project, self.iid)
+                    .await
+                    .map_err(|e| format!("reading its links failed: {e}"))?
+            });
+        }
+        let linked = links
+            .iter()
+            .flatten()
+            .any(|l| l.iid == iid && l.project.eq_ignore_ascii_case(project));
+        if linked {
+            return Ok(false);
+        }
+        if !self.dry_run {
+            self.tracker
+                .link_issues(self.project, self.iid, project, iid, LinkType::RelatesTo)
+                .await
+                .map_err(|e| format!("linking it to #{iid} failed: {e}"))?;
+        }
+        if let Some(list) = links {
+            list.push(LinkedIssue {
+                project: project.to_owned(),
+                iid,
+            });
+        }
+        Ok(true)
+    }
+
     /// Does each follow-up not done yet, recording what happened in `plan.done`.
     async fn run(&self, plan: &mut IssuePlan) -> Result<(), String> {
         let mut notes: Option<Vec<TrackedNote>> = None;
@@ -688,37 +728,20 @@ impl<T: IssueTracker> FollowUpRun<'_, T> {
                         plan.done.push(format!("no issue {key} to link to"));
                         continue;
                     };
-                    if links.is_none() {
-                        links = Some(if self.fresh {
-                            Vec::new()
-                        } else {
-                            self.tracker
-                                .list_links(self.project, self.iid)
-                                .await
-                                .map_err(|e| format!("reading its links failed: {e}"))?
-                        });
+                    let (project, iid) = (target.project.clone(), target.iid);
+                    if self.ensure_link(&mut links, &project, iid).await? {
+                        plan.done.push(format!("{would}link to #{iid} ({key})"));
+                    } else {
+                        plan.done.push(format!("linked to #{iid} ({key})"));
                     }
-                    let linked = links.iter().flatten().any(|l| {
-                        l.iid == target.iid && l.project.eq_ignore_ascii_case(&target.project)
-                    });
-                    if linked {
-                        plan.done.push(format!("linked to #{} ({key})", target.iid));
-                        continue;
+                }
+                FollowUp::LinkToIssue { project, iid } => {
+                    let name = format!("{project}#{iid}");
+                    if self.ensure_link(&mut links, &project, iid).await? {
+                        plan.done.push(format!("{would}link to {name}"));
+                    } else {
+                        plan.done.push(format!("linked to {name}"));
                     }
-                    if !self.dry_run {
-                        self.tracker
-                            .link_issues(
-                                self.project,
-                                self.iid,
-                                &target.project,
-                                target.iid,
-                                LinkType::RelatesTo,
-                            )
-                            .await
-                            .map_err(|e| format!("linking it to #{} failed: {e}", target.iid))?;
-                    }
-                    plan.done
-                        .push(format!("{would}link to #{} ({key})", target.iid));
                 }
                 FollowUp::Close { key, note } => {
                     let Some(target) = self.listed.oldest_with_key(&key) else {

@@ -22,9 +22,9 @@ use crate::limits::{self, MAX_DAYS, MAX_VELOCITY_MILESTONES};
 use crate::milestone::{Milestone, MilestoneList, MilestoneSource, PlanningStep, ReleaseCalendar};
 use crate::neutralise::is_valid_username;
 use crate::team::{
-    Board, Checklist, ChecklistItem, IssueScope, Member, NewHire, OnboardingSettings,
+    Board, Checklist, ChecklistItem, Discipline, IssueScope, Member, NewHire, OnboardingSettings,
     PlanningSettings, Priority, PtoSettings, Responsibility, Team, TeamTemplates, TemplatePart,
-    TemplateSource, Thread, VelocitySettings,
+    TemplateSource, Thread, VelocitySettings, WorkSettings,
 };
 use crate::template::Template;
 use crate::time_off::{CoverageRule, TimeOff};
@@ -895,6 +895,67 @@ struct RawPlanning {
     /// Where the velocity (closed weight of the last milestones) is read.
     #[schemars(with = "Option<RawVelocity>")]
     velocity: Option<Spanned<RawVelocity>>,
+    /// The parts about the team's real work: carry-over, slipped deliverables, refinement,
+    /// ramp-up and discipline split of the capacity, the chart, the mid-milestone check-in.
+    #[serde(default)]
+    work: RawWork,
+}
+
+/// The planning issue's parts about the team's work; each is on unless turned off.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Work")]
+struct RawWork {
+    /// List the open issues of the milestone that is ending; default true.
+    #[schemars(with = "Option<schema_of::Flag>")]
+    carry_over: Option<bool>,
+    /// List the deliverables of the last finished milestone not closed within it; default true.
+    #[schemars(with = "Option<schema_of::Flag>")]
+    slipped: Option<bool>,
+    /// The label of committed issues; default "Deliverable".
+    #[schemars(with = "Option<String>")]
+    deliverable_label: Option<Spanned<String>>,
+    /// List the next milestone's unweighted issues with suggested refiners; default true.
+    #[schemars(with = "Option<schema_of::Flag>")]
+    refinement: Option<bool>,
+    /// Issues suggested to each engineer for refinement, 1 or 2; default 2.
+    #[schemars(with = "Option<u32>")]
+    refinement_per_person: Option<Spanned<u32>>,
+    /// The roles whose members refine; default: everyone the planning issue is not assigned to.
+    refinement_roles: Option<Vec<String>>,
+    /// The percentage of a new hire's available days their first milestone counts; default 50.
+    #[schemars(with = "Option<u32>")]
+    ramp_up_percent: Option<Spanned<u32>>,
+    /// How the weight budget splits by discipline: a label and the roles doing that work.
+    #[serde(default)]
+    disciplines: Vec<RawDiscipline>,
+    /// Draw the Mermaid chart of the milestone and everyone's absences; default true.
+    #[schemars(with = "Option<schema_of::Flag>")]
+    gantt: Option<bool>,
+    /// The most people the chart draws (a larger team gets the table alone); default 15.
+    #[schemars(with = "Option<u32>")]
+    gantt_max_members: Option<Spanned<u32>>,
+    /// Link the coverage issues of time off in the milestone (the capacity table names them);
+    /// default true.
+    #[schemars(with = "Option<schema_of::Flag>")]
+    link_coverage: Option<bool>,
+    /// Post a mid-milestone check-in note on the planning issue; default true.
+    #[schemars(with = "Option<schema_of::Flag>")]
+    check_in: Option<bool>,
+    /// The check-in's day, counted from the milestone's first day (0); default: the middle.
+    #[schemars(with = "Option<u32>")]
+    check_in_day: Option<Spanned<u32>>,
+}
+
+/// A share of the weight budget.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Discipline")]
+struct RawDiscipline {
+    /// The label marking its work, for example "frontend".
+    label: String,
+    /// The roles doing that work; a role in several disciplines splits its days evenly.
+    roles: Vec<String>,
 }
 
 /// A per-role task list of the planning issue.
@@ -985,6 +1046,16 @@ struct RawPto {
     /// Whether one closes after the person's return; default false.
     #[schemars(with = "Option<schema_of::Flag>")]
     close_after_return: Option<bool>,
+    /// List the person's open issues in the milestones the time off overlaps and the merge
+    /// requests awaiting their review; default true.
+    #[schemars(with = "Option<schema_of::Flag>")]
+    impact: Option<bool>,
+    /// Draw the Mermaid chart of the weeks around the time off; default true.
+    #[schemars(with = "Option<schema_of::Flag>")]
+    gantt: Option<bool>,
+    /// Link it to the planning issue of each milestone the time off overlaps; default true.
+    #[schemars(with = "Option<schema_of::Flag>")]
+    link_planning: Option<bool>,
 }
 
 /// Onboarding issues' settings.
@@ -1162,6 +1233,14 @@ const DEFAULT_PLANNING_ASSIGN: &[&str] = &["engineering-manager", "product-manag
 /// the day the issue is created none of its tasks is due in the past.
 const DEFAULT_PLANNING_DAYS_BEFORE: u32 = 26;
 const DEFAULT_VELOCITY_MILESTONES: u32 = 3;
+/// The reference's committed-work label.
+const DEFAULT_DELIVERABLE_LABEL: &str = "Deliverable";
+/// "1-2 issues per engineer" in the reference's refinement assignments.
+const DEFAULT_REFINEMENT_PER_PERSON: u32 = 2;
+/// A new hire spends much of the first milestone onboarding.
+const DEFAULT_RAMP_UP_PERCENT: u32 = 50;
+/// Above this many rows a Gantt chart is taller than a screen and stops being read.
+const DEFAULT_GANTT_MAX_MEMBERS: u32 = 15;
 /// A default checklist task: its text and the planning step it is due by.
 type DefaultItem = (&'static str, Option<PlanningStep>);
 
@@ -2049,6 +2128,9 @@ impl Validator<'_> {
                 ),
                 confidential: p.confidential.unwrap_or(false),
                 close_after_return: p.close_after_return.unwrap_or(false),
+                impact: p.impact.unwrap_or(true),
+                gantt: p.gantt.unwrap_or(true),
+                link_planning: p.link_planning.unwrap_or(true),
             },
             None => PtoSettings {
                 project: project.clone(),
@@ -2057,6 +2139,9 @@ impl Validator<'_> {
                 create_days_before: DEFAULT_PTO_DAYS_BEFORE,
                 confidential: false,
                 close_after_return: false,
+                impact: true,
+                gantt: true,
+                link_planning: true,
             },
         };
 
@@ -2306,6 +2391,83 @@ impl Validator<'_> {
             checklists,
             threads,
             velocity,
+            work: self.work(p.work, &format!("{at}.planning.work")),
+        }
+    }
+
+    fn work(&mut self, w: RawWork, field: &str) -> WorkSettings {
+        let mut bounded =
+            |raw: Option<Spanned<u32>>, name: &str, range: (u32, u32), default| match raw {
+                Some(n) if n.value < range.0 || n.value > range.1 => {
+                    self.problem(
+                        Some(n.referenced),
+                        format!("{field}.{name}"),
+                        format!(
+                            "`{name}` is {}, outside {} to {}",
+                            n.value, range.0, range.1
+                        ),
+                        &format!(
+                            "give a number from {} to {}; the default is {default}",
+                            range.0, range.1
+                        ),
+                    );
+                    default
+                }
+                Some(n) => n.value,
+                None => default,
+            };
+        let refinement_per_person = bounded(
+            w.refinement_per_person,
+            "refinement_per_person",
+            (1, 2),
+            DEFAULT_REFINEMENT_PER_PERSON,
+        );
+        let ramp_up_percent = bounded(
+            w.ramp_up_percent,
+            "ramp_up_percent",
+            (0, 100),
+            DEFAULT_RAMP_UP_PERCENT,
+        );
+        let gantt_max_members = bounded(
+            w.gantt_max_members,
+            "gantt_max_members",
+            (1, 100),
+            DEFAULT_GANTT_MAX_MEMBERS,
+        );
+        let check_in_day = w
+            .check_in_day
+            .map(|d| bounded(Some(d), "check_in_day", (0, MAX_DAYS), 0));
+        let deliverable_label = match w.deliverable_label {
+            Some(label) => self
+                .labels(
+                    std::slice::from_ref(&label),
+                    &format!("{field}.deliverable_label"),
+                )
+                .pop()
+                .unwrap_or_else(|| DEFAULT_DELIVERABLE_LABEL.to_owned()),
+            None => DEFAULT_DELIVERABLE_LABEL.to_owned(),
+        };
+        WorkSettings {
+            carry_over: w.carry_over.unwrap_or(true),
+            slipped: w.slipped.unwrap_or(true),
+            deliverable_label,
+            refinement: w.refinement.unwrap_or(true),
+            refinement_per_person,
+            refinement_roles: w.refinement_roles.unwrap_or_default(),
+            ramp_up_percent,
+            disciplines: w
+                .disciplines
+                .into_iter()
+                .map(|d| Discipline {
+                    label: d.label,
+                    roles: d.roles,
+                })
+                .collect(),
+            gantt: w.gantt.unwrap_or(true),
+            gantt_max_members,
+            link_coverage: w.link_coverage.unwrap_or(true),
+            check_in: w.check_in.unwrap_or(true),
+            check_in_day,
         }
     }
 

@@ -15,6 +15,7 @@ pub mod ics;
 pub mod jobs;
 pub mod left_out;
 pub mod limits;
+pub mod mermaid;
 pub mod milestone;
 pub mod neutralise;
 pub mod plan;

@@ -221,7 +221,7 @@ pub fn is_valid_username(name: &str) -> bool {
 }
 
 /// Whether `c` starts a new line somewhere (Markdown, a browser or an editor) or is a tab.
-fn breaks_line(c: char) -> bool {
+pub(crate) fn breaks_line(c: char) -> bool {
     matches!(
         c,
         '\n' | '\r' | '\t' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}'

@@ -123,6 +123,14 @@ pub enum FollowUp {
         /// Key of the other issue.
         key: String,
     },
+    /// Link the issue to a known issue of any project (the planning issue a coverage issue
+    /// overlaps); GitLab shows the link on both.
+    LinkToIssue {
+        /// Full path of the other issue's project.
+        project: String,
+        /// Its number.
+        iid: u64,
+    },
     /// Close the issue of this job with `key` in the same project, if it is open, after
     /// posting `note` on it.
     Close {
@@ -153,6 +161,7 @@ impl FollowUp {
     pub fn describe(&self) -> String {
         match self {
             FollowUp::LinkTo { key } => format!("link to {key}"),
+            FollowUp::LinkToIssue { project, iid } => format!("link to {project}#{iid}"),
             FollowUp::Close { key, .. } => format!("close {key}"),
             FollowUp::Note { id, .. } => format!("post the note {id:?}"),
             FollowUp::CloseWith { id, .. } => format!("post the note {id:?} and close it"),

@@ -165,6 +165,51 @@ pub struct PlanningSettings {
     pub threads: Vec<Thread>,
     /// How the team's velocity is measured.
     pub velocity: VelocitySettings,
+    /// Which parts about the team's work the issue shows, and how they are counted.
+    pub work: WorkSettings,
+}
+
+/// The planning issue's parts about the team's real work (issue 18): each can be turned off,
+/// and the team's template decides where and whether each shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkSettings {
+    /// Whether the open issues of the milestone that is ending are listed (carry-over).
+    pub carry_over: bool,
+    /// Whether the deliverables of the last finished milestone not closed within it are listed.
+    pub slipped: bool,
+    /// The label that marks a committed issue.
+    pub deliverable_label: String,
+    /// Whether the next milestone's unweighted issues are listed with suggested refiners.
+    pub refinement: bool,
+    /// How many issues each engineer is suggested to refine (1 or 2).
+    pub refinement_per_person: u32,
+    /// The roles whose members refine; empty: everyone the planning issue is not assigned to.
+    pub refinement_roles: Vec<String>,
+    /// The share, in percent, of a new hire's available days their first milestone counts.
+    pub ramp_up_percent: u32,
+    /// How the weight budget splits by discipline, when the team labels work that way.
+    pub disciplines: Vec<Discipline>,
+    /// Whether the Mermaid chart of the milestone and the absences is drawn.
+    pub gantt: bool,
+    /// The most people the chart draws; a larger team gets the capacity table alone.
+    pub gantt_max_members: u32,
+    /// Whether the issue links the coverage issues of time off in the milestone.
+    pub link_coverage: bool,
+    /// Whether a mid-milestone check-in note is posted on the planning issue.
+    pub check_in: bool,
+    /// The day of the check-in, counted from the milestone's start (0 is the first day);
+    /// `None`: the middle of the milestone.
+    pub check_in_day: Option<u32>,
+}
+
+/// A share of the weight budget: the work carrying `label`, done by people in `roles`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discipline {
+    /// The label that marks its work (for example `frontend`).
+    pub label: String,
+    /// The roles whose available days count toward it; a role listed in several
+    /// disciplines splits its days evenly between them (fullstack).
+    pub roles: Vec<String>,
 }
 
 /// A checklist for the people in some roles; each item gets one checkbox per person.
@@ -233,6 +278,12 @@ pub struct PtoSettings {
     /// Whether the coverage issue is closed once the person is back (after the note asking
     /// them to sync with their backups).
     pub close_after_return: bool,
+    /// Whether the issue lists the person's open issues and review requests (impact).
+    pub impact: bool,
+    /// Whether the issue draws the Mermaid chart of the weeks around the time off.
+    pub gantt: bool,
+    /// Whether the issue is linked to the planning issue of each milestone it overlaps.
+    pub link_planning: bool,
 }
 
 /// Settings of the onboarding job for one team.

@@ -624,7 +624,7 @@ fn explain(reason: &RenderErrorReason) -> String {
             .to_owned(),
         RenderErrorReason::HelperNotFound(name) => format!(
             "unknown helper `{name}`; the helpers are date, add_days, add_working_days, \
-             working_days, monday_before, mention, mentions, table, with_role, join and the \
+             working_days, monday_before, mention, mentions, table, with_role, join, mermaid and the \
              handlebars built-ins"
         ),
         RenderErrorReason::ParamNotFoundForIndex(helper, index) => format!(
@@ -667,6 +667,7 @@ fn registry(calendars: &Arc<Calendars>, escape: fn(&str) -> String) -> Handlebar
     registry.register_helper("mentions", raw_helper(|h, _| mentions_helper(h)));
     registry.register_helper("table", raw_helper(|h, _| table_helper(h)));
     registry.register_helper("join", raw_helper(join_helper));
+    registry.register_helper("mermaid", raw_helper(|h, _| mermaid_helper(h)));
     registry
 }
 
@@ -1100,6 +1101,26 @@ fn join_helper(h: &Helper<'_>, escape: &dyn Fn(&str) -> String) -> Result<String
         }
     }
     Ok(items.join(separator))
+}
+
+const MERMAID_USAGE: &str = "{{#if gantt}}{{mermaid gantt}}{{/if}}";
+
+/// A chart the job computed (see [`crate::mermaid::Gantt`]) as a Mermaid block; its labels
+/// are neutralised for Mermaid there, since a code block is out of Markdown's reach.
+fn mermaid_helper(h: &Helper<'_>) -> Result<String, RenderError> {
+    check_arity(h, MERMAID_USAGE, 1, 1)?;
+    let value = required(h, 0)?;
+    if value.is_null() {
+        return Ok(String::new());
+    }
+    let chart: crate::mermaid::Gantt = serde_json::from_value(value.clone()).map_err(|e| {
+        helper_error(
+            h,
+            MERMAID_USAGE,
+            format!("its value is not a chart teamcadence drew ({e}); pass `gantt` itself"),
+        )
+    })?;
+    Ok(chart.render())
 }
 
 const TABLE_USAGE: &str = "{{table people \"Name=name\" \"Backup=backup.username\"}}";

@@ -156,6 +156,32 @@ pub struct LinkedIssue {
     pub iid: u64,
 }
 
+/// A merge request asking someone for a review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewRequest {
+    /// Full path of its project.
+    pub project: String,
+    /// Its number within the project.
+    pub iid: u64,
+    /// Title.
+    pub title: String,
+    /// Its address.
+    pub web_url: String,
+    /// Username of its author.
+    pub author: String,
+    /// Whether it is a draft.
+    pub draft: bool,
+}
+
+/// Where issues are listed from: one project, or a group with its subgroups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssuePlace {
+    /// A project (full path).
+    Project(String),
+    /// A group and its subgroups (full path).
+    Group(String),
+}
+
 /// Where milestones are listed from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MilestoneScope {
@@ -370,6 +396,37 @@ pub trait IssueTracker {
 
     /// The time now, by the clock run locks' expiry is told with.
     fn current_time(&self) -> DateTime<Utc>;
+
+    /// The instance's web address (`https://gitlab.example.com/`), for links to live lists
+    /// in the issues; `None` when the tracker has none.
+    fn web_root(&self) -> Option<String> {
+        None
+    }
+
+    /// Every open issue of `place` assigned to `username`, across all pages (a coverage
+    /// issue's impact). Trackers that cannot tell say so.
+    async fn list_assigned_issues(
+        &self,
+        place: &IssuePlace,
+        username: &str,
+    ) -> Result<Vec<TrackedIssue>, TrackerError> {
+        let _ = (place, username);
+        Err(TrackerError::Unavailable(
+            "this tracker cannot list issues by assignee".to_owned(),
+        ))
+    }
+
+    /// Every open merge request that asks `username` for a review, across all pages.
+    /// Trackers that cannot tell say so.
+    async fn list_review_requests(
+        &self,
+        username: &str,
+    ) -> Result<Vec<ReviewRequest>, TrackerError> {
+        let _ = username;
+        Err(TrackerError::Unavailable(
+            "this tracker cannot list merge requests".to_owned(),
+        ))
+    }
 
     /// Waits before asking again (a run waiting for another run's lock). The tracker owns
     /// waiting, as it owns the clock, so the core stays free of timers.

@@ -33,6 +33,7 @@ mod iterations;
 mod jobs;
 mod labels;
 mod links;
+mod merge_requests;
 mod milestones;
 mod notes;
 mod packages;

@@ -64,6 +64,9 @@ pub struct Seed {
     /// Issues.
     #[serde(default)]
     pub issues: Vec<SeedIssue>,
+    /// Merge requests.
+    #[serde(default)]
+    pub merge_requests: Vec<SeedMergeRequest>,
     /// CI job tokens.
     #[serde(default)]
     pub job_tokens: Vec<SeedJobToken>,
@@ -296,6 +299,31 @@ pub struct SeedIssue {
     pub closed_at: Option<DateTime<Utc>>,
 }
 
+/// A seeded merge request.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedMergeRequest {
+    /// Project full path.
+    pub project: String,
+    /// Title.
+    pub title: String,
+    /// Author username (default `root`).
+    #[serde(default)]
+    pub author: Option<String>,
+    /// Usernames asked to review it.
+    #[serde(default)]
+    pub reviewers: Vec<String>,
+    /// `opened` (default), `closed`, `merged` or `locked`.
+    #[serde(default)]
+    pub state: Option<String>,
+    /// Whether it is a draft.
+    #[serde(default)]
+    pub draft: bool,
+    /// Creation time (default: the clock).
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+}
+
 /// A seeded CI job token.
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -406,6 +434,9 @@ impl Seed {
         }
         for issue in &self.issues {
             apply_issue(store, issue)?;
+        }
+        for mr in &self.merge_requests {
+            apply_merge_request(store, mr)?;
         }
         for job in &self.job_tokens {
             let project = find_project(store, &job.project, "a job token")?;
@@ -698,6 +729,39 @@ fn apply_milestone(store: &mut Store, milestone: &SeedMilestone) -> Result<(), S
     if let Some(stored) = store.milestones.get_mut(&id) {
         stored.state = state;
     }
+    Ok(())
+}
+
+fn apply_merge_request(store: &mut Store, mr: &SeedMergeRequest) -> Result<(), SeedError> {
+    let context = format!("merge request `{}`", mr.title);
+    let project_id = find_project(store, &mr.project, &context)?;
+    let author_id = match &mr.author {
+        Some(username) => find_user(store, username, &context)?,
+        None => 1,
+    };
+    let reviewer_ids = mr
+        .reviewers
+        .iter()
+        .map(|username| find_user(store, username, &context))
+        .collect::<Result<Vec<u64>, SeedError>>()?;
+    let state = mr.state.clone().unwrap_or_else(|| "opened".to_owned());
+    if !["opened", "closed", "merged", "locked"].contains(&state.as_str()) {
+        return Err(invalid(format!(
+            "{context} has state `{state}`: use opened, closed, merged or locked"
+        )));
+    }
+    let created_at = mr.created_at.unwrap_or_else(|| store.clock.now());
+    store.insert_merge_request(crate::merge_requests::MergeRequest {
+        id: 0,
+        iid: 0,
+        project_id,
+        title: mr.title.clone(),
+        author_id,
+        reviewer_ids,
+        state,
+        draft: mr.draft,
+        created_at,
+    });
     Ok(())
 }
 

@@ -28,8 +28,8 @@ use crate::faults::{Conditions, FaultEvent, Faults};
 use crate::seed::Seed;
 use crate::store::Store;
 use crate::{
-    control, faults, files, graphql, groups, issues, iterations, jobs, labels, links, milestones,
-    notes, packages, projects, users,
+    control, faults, files, graphql, groups, issues, iterations, jobs, labels, links,
+    merge_requests, milestones, notes, packages, projects, users,
 };
 
 /// How to start a fake GitLab.
@@ -324,6 +324,7 @@ fn router(app: App) -> Router {
             "/api/v4/users/{id}/personal_access_tokens",
             post(users::create_token),
         )
+        .route("/api/v4/merge_requests", get(merge_requests::list))
         .route("/api/v4/groups", post(groups::create))
         .route("/api/v4/groups/{id}", get(groups::show))
         .route("/api/v4/groups/{id}/members", post(groups::add_member))

@@ -551,6 +551,7 @@ struct Sequences {
     issue: u64,
     note: u64,
     link: u64,
+    merge_request: u64,
     file: u64,
     token: u64,
     job: u64,
@@ -580,6 +581,7 @@ pub struct Store {
     pub(crate) issues: BTreeMap<u64, Issue>,
     pub(crate) notes: BTreeMap<u64, Note>,
     pub(crate) links: BTreeMap<u64, IssueLink>,
+    pub(crate) merge_requests: BTreeMap<u64, crate::merge_requests::MergeRequest>,
     pub(crate) files: BTreeMap<(u64, String, String), RepoFile>,
     pub(crate) packages: BTreeMap<u64, Package>,
     next_iid: HashMap<(char, u64), u64>,
@@ -1230,6 +1232,18 @@ impl Store {
         issue.iid = self.next_iid('i', issue.project_id);
         let id = issue.id;
         self.issues.insert(id, issue);
+        id
+    }
+
+    /// Stores a merge request, assigning its id and iid.
+    pub(crate) fn insert_merge_request(
+        &mut self,
+        mut mr: crate::merge_requests::MergeRequest,
+    ) -> u64 {
+        mr.id = bump(&mut self.seq.merge_request);
+        mr.iid = self.next_iid('m', mr.project_id);
+        let id = mr.id;
+        self.merge_requests.insert(id, mr);
         id
     }
 

@@ -16,6 +16,7 @@ use futures_util::future::join_all;
 use gitlab::api::common::SortOrder;
 use gitlab::api::groups::issues::Issues as GroupIssues;
 use gitlab::api::issues::{IssueIteration, IssueMilestone};
+use gitlab::api::merge_requests::{MergeRequestScope, MergeRequestState, MergeRequests};
 use gitlab::api::projects::issues::links::{CreateIssueLink, IssueLinkType, IssueLinks};
 use gitlab::api::projects::issues::notes::{CreateIssueNote, IssueNotes, NoteOrderBy};
 use gitlab::api::projects::issues::{
@@ -28,9 +29,9 @@ use gitlab::api::users::Users;
 use gitlab::api::{self, ApiError, AsyncQuery, Pagination};
 use http::StatusCode;
 use teamcadence_core::tracker::{
-    CreatedIssue, IssueEdit, IssueQuery, IssueState, IssueTracker, LinkType, LinkedIssue,
-    MilestoneScope, NewIssue, TrackedIssue, TrackedIteration, TrackedLabel, TrackedMilestone,
-    TrackedNote, TrackedUser, TrackerError, UserStatus,
+    CreatedIssue, IssueEdit, IssuePlace, IssueQuery, IssueState, IssueTracker, LinkType,
+    LinkedIssue, MilestoneScope, NewIssue, ReviewRequest, TrackedIssue, TrackedIteration,
+    TrackedLabel, TrackedMilestone, TrackedNote, TrackedUser, TrackerError, UserStatus,
 };
 
 use crate::client::ApiClient;
@@ -102,6 +103,24 @@ impl fmt::Debug for GitLab {
 }
 
 impl GitLab {
+    /// Every page of an issue list endpoint, as domain issues.
+    async fn all_issues<E, B>(
+        &self,
+        endpoint: Result<E, B>,
+        doing: &Doing<'_>,
+    ) -> Result<Vec<TrackedIssue>, TrackerError>
+    where
+        E: gitlab::api::Endpoint + gitlab::api::Pageable + Sync,
+        B: std::error::Error + Send + Sync + 'static,
+    {
+        let endpoint = endpoint.map_err(|e| doing.unbuildable(e))?;
+        let issues: Vec<wire::Issue> = api::paged(endpoint, Pagination::All)
+            .query_async(&self.transport.listing())
+            .await
+            .map_err(|e| doing.fail(e))?;
+        tracked_issues(issues, doing)
+    }
+
     /// Connects to the GitLab instance at `url` (https, or http to this machine) and checks
     /// the token (`GET /api/v4/user`, or `/api/v4/job` for a job token), retrying as
     /// `options` allow when GitLab is unreachable.
@@ -808,6 +827,68 @@ impl IssueTracker for GitLab {
 
     fn current_time(&self) -> DateTime<Utc> {
         Utc::now()
+    }
+
+    fn web_root(&self) -> Option<String> {
+        Some(self.server.root().to_string())
+    }
+
+    async fn list_assigned_issues(
+        &self,
+        place: &IssuePlace,
+        username: &str,
+    ) -> Result<Vec<TrackedIssue>, TrackerError> {
+        let query = IssueQuery {
+            state: Some(IssueState::Opened),
+            ..IssueQuery::default()
+        };
+        match place {
+            IssuePlace::Project(project) => {
+                let doing = Doing::read(
+                    format!("listing the open issues of {project} assigned to {username}"),
+                    Place::Project(project),
+                );
+                let mut builder = Issues::builder();
+                builder.project(project.as_str()).assignee(username);
+                filter_issues!(builder, &query);
+                self.all_issues(builder.build(), &doing).await
+            }
+            IssuePlace::Group(group) => {
+                let doing = Doing::read(
+                    format!("listing the open issues of the group {group} assigned to {username}"),
+                    Place::Group(group),
+                );
+                let mut builder = GroupIssues::builder();
+                builder.group(group.as_str()).assignee(username);
+                filter_issues!(builder, &query);
+                self.all_issues(builder.build(), &doing).await
+            }
+        }
+    }
+
+    async fn list_review_requests(
+        &self,
+        username: &str,
+    ) -> Result<Vec<ReviewRequest>, TrackerError> {
+        let doing = Doing::read(
+            format!("listing the open merge requests that ask {username} for a review"),
+            Place::Instance,
+        );
+        // `/merge_requests` lists the caller's own by default: `scope=all` asks for everyone's.
+        let endpoint = MergeRequests::builder()
+            .reviewer(username)
+            .state(MergeRequestState::Opened)
+            .scope(MergeRequestScope::All)
+            .build()
+            .map_err(|e| doing.unbuildable(e))?;
+        let listed: Vec<wire::MergeRequest> = api::paged(endpoint, Pagination::All)
+            .query_async(&self.transport.listing())
+            .await
+            .map_err(|e| doing.fail(e))?;
+        listed
+            .into_iter()
+            .map(|mr| ReviewRequest::try_from(mr).map_err(|e| doing.unreadable(e)))
+            .collect()
     }
 
     async fn sleep(&self, duration: Duration) {

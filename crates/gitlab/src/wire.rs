@@ -7,8 +7,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use teamcadence_core::tracker::{
-    IssueState, LinkedIssue, TrackedIssue, TrackedIteration, TrackedLabel, TrackedMilestone,
-    TrackedNote, TrackedUser, UserStatus,
+    IssueState, LinkedIssue, ReviewRequest, TrackedIssue, TrackedIteration, TrackedLabel,
+    TrackedMilestone, TrackedNote, TrackedUser, UserStatus,
 };
 
 /// An issue, as the issue endpoints return it.
@@ -43,6 +43,65 @@ pub(crate) struct Issue {
     pub(crate) user_notes_count: Option<u32>,
     #[serde(default)]
     pub(crate) references: Option<IssueReferences>,
+}
+
+/// A merge request, as `GET /merge_requests` lists it.
+///
+/// <https://docs.gitlab.com/api/merge_requests/#list-merge-requests>
+#[derive(Debug, Deserialize)]
+pub(crate) struct MergeRequest {
+    pub(crate) iid: u64,
+    pub(crate) title: String,
+    pub(crate) web_url: String,
+    pub(crate) author: UserRef,
+    #[serde(default)]
+    pub(crate) draft: Option<bool>,
+    /// What older GitLab says instead of `draft`.
+    #[serde(default)]
+    pub(crate) work_in_progress: Option<bool>,
+    #[serde(default)]
+    pub(crate) references: Option<IssueReferences>,
+}
+
+/// Why a merge request from GitLab could not become a [`ReviewRequest`].
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "merge request {web_url} names no project: it has neither `references.full` nor a web_url with /-/merge_requests/"
+)]
+pub(crate) struct NoMergeRequestProject {
+    web_url: String,
+}
+
+impl TryFrom<MergeRequest> for ReviewRequest {
+    type Error = NoMergeRequestProject;
+
+    fn try_from(mr: MergeRequest) -> Result<Self, Self::Error> {
+        let from_reference = mr
+            .references
+            .as_ref()
+            .and_then(|r| r.full.rsplit_once('!'))
+            .map(|(project, _)| project.to_owned())
+            .filter(|project| !project.is_empty());
+        let from_url = || {
+            let url = url::Url::parse(&mr.web_url).ok()?;
+            let (project, _) = url.path().split_once("/-/merge_requests/")?;
+            let project = project.trim_start_matches('/');
+            (!project.is_empty()).then(|| project.to_owned())
+        };
+        let project = from_reference
+            .or_else(from_url)
+            .ok_or_else(|| NoMergeRequestProject {
+                web_url: mr.web_url.clone(),
+            })?;
+        Ok(ReviewRequest {
+            project,
+            iid: mr.iid,
+            title: mr.title,
+            web_url: mr.web_url,
+            author: mr.author.username,
+            draft: mr.draft.or(mr.work_in_progress).unwrap_or(false),
+        })
+    }
 }
 
 /// An issue's state on the wire.

@@ -21,6 +21,7 @@ pub mod recurring;
 pub mod retrospective;
 pub mod sync;
 pub mod touch;
+pub mod work;
 
 /// Which plans a job makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,6 +12,7 @@ use futures_util::future::join_all;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::work::{self, Work};
 use super::{Draft, JobError, Plans, days_before, due_from, person_json, team_json, ymd};
 use crate::absence::{self, Absence, Absences};
 use crate::config::{Config, Milestones};
@@ -109,6 +110,200 @@ pub struct Facts {
     /// Who is away when, from every source: the same for every team, so shared rather than
     /// copied (an organisation's absences, once per team, would grow with teams x people).
     pub absences: Arc<Absences>,
+    /// The team's work: carry-over, slipped deliverables, issues to refine.
+    pub work: Work,
+    /// What the mid-milestone check-in of the period under way needs, when it is due.
+    pub check_in: Option<CheckIn>,
+}
+
+/// What the mid-milestone check-in reads: whether the period's planning issue is there to
+/// post on, and the team's issues in the period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckIn {
+    /// Whether the planning issue of the period under way exists and is open.
+    pub planning_issue_open: bool,
+    /// The team's issues in the period, open and closed.
+    pub issues: Vec<crate::tracker::TrackedIssue>,
+    /// When they were read.
+    pub read_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The check-in's day of `milestone`: the configured day from its start, else its middle.
+pub fn check_in_day(team: &Team, milestone: &Milestone) -> NaiveDate {
+    let length = (milestone.end() - milestone.start()).num_days();
+    let offset = team
+        .planning
+        .work
+        .check_in_day
+        .map_or(length / 2, |d| i64::from(d).min(length));
+    milestone.start() + chrono::Duration::days(offset)
+}
+
+/// Reads what the check-in of `current` needs, when it is on and due on `today`.
+async fn read_check_in<T: IssueTracker>(
+    tracker: &T,
+    team: &Team,
+    current: Option<&Period>,
+    today: NaiveDate,
+    planning: &[crate::tracker::TrackedIssue],
+) -> Result<Option<CheckIn>, String> {
+    let Some(current) = current else {
+        return Ok(None);
+    };
+    let milestone = &current.milestone;
+    if !team.planning.work.check_in
+        || today < check_in_day(team, milestone)
+        || today > milestone.end()
+    {
+        return Ok(None);
+    }
+    // Only an open planning issue gets a check-in: without one nothing more is read.
+    let wanted = key(team, current);
+    if !planning
+        .iter()
+        .any(|i| crate::apply::key_in(&i.description).as_deref() == Some(wanted.as_str()))
+    {
+        return Ok(None);
+    }
+    let mut query = IssueQuery {
+        labels: team.planning.velocity.labels.clone(),
+        ..IssueQuery::default()
+    };
+    match &current.filter {
+        PeriodFilter::Milestone(title) => query.milestone = Some(title.clone()),
+        PeriodFilter::Iteration(id) => query.iteration_id = Some(*id),
+    }
+    let issues = match &team.planning.velocity.scope {
+        IssueScope::Project(path) => tracker.list_issues(path, &query).await,
+        IssueScope::Group(path) => tracker.list_group_issues(path, &query).await,
+    };
+    let mut issues = issues.map_err(|e| {
+        format!(
+            "{}: could not read the issues of {} for the check-in: {e}",
+            team.id,
+            milestone.title()
+        )
+    })?;
+    issues.sort_by(|a, b| (&a.project, a.iid).cmp(&(&b.project, b.iid)));
+    Ok(Some(CheckIn {
+        planning_issue_open: true,
+        issues,
+        read_at: tracker.current_time(),
+    }))
+}
+
+/// The check-in note: the share of deliverables closed, those at risk (open, and unassigned
+/// or with an assignee away some working day of the rest of the milestone), and the weight
+/// burned against the budget the velocity gives the milestone.
+fn check_in_note(
+    config: &Config,
+    team: &Team,
+    milestone: &Milestone,
+    facts: &Facts,
+    check_in: &CheckIn,
+    today: NaiveDate,
+) -> String {
+    use crate::neutralise::markdown;
+    let label = &team.planning.work.deliverable_label;
+    let deliverables: Vec<&crate::tracker::TrackedIssue> = check_in
+        .issues
+        .iter()
+        .filter(|i| i.labels.contains(label))
+        .collect();
+    let closed = deliverables
+        .iter()
+        .filter(|i| i.state == IssueState::Closed)
+        .count();
+    let share = if deliverables.is_empty() {
+        "no deliverables".to_owned()
+    } else {
+        format!(
+            "{closed} of {} closed ({}%)",
+            deliverables.len(),
+            closed * 100 / deliverables.len()
+        )
+    };
+    let away_days = |who: &str| -> Vec<NaiveDate> {
+        let calendar = config.calendars.for_person(who);
+        today
+            .iter_days()
+            .take_while(|d| *d <= milestone.end())
+            .filter(|d| calendar.is_working_day(*d) && facts.absences.on(who, *d).is_some())
+            .collect()
+    };
+    let at_risk: Vec<String> = deliverables
+        .iter()
+        .filter(|i| i.state == IssueState::Opened)
+        .filter_map(|i| {
+            let why = if i.assignees.is_empty() {
+                "unassigned".to_owned()
+            } else {
+                let away: Vec<String> = i
+                    .assignees
+                    .iter()
+                    .filter_map(|who| {
+                        let days = away_days(who);
+                        let name = team.member(who).map_or(who.as_str(), |m| m.name.as_str());
+                        Some(format!(
+                            "{} away {} working day{} from {}",
+                            markdown(name),
+                            days.len(),
+                            if days.len() == 1 { "" } else { "s" },
+                            ymd(*days.first()?)
+                        ))
+                    })
+                    .collect();
+                if away.is_empty() {
+                    return None;
+                }
+                away.join(", ")
+            };
+            Some(format!("- [{}]({}): {why}", markdown(&i.title), i.web_url))
+        })
+        .collect();
+    let burned: u32 = check_in
+        .issues
+        .iter()
+        .filter(|i| i.state == IssueState::Closed)
+        .filter_map(|i| i.weight)
+        .sum();
+    let rows = capacity_table(config, team, milestone, &facts.absences);
+    let counted: u32 = rows
+        .iter()
+        .map(|r| counted_days(r, team.planning.work.ramp_up_percent))
+        .sum();
+    let velocity = velocity(
+        config,
+        team,
+        &facts.timeline.finished,
+        &facts.history,
+        &facts.absences,
+    );
+    let budget = match velocity.budget(counted) {
+        Some(budget) => format!("of a budget of {budget}"),
+        None => "(no velocity to give a budget)".to_owned(),
+    };
+    let mut text = format!(
+        "**Mid-milestone check-in of {}, {}.** Deliverables: {share}. Weight burned: {burned} \
+         {budget}.\n\n",
+        markdown(milestone.title()),
+        ymd(today)
+    );
+    if at_risk.is_empty() {
+        text.push_str("No open deliverable is unassigned or has its assignee away for the rest of the milestone.\n");
+    } else {
+        text.push_str(&format!(
+            "At risk ({}): open, and unassigned or with the assignee away for part of the rest \
+             of the milestone.\n\n{}\n",
+            at_risk.len(),
+            at_risk.join("\n")
+        ));
+    }
+    text.push_str(&format!(
+        "\n_Read from GitLab at {}; posted once per milestone._",
+        check_in.read_at.format("%Y-%m-%d %H:%M UTC")
+    ));
+    text
 }
 
 /// Each team's facts, in config order; `Err` says why that team cannot be planned.
@@ -172,6 +367,45 @@ async fn gather_teams<T: IssueTracker>(
     .await;
     let milestones: Vec<(MilestoneScope, Result<Vec<TrackedMilestone>, TrackerError>)> =
         scopes.into_iter().zip(lists).collect();
+    // Coverage issues (for the capacity table) and planning issues (for the check-in) are
+    // listed once per project, however many teams share it.
+    let mut coverage_projects: Vec<&str> = Vec::new();
+    let mut planning_projects: Vec<&str> = Vec::new();
+    if tracker.is_some() {
+        for team in &config.teams {
+            if !coverage_projects.contains(&team.pto.project.as_str()) {
+                coverage_projects.push(&team.pto.project);
+            }
+            if !planning_projects.contains(&team.project.as_str()) {
+                planning_projects.push(&team.project);
+            }
+        }
+    }
+    let shared = Shared {
+        coverage: join_all(coverage_projects.iter().map(|p| async move {
+            match tracker {
+                Some(tracker) => ((*p).to_owned(), work::coverage_issues(tracker, p).await),
+                None => ((*p).to_owned(), Ok(Vec::new())),
+            }
+        }))
+        .await,
+        planning: join_all(planning_projects.iter().map(|p| async move {
+            let query = IssueQuery {
+                labels: vec![KIND_LABEL.to_owned()],
+                state: Some(IssueState::Opened),
+                ..IssueQuery::default()
+            };
+            let listed = match tracker {
+                Some(tracker) => tracker
+                    .list_issues(p, &query)
+                    .await
+                    .map_err(|e| format!("could not read the planning issues of {p}: {e}")),
+                None => Ok(Vec::new()),
+            };
+            ((*p).to_owned(), listed)
+        }))
+        .await,
+    };
     let listed = |team: &Team| {
         let scope = milestone_scope(config, team)?;
         milestones
@@ -179,13 +413,36 @@ async fn gather_teams<T: IssueTracker>(
             .find(|(listed, _)| *listed == scope)
             .map(|(_, list)| list)
     };
+    let shared = &shared;
     join_all(
         config
             .teams
             .iter()
-            .map(|team| gather_team(tracker, config, team, today, listed(team))),
+            .map(|team| gather_team(tracker, config, team, today, listed(team), shared)),
     )
     .await
+}
+
+/// Lists read once per project for every team that shares it.
+struct Shared {
+    /// Open coverage issues, by coverage project.
+    coverage: Vec<(String, Result<Vec<crate::tracker::TrackedIssue>, String>)>,
+    /// Open planning issues, by team project.
+    planning: Vec<(String, Result<Vec<crate::tracker::TrackedIssue>, String>)>,
+}
+
+impl Shared {
+    /// The list of `project` in `lists` (an empty one when it was not read).
+    fn of<'a>(
+        lists: &'a [(String, Result<Vec<crate::tracker::TrackedIssue>, String>)],
+        project: &str,
+    ) -> Result<&'a [crate::tracker::TrackedIssue], String> {
+        match lists.iter().find(|(p, _)| p == project) {
+            Some((_, Ok(list))) => Ok(list),
+            Some((_, Err(e))) => Err(e.clone()),
+            None => Ok(&[]),
+        }
+    }
 }
 
 /// Whose GitLab milestones a team's plan reads: its source's, or for a configured source
@@ -206,6 +463,7 @@ async fn gather_team<T: IssueTracker>(
     team: &Team,
     today: NaiveDate,
     milestones: Option<&Result<Vec<TrackedMilestone>, TrackerError>>,
+    shared: &Shared,
 ) -> Result<Facts, String> {
     let wanted = team.planning.velocity.milestones as usize;
     let mut warnings = Vec::new();
@@ -287,15 +545,57 @@ async fn gather_team<T: IssueTracker>(
                 .map_err(|e| format!("{}: {e} in group {group}", team.id))?
         }
     };
-    let history = match tracker {
-        None => History::NotRead("this dry run does not read GitLab".to_owned()),
-        Some(tracker) => History::Read(read_history(tracker, team, &timeline.finished).await?),
+    let (history, work) = match tracker {
+        None => (
+            History::NotRead("this dry run does not read GitLab".to_owned()),
+            Work::not_read(team, "this dry run does not read GitLab"),
+        ),
+        Some(tracker) => {
+            // The lists are read only once the issue can be due (its window opens at the
+            // latest of these, the draft moved back at most four weeks to a working day): the
+            // planning issue is made once, from what they say on that day.
+            let soon = today
+                >= days_before(
+                    timeline.next.milestone.start(),
+                    team.planning.create_days_before_start.max(19 + 28),
+                );
+            // Once the issue exists (a re-run) its lists are history: nothing is read again.
+            let next_key = key(team, &timeline.next);
+            let made = Shared::of(&shared.planning, &team.project).is_ok_and(|list| {
+                list.iter()
+                    .any(|i| crate::apply::key_in(&i.description).as_deref() == Some(&next_key))
+            });
+            let coverage = Shared::of(&shared.coverage, &team.pto.project).map(<[_]>::to_vec);
+            let work = async {
+                if made {
+                    Ok(Work::not_read(team, "the planning issue exists"))
+                } else if soon {
+                    work::gather(tracker, team, &timeline, &coverage).await
+                } else {
+                    Ok(Work::not_read(team, "the planning issue is not due yet"))
+                }
+            };
+            let (history, work) =
+                futures_util::future::join(read_history(tracker, team, &timeline.finished), work)
+                    .await;
+            (History::Read(history?), work?)
+        }
+    };
+    let check_in = match tracker {
+        Some(tracker) => {
+            let planning = Shared::of(&shared.planning, &team.project)
+                .map_err(|e| format!("{}: {e}", team.id))?;
+            read_check_in(tracker, team, timeline.current.as_ref(), today, planning).await?
+        }
+        None => None,
     };
     Ok(Facts {
         timeline,
         history,
         warnings,
         absences: Arc::default(),
+        work,
+        check_in,
     })
 }
 
@@ -318,6 +618,8 @@ pub fn offline_facts(config: &Config, today: NaiveDate) -> TeamFacts {
                 history: History::NotRead("`teamcadence check` does not read GitLab".to_owned()),
                 warnings: Vec::new(),
                 absences: Arc::clone(&absences),
+                work: Work::not_read(team, "`teamcadence check` does not read GitLab"),
+                check_in: None,
             })
         })
         .collect()
@@ -584,8 +886,11 @@ pub fn plan(config: &Config, today: NaiveDate, facts: &TeamFacts) -> Result<JobR
             config,
             team,
             timeline,
-            &facts.history,
-            &facts.absences,
+            Known {
+                history: &facts.history,
+                absences: &facts.absences,
+                work: &facts.work,
+            },
             action,
             today,
         )) {
@@ -611,18 +916,48 @@ pub fn plan(config: &Config, today: NaiveDate, facts: &TeamFacts) -> Result<JobR
                 previous: None,
                 finished: Vec::new(),
             };
-            plans.add(draft(
+            let not_read = Work::not_read(team, "the milestone has started");
+            // Its check-in, once due, goes to its planning issue as a note posted once.
+            let check_in = facts
+                .check_in
+                .as_ref()
+                .filter(|c| c.planning_issue_open)
+                .map(|c| check_in_note(config, team, &current.milestone, facts, c, today));
+            let action = if check_in.is_some() {
+                Action::Exists
+            } else {
+                Action::Skip(reason)
+            };
+            if let Some(plan) = plans.add(draft(
                 config,
                 team,
                 &timeline,
-                &started,
-                &facts.absences,
-                Action::Skip(reason),
+                Known {
+                    history: &started,
+                    absences: &facts.absences,
+                    work: &not_read,
+                },
+                action,
                 today,
-            ));
+            )) && let Some(body) = check_in
+            {
+                // Only the note: the issue's own follow-ups were done when it was made.
+                plan.follow_ups = vec![FollowUp::Note {
+                    id: format!("check-in:{}", current.key),
+                    body,
+                }];
+            }
         }
     }
     plans.finish()
+}
+
+/// What a planning issue is drafted from besides its timeline.
+#[derive(Clone, Copy)]
+struct Known<'f> {
+    history: &'f History,
+    absences: &'f Absences,
+    work: &'f Work,
 }
 
 /// The planning issue of `team` for `timeline.next`.
@@ -630,11 +965,15 @@ fn draft<'a>(
     config: &'a Config,
     team: &'a Team,
     timeline: &Timeline,
-    history: &History,
-    absences: &Absences,
+    known: Known<'_>,
     action: Action,
     today: NaiveDate,
 ) -> Draft<'a> {
+    let Known {
+        history,
+        absences,
+        work,
+    } = known;
     let period = &timeline.next;
     let assignees = team
         .members
@@ -657,6 +996,20 @@ fn draft<'a>(
                     "Closed by teamcadence: the planning of {} has moved to its own issue, linked here.",
                     crate::neutralise::markdown(period.milestone.title())
                 ),
+            });
+        }
+    }
+    // Each coverage issue the capacity table names is linked, whichever issue came first.
+    if team.planning.work.link_coverage {
+        let milestone = &period.milestone;
+        for c in work
+            .coverage
+            .iter()
+            .filter(|c| c.first <= milestone.end() && milestone.start() <= c.last)
+        {
+            follow_ups.push(FollowUp::LinkToIssue {
+                project: c.issue.project.clone(),
+                iid: c.issue.iid,
             });
         }
     }
@@ -685,7 +1038,7 @@ fn draft<'a>(
         template: &team.templates.planning,
         parts: Vec::new(),
         default_title: None,
-        context: context(config, team, timeline, history, absences, today),
+        context: context(config, team, timeline, history, absences, work, today),
         labels: vec![&team.planning.labels, &team.labels],
         kind: KIND_LABEL,
         assignees,
@@ -907,6 +1260,9 @@ pub struct Capacity {
     pub absences: Vec<String>,
     /// Whether the person is a new hire starting during or before the milestone.
     pub new_hire: bool,
+    /// Whether this is a new hire's first milestone (they start during it), which the
+    /// weight budget counts at the ramp-up fraction.
+    pub first_milestone: bool,
     /// The first and last day of each time off counted, for the planning issue's record.
     pub counted: Vec<(NaiveDate, NaiveDate)>,
 }
@@ -976,6 +1332,7 @@ fn capacity(
         available_days: working_days - time_off_days,
         absences: listed.into_iter().map(|(_, text)| text).collect(),
         new_hire: who.new_hire,
+        first_milestone: who.new_hire && who.joins.is_some_and(|j| j >= milestone.start()),
         counted: away
             .iter()
             .filter(|a| a.is_recorded())
@@ -1041,6 +1398,143 @@ pub(crate) fn milestone_json(milestone: &Milestone) -> Value {
         "kickoff": ymd(milestone.kickoff()),
         "retrospective": ymd(milestone.retrospective()),
     })
+}
+
+/// The days a capacity row counts toward the weight budget: its available days, or for a
+/// new hire's first milestone `ramp_up` percent of them (rounded to the nearest day).
+fn counted_days(row: &Capacity, ramp_up: u32) -> u32 {
+    if row.first_milestone {
+        (row.available_days * ramp_up + 50) / 100
+    } else {
+        row.available_days
+    }
+}
+
+/// What the team's weight budget was computed from, in one sentence.
+fn computed_from(rows: &[Capacity], counted: &[u32], ramp_up: u32, velocity: &Velocity) -> String {
+    let available: u32 = rows.iter().map(|r| r.available_days).sum();
+    let total: u32 = counted.iter().sum();
+    let people = rows.len();
+    let mut text = format!(
+        "{total} counted days: the available days of {people} {}",
+        if people == 1 { "person" } else { "people" }
+    );
+    let hires: Vec<String> = rows
+        .iter()
+        .zip(counted)
+        .filter(|(r, _)| r.first_milestone)
+        .map(|(r, c)| format!("{} {c} of {}", r.name, r.available_days))
+        .collect();
+    if hires.is_empty() {
+        text.push_str(&format!(" ({available})"));
+    } else {
+        text.push_str(&format!(
+            " ({available}), new hires' first milestone at {ramp_up}% ({})",
+            hires.join(", ")
+        ));
+    }
+    match velocity.per_day {
+        Some(per_day) => {
+            let titles: Vec<&str> = velocity.periods.iter().map(|p| p.title.as_str()).collect();
+            text.push_str(&format!(
+                "; velocity {per_day:.2} weight per available day over {}",
+                titles.join(", ")
+            ));
+        }
+        None => text.push_str("; no velocity to go by"),
+    }
+    text.push('.');
+    text
+}
+
+/// The weight budget split by discipline: each discipline's counted days (a role listed in
+/// several disciplines splits its days evenly), its budget and its carried-over weight.
+fn disciplines_json(
+    team: &Team,
+    rows: &[Capacity],
+    counted: &[u32],
+    velocity: &Velocity,
+    work: &Work,
+) -> Vec<Value> {
+    let disciplines = &team.planning.work.disciplines;
+    disciplines
+        .iter()
+        .map(|d| {
+            let days: f64 = rows
+                .iter()
+                .zip(counted)
+                .filter(|(r, _)| d.roles.contains(&r.role))
+                .map(|(r, c)| {
+                    let shares = disciplines
+                        .iter()
+                        .filter(|o| o.roles.contains(&r.role))
+                        .count();
+                    f64::from(*c) / shares.max(1) as f64
+                })
+                .sum();
+            let people = rows.iter().filter(|r| d.roles.contains(&r.role)).count();
+            let days_text = if days.fract() == 0.0 {
+                format!("{days:.0}")
+            } else {
+                format!("{days:.1}")
+            };
+            json!({
+                "label": d.label,
+                "roles": d.roles.join(", "),
+                "people": people,
+                "counted_days": days_text,
+                "weight_budget": velocity
+                    .per_day
+                    .map_or_else(|| "-".to_owned(), |p| format!("{:.0}", p * days)),
+                "carried_over": work::carried_weight_labelled(work, &d.label),
+            })
+        })
+        .collect()
+}
+
+/// The Mermaid chart of the planning issue: the milestone's timeline from the draft to the
+/// release and each capacity row's absences; or, for a team larger than the chart's limit
+/// or with the chart turned off, none and a sentence why.
+fn planning_chart(
+    config: &Config,
+    team: &Team,
+    milestone: &Milestone,
+    absences: &Absences,
+    rows: &[Capacity],
+) -> (Option<crate::mermaid::Gantt>, Option<String>) {
+    let settings = &team.planning.work;
+    if !settings.gantt {
+        return (None, None);
+    }
+    let people: Vec<work::ChartPerson<'_>> = rows
+        .iter()
+        .map(|r| work::ChartPerson {
+            username: &r.username,
+            name: r.name.clone(),
+        })
+        .collect();
+    let until = milestone
+        .release()
+        .unwrap_or(milestone.end())
+        .max(milestone.end());
+    let chart = work::chart(
+        config,
+        absences,
+        &format!("{} {}", team.name, milestone.title()),
+        Some(milestone),
+        &people,
+        (milestone.draft_date(), until),
+        settings.gantt_max_members,
+    );
+    let note = chart.is_none().then(|| {
+        format!(
+            "The team has {} people, more than the {} a chart stays readable for: the capacity \
+             table above says who is away when.",
+            rows.len(),
+            settings.gantt_max_members
+        )
+    });
+    (chart, note)
 }
 
 /// One past period's share of the velocity.
@@ -1150,6 +1644,7 @@ fn context(
     timeline: &Timeline,
     history: &History,
     absences: &Absences,
+    work: &Work,
     today: NaiveDate,
 ) -> Value {
     let milestone = &timeline.next.milestone;
@@ -1157,11 +1652,23 @@ fn context(
     let velocity = velocity(config, team, &timeline.finished, history, absences);
     let total_working: u32 = rows.iter().map(|r| r.working_days).sum();
     let total_available: u32 = rows.iter().map(|r| r.available_days).sum();
+    let ramp_up = team.planning.work.ramp_up_percent;
+    let counted: Vec<u32> = rows.iter().map(|r| counted_days(r, ramp_up)).collect();
+    let total_counted: u32 = counted.iter().sum();
     let dash = || "-".to_owned();
     let budget = |days: u32| velocity.budget(days).map_or_else(dash, |b| b.to_string());
     let capacity: Vec<Value> = rows
         .iter()
-        .map(|r| {
+        .zip(&counted)
+        .map(|(r, counted)| {
+            let ramp = if r.first_milestone {
+                format!(
+                    " (first milestone: {ramp_up}% of {} days)",
+                    r.available_days
+                )
+            } else {
+                String::new()
+            };
             json!({
                 "username": r.username,
                 "name": if r.new_hire { format!("{} (new hire)", r.name) } else { r.name.clone() },
@@ -1171,7 +1678,15 @@ fn context(
                 "working_days": r.working_days,
                 "time_off_days": r.time_off_days,
                 "available_days": r.available_days,
-                "weight_budget": budget(r.available_days),
+                "counted_days": counted,
+                "ramp_up": ramp.trim_start(),
+                "weight_budget": format!("{}{ramp}", budget(*counted)),
+                "carried_over": work::carried_weight(work, &r.username),
+                "coverage": work
+                    .coverage_of(&r.username, milestone.start(), milestone.end())
+                    .map(|c| format!("{}#{}", c.issue.project, c.issue.iid))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 "absences": if r.absences.is_empty() { dash() } else { r.absences.join("; ") },
             })
         })
@@ -1215,6 +1730,7 @@ fn context(
         })
         .collect();
     let two_places = |x: f64| format!("{x:.2}");
+    let (gantt, gantt_note) = planning_chart(config, team, milestone, absences, &rows);
     json!({
         "team": team_json(team),
         "milestone": milestone_json(milestone),
@@ -1225,8 +1741,31 @@ fn context(
             "working_days": total_working,
             "time_off_days": total_working - total_available,
             "available_days": total_available,
-            "weight_budget": velocity.budget(total_available),
+            "counted_days": total_counted,
+            "ramped": total_counted != total_available,
+            "weight_budget": velocity.budget(total_counted),
+            "computed_from": computed_from(&rows, &counted, ramp_up, &velocity),
         },
+        "disciplines": disciplines_json(team, &rows, &counted, &velocity, work),
+        "coverage_issues": rows
+            .iter()
+            .flat_map(|r| {
+                work.coverage_of(&r.username, milestone.start(), milestone.end())
+                    .map(|c| json!({
+                        "name": r.name,
+                        "from": ymd(c.first),
+                        "until": ymd(c.last),
+                        "title": c.issue.title,
+                        "web_url": c.issue.web_url,
+                    }))
+            })
+            .collect::<Vec<_>>(),
+        "carry_over": work::carry_over_json(work, team),
+        "slipped": work::slipped_json(work, team),
+        "refinement": work::refinement_json(config, work, team, absences, milestone),
+        "snapshot": work::snapshot_json(work),
+        "gantt": gantt.as_ref().map(|g| serde_json::to_value(g).unwrap_or(Value::Null)),
+        "gantt_note": gantt_note,
         "checklists": checklists,
         "tasks": general_tasks(config, absences, team, milestone)
             .into_iter()
@@ -1245,7 +1784,7 @@ fn context(
             })).collect::<Vec<_>>(),
             "counted": velocity.periods.len(),
             "per_day": velocity.per_day.map(two_places),
-            "suggested": velocity.budget(total_available),
+            "suggested": velocity.budget(total_counted),
             "note": velocity.note,
         },
     })

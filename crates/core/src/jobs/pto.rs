@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde_json::{Value, json};
 
 use futures_util::future::join_all;
@@ -16,13 +16,17 @@ use crate::apply::{self, key_in};
 use crate::config::Config;
 use crate::ics::FeedTimeOff;
 use crate::jobs::planning::milestone_json;
+use crate::milestone::Milestone;
 use crate::neutralise::{self, mentions};
 use crate::plan::{Action, FollowUp, IssuePlan, JobReport, push_unique};
 use crate::record;
+use crate::team::IssueScope;
 use crate::team::{Member, Team};
 use crate::template::Template;
 use crate::time_off::TimeOff;
-use crate::tracker::{IssueQuery, IssueState, IssueTracker, TrackedIssue};
+use crate::tracker::{
+    IssuePlace, IssueQuery, IssueState, IssueTracker, ReviewRequest, TrackedIssue,
+};
 
 /// The label that marks this job's issues, so that later runs find them again.
 pub const KIND_LABEL: &str = "teamcadence::pto";
@@ -70,6 +74,39 @@ pub struct Facts {
     pub away_by_status: Vec<TimeOff>,
     /// What could not be read, one sentence each.
     pub warnings: Vec<String>,
+    /// The open issues and review requests of each person whose coverage issue is due, by
+    /// username, or why they could not be read.
+    pub impact: Vec<(String, Result<Impact, String>)>,
+    /// When the impact was read, by the tracker's clock.
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+/// What a person leaves behind while away: their open issues and the merge requests that
+/// wait for their review.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Impact {
+    /// Their open issues in the team's projects.
+    pub issues: Vec<TrackedIssue>,
+    /// Open merge requests asking them for a review.
+    pub reviews: Vec<ReviewRequest>,
+}
+
+/// Reads `username`'s open issues in `place` and the merge requests awaiting their review.
+async fn read_impact<T: IssueTracker>(
+    tracker: &T,
+    place: &IssuePlace,
+    username: &str,
+) -> Result<Impact, String> {
+    let (issues, reviews) = futures_util::future::join(
+        tracker.list_assigned_issues(place, username),
+        tracker.list_review_requests(username),
+    )
+    .await;
+    let mut issues = issues.map_err(|e| e.to_string())?;
+    issues.sort_by(|a, b| (&a.project, a.iid).cmp(&(&b.project, b.iid)));
+    let mut reviews = reviews.map_err(|e| e.to_string())?;
+    reviews.sort_by(|a, b| (&a.project, a.iid).cmp(&(&b.project, b.iid)));
+    Ok(Impact { issues, reviews })
 }
 
 /// Reads what [`plan`] needs beyond the config. `feed_texts` are the texts of the config's
@@ -114,7 +151,11 @@ pub async fn gather<T: IssueTracker>(
     // more: the GitLab status of its possible backups, and the planning issues of its team
     // (whose capacity record says whether the milestone was planned with it). A run that
     // finds every issue in place reads nothing more.
-    let (candidates, team_projects) = to_be_written(config, &facts, manual, today);
+    let ToBeWritten {
+        candidates,
+        team_projects,
+        impacted,
+    } = to_be_written(config, &facts, manual, today);
     facts.planning = join_all(team_projects.iter().map(|project| async move {
         let query = IssueQuery {
             labels: vec![crate::jobs::planning::KIND_LABEL.to_owned()],
@@ -128,22 +169,38 @@ pub async fn gather<T: IssueTracker>(
     let (away, warnings) = absence::read_statuses(tracker, config, &candidates, today).await;
     facts.away_by_status = away;
     facts.warnings.extend(warnings);
+    facts.read_at = Some(tracker.current_time());
+    facts.impact = join_all(impacted.iter().map(|(who, place)| async move {
+        ((*who).to_owned(), read_impact(tracker, place, who).await)
+    }))
+    .await;
     facts
 }
 
+/// What [`gather`] reads more for the time off whose coverage issue is written this run.
+struct ToBeWritten<'a> {
+    /// Who might be chosen as a backup.
+    candidates: Vec<&'a str>,
+    /// The projects of the teams whose planning issues may say whether it was planned for.
+    team_projects: Vec<&'a str>,
+    /// Whose work the issue lists, and where it is.
+    impacted: Vec<(&'a str, IssuePlace)>,
+}
+
 /// For the time off whose coverage issue is to be written this run (due and not open yet,
-/// or moved since it was written): who might be chosen as a backup, and the projects of the
-/// teams whose planning issues may say whether it was planned for.
+/// or moved since it was written), what [`gather`] reads more: a run that finds every issue
+/// in place reads nothing more.
 fn to_be_written<'a>(
     config: &'a Config,
     facts: &Facts,
     manual: Option<&TimeOff>,
     today: NaiveDate,
-) -> (Vec<&'a str>, Vec<&'a str>) {
+) -> ToBeWritten<'a> {
     let (absences, _) = absences(config, facts, manual);
     let open = OpenIssues::of(facts);
     let mut candidates: Vec<&str> = Vec::new();
     let mut team_projects: Vec<&str> = Vec::new();
+    let mut impacted: Vec<(&str, IssuePlace)> = Vec::new();
     for time_off in absences.iter().filter(|a| a.is_recorded()) {
         let Some((team, member)) = config.member(time_off.person()) else {
             continue;
@@ -170,13 +227,24 @@ fn to_be_written<'a>(
         if late {
             push_unique_str(&mut team_projects, &team.project);
         }
+        if team.pto.impact && !impacted.iter().any(|(who, _)| *who == member.username) {
+            let place = match &team.planning.velocity.scope {
+                IssueScope::Project(path) => IssuePlace::Project(path.clone()),
+                IssueScope::Group(path) => IssuePlace::Group(path.clone()),
+            };
+            impacted.push((&member.username, place));
+        }
         for responsibility in team.responsibilities_of(&member.username) {
             for username in &responsibility.covered_by {
                 push_unique_str(&mut candidates, username);
             }
         }
     }
-    (candidates, team_projects)
+    ToBeWritten {
+        candidates,
+        team_projects,
+        impacted,
+    }
 }
 
 /// Adds `value` to `list` unless it is there.
@@ -230,6 +298,188 @@ fn moved_since(issue: &TrackedIssue, absence: &Absence) -> bool {
         Ok(None) => false,
         Err(_) => true,
     }
+}
+
+/// The milestones of `team`'s configured source that `first..=last` overlaps, in order
+/// (none for milestones read from GitLab, which this job does not read).
+fn overlapped(config: &Config, team: &Team, first: NaiveDate, last: NaiveDate) -> Vec<Milestone> {
+    let Some(source) = config.milestones_of(team).source() else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    let mut next = source
+        .containing(first)
+        .or_else(|| source.next_after(first));
+    // A time off is at most a few months long: a dozen milestones bound the walk.
+    while let Some(m) = next.filter(|m| m.start() <= last) {
+        if found.len() >= 12 {
+            break;
+        }
+        next = source.next_after(m.start());
+        found.push(m);
+    }
+    found
+}
+
+/// The coverage issue's impact section: the person's open issues in the overlapped
+/// milestones or due while away (due dates inside the time off marked), and the merge
+/// requests awaiting their review. `null` when turned off.
+fn impact_json(
+    facts: &Facts,
+    team: &Team,
+    person: &str,
+    time_off: &TimeOff,
+    milestones: &[Milestone],
+) -> Value {
+    if !team.pto.impact {
+        return Value::Null;
+    }
+    let titles: Vec<&str> = milestones.iter().map(Milestone::title).collect();
+    let read = facts
+        .impact
+        .iter()
+        .find(|(who, _)| who == person)
+        .map(|(_, r)| r);
+    let impact = match read {
+        Some(Ok(impact)) => impact,
+        Some(Err(e)) => {
+            let stop = if e.ends_with(['.', '?', '!']) {
+                ""
+            } else {
+                "."
+            };
+            return json!({ "read": false, "note": format!("Not listed: {e}{stop}") });
+        }
+        None => {
+            return json!({
+                "read": false,
+                "note": "Not listed: this run did not read GitLab for it.",
+            });
+        }
+    };
+    let inside = |date: NaiveDate| time_off.first() <= date && date <= time_off.last();
+    let issues: Vec<Value> = impact
+        .issues
+        .iter()
+        .filter(|i| {
+            i.milestone.as_deref().is_some_and(|m| titles.contains(&m))
+                || i.due_date.is_some_and(inside)
+        })
+        .map(|i| {
+            json!({
+                "title": i.title,
+                "web_url": i.web_url,
+                "milestone": i.milestone,
+                "due_date": i.due_date.map(ymd),
+                "due_inside": i.due_date.is_some_and(inside),
+                "weight": i.weight,
+            })
+        })
+        .collect();
+    let reviews: Vec<Value> = impact
+        .reviews
+        .iter()
+        .map(|r| {
+            json!({
+                "title": r.title,
+                "web_url": r.web_url,
+                "author": r.author,
+                "draft": r.draft,
+            })
+        })
+        .collect();
+    json!({
+        "read": true,
+        "note": Value::Null,
+        "milestones": titles.join(", "),
+        "issues": issues,
+        "due_inside": issues.iter().filter(|i| i["due_inside"] == true).count(),
+        "reviews": reviews,
+        "read_at": facts.read_at.map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string()),
+    })
+}
+
+/// The chart of the weeks around a time off: from the Monday of the week before to the
+/// Sunday of the week after, with the person, then the backups, then the rest of the team.
+fn coverage_chart(
+    config: &Config,
+    team: &Team,
+    person: &Member,
+    backups: &[String],
+    time_off: &TimeOff,
+    absences: &Absences,
+) -> Option<crate::mermaid::Gantt> {
+    if !team.pto.gantt {
+        return None;
+    }
+    let monday = |d: NaiveDate| d - Duration::days(i64::from(d.weekday().num_days_from_monday()));
+    let from = monday(time_off.first()) - Duration::days(7);
+    let until = monday(time_off.last()) + Duration::days(13);
+    let name_of = |who: &str| {
+        config
+            .member(who)
+            .map_or_else(|| who.to_owned(), |(_, m)| m.name.clone())
+    };
+    let mut people = vec![super::work::ChartPerson {
+        username: &person.username,
+        name: format!("{} (away)", person.name),
+    }];
+    for backup in backups {
+        people.push(super::work::ChartPerson {
+            username: backup,
+            name: format!("{} (backup)", name_of(backup)),
+        });
+    }
+    for member in &team.members {
+        if member.username != person.username && !backups.contains(&member.username) {
+            people.push(super::work::ChartPerson {
+                username: &member.username,
+                name: member.name.clone(),
+            });
+        }
+    }
+    super::work::chart(
+        config,
+        absences,
+        &format!("Coverage for {}", person.name),
+        None,
+        &people,
+        (from, until),
+        team.planning.work.gantt_max_members,
+    )
+}
+
+/// The planning issues of `team` for `milestones` that `facts` listed: (milestone title,
+/// issue) each.
+fn planning_issues<'a>(
+    facts: &'a Facts,
+    team: &Team,
+    milestones: &[Milestone],
+) -> Vec<(String, &'a TrackedIssue)> {
+    let Some((_, Ok(listed))) = facts.planning.iter().find(|(p, _)| *p == team.project) else {
+        return Vec::new();
+    };
+    milestones
+        .iter()
+        .filter_map(|m| {
+            let key = crate::jobs::planning::key(
+                team,
+                &crate::jobs::planning::Period::milestone(m.clone()),
+            );
+            listed
+                .iter()
+                .filter(|issue| key_in(&issue.description).as_deref() == Some(key.as_str()))
+                .min_by_key(|issue| (issue.created_at, issue.iid))
+                .map(|issue| (m.title().to_owned(), issue))
+        })
+        .collect()
+}
+
+/// The person, first and last day a coverage issue was made for, from its hidden record;
+/// `None` when it has none or it does not read.
+pub fn coverage_of(description: &str) -> Option<(String, NaiveDate, NaiveDate)> {
+    let record = Record::read(description).ok().flatten()?;
+    Some((record.person, record.first, record.last))
 }
 
 /// Every person's absences from the config, the feeds that loaded, `manual` and the GitLab
@@ -492,6 +742,9 @@ pub fn plan(
                     "planning_issue": planned.is_some(),
                 })
             });
+        let overlaps = overlapped(config, team, time_off.first(), time_off.last());
+        let chart = coverage_chart(config, team, member, &backup_names, time_off, &absences);
+        let planning = planning_issues(facts, team, &overlaps);
         let context = json!({
             "person": person_json(member),
             "manager": manager.map(|m| person_by_username(config, m)),
@@ -516,8 +769,15 @@ pub fn plan(
             "backups": backup_names.iter().map(|u| person_by_username(config, u)).collect::<Vec<_>>(),
             "milestone": milestone.as_ref().map(milestone_json),
             "lock_exception": lock_exception,
+            "impact": impact_json(facts, team, &member.username, time_off, &overlaps),
+            "gantt": chart.as_ref().map(|g| serde_json::to_value(g).unwrap_or(Value::Null)),
+            "planning_issues": planning.iter().map(|(title, issue)| json!({
+                "milestone": title,
+                "title": issue.title,
+                "web_url": issue.web_url,
+            })).collect::<Vec<_>>(),
         });
-        let follow_ups = moved
+        let mut follow_ups = moved
             .map(|earlier| {
                 vec![FollowUp::Note {
                     id: format!("dates:{}..{}", ymd(time_off.first()), ymd(time_off.last())),
@@ -525,6 +785,12 @@ pub fn plan(
                 }]
             })
             .unwrap_or_default();
+        if team.pto.link_planning {
+            follow_ups.extend(planning.iter().map(|(_, issue)| FollowUp::LinkToIssue {
+                project: issue.project.clone(),
+                iid: issue.iid,
+            }));
+        }
         let draft = Draft {
             key: key.clone(),
             action,
