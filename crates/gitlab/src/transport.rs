@@ -4,14 +4,15 @@
 //!
 //! It sees HTTP methods, statuses and headers, never what a request is for: no endpoint or
 //! domain logic here. It must never log request headers or put them in an error (they carry
-//! the token), and never resend a write whose answer was lost (it may have been stored).
+//! the token), and never resend a write whose answer was lost (it may have been stored);
+//! a DELETE is no such write, HTTP makes it idempotent.
 //!
 //! The policy: a 429 waits as `Retry-After` (or `RateLimit-Reset`) says, then retries
 //! whatever the method, since GitLab did nothing; such waits have their own bound and do not
 //! spend the failure retries. A failure to connect retries whatever the
 //! method, since nothing was sent. A 5xx, a lost connection or a timeout retries reads (and
-//! GraphQL queries, POSTs that change nothing) with jittered exponential backoff and turns a
-//! write into [`TransportError::Uncertain`]. Retries
+//! GraphQL queries, POSTs that change nothing, and DELETEs) with jittered exponential backoff
+//! and turns another write into [`TransportError::Uncertain`]. Retries
 //! are bounded per request and per adapter; past either bound the request is unavailable.
 //! No wait may pass the run's deadline ([`ConnectOptions::deadline`]): a wait that would
 //! fails the request at once, saying why. A redirect is never followed (see
@@ -299,9 +300,15 @@ pub(crate) fn jittered(ceiling: Duration, rng: &mut impl Rng) -> Duration {
     Duration::from_nanos(rng.random_range(ceiling_nanos / 2..=ceiling_nanos))
 }
 
-/// Whether a request may be sent again after it reached GitLab without a usable answer.
-fn is_read(method: &Method) -> bool {
-    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+/// Whether a request may be sent again after it reached GitLab without a usable answer: a
+/// read, or a DELETE, which HTTP makes idempotent (teamcadence deletes only run-lock labels,
+/// by id; a second try that finds the label gone answers 404, which counts as done). A lost
+/// answer to deleting a lock would otherwise leave the lock until it lapses.
+fn is_resendable(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::DELETE
+    )
 }
 
 /// Which per-user write limit of GitLab a request counts against.
@@ -389,7 +396,7 @@ impl RequestParts {
     fn of(builder: &RequestBuilder) -> Option<Self> {
         let method = builder.method_ref()?.clone();
         Some(Self {
-            resendable: is_read(&method),
+            resendable: is_resendable(&method),
             method,
             url: Url::parse(&builder.uri_ref()?.to_string()).ok()?,
             headers: builder.headers_ref()?.clone(),
@@ -1134,12 +1141,12 @@ mod tests {
     }
 
     #[test]
-    fn only_reads_are_resent_after_a_lost_answer() {
-        assert!(is_read(&Method::GET));
-        assert!(is_read(&Method::HEAD));
-        assert!(!is_read(&Method::POST));
-        assert!(!is_read(&Method::PUT));
-        assert!(!is_read(&Method::DELETE));
+    fn only_reads_and_deletes_are_resent_after_a_lost_answer() {
+        assert!(is_resendable(&Method::GET));
+        assert!(is_resendable(&Method::HEAD));
+        assert!(is_resendable(&Method::DELETE));
+        assert!(!is_resendable(&Method::POST));
+        assert!(!is_resendable(&Method::PUT));
     }
 
     #[test]

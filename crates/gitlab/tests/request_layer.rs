@@ -266,6 +266,25 @@ async fn a_write_answered_502_is_uncertain_and_not_retried() {
 }
 
 #[tokio::test]
+async fn a_lock_label_delete_whose_answer_is_lost_is_sent_again() {
+    // The first answer is lost (502 after GitLab may have deleted it), the second finds the
+    // label gone: the lock is released, not left to lapse.
+    let server = Server::start(|_, n| match n {
+        0 => json(502, ""),
+        _ => json(404, r#"{"message": "404 Label Not Found"}"#),
+    })
+    .await;
+    let gitlab = connect(&server).await;
+    gitlab
+        .delete_label("team/planning", 42)
+        .await
+        .expect("a label already gone is deleted");
+    let calls = server.calls();
+    assert_eq!(calls.len(), 2, "{calls:#?}");
+    assert!(calls.iter().all(|c| c.method == "DELETE"));
+}
+
+#[tokio::test]
 async fn a_write_whose_connection_drops_is_uncertain() {
     let server = Server::start(|_, _| Reply::Drop).await;
     let gitlab = connect(&server).await;
