@@ -72,6 +72,11 @@ struct Args {
     /// The fake's per-user note creation limit per minute (`notes_create_limit`); 0: none.
     #[arg(long, default_value_t = 0)]
     notes_create_limit: u32,
+    /// Whether coverage issues list the person's open issues and the merge requests awaiting
+    /// their review (`pto.impact`, on in the product). Off by default here, as in issue 17's
+    /// measurement: each person then costs two more reads, which `--coverage-impact` shows.
+    #[arg(long, default_value_t = false)]
+    coverage_impact: bool,
     /// Where coverage issues go: one project shared by every team (as in the example config,
     /// and what issue 17 measured) or each team's own project.
     #[arg(long, value_enum, default_value_t = PtoProjects::Shared)]
@@ -139,7 +144,7 @@ fn bench(args: &Args) -> Result<()> {
 
     let people = usize::try_from(args.people).context("--people")?;
     let team_size = usize::try_from(args.team_size).context("--team-size")?;
-    let org = Organisation::new(people, team_size, args.pto_projects);
+    let org = Organisation::new(people, team_size, args.pto_projects, args.coverage_impact);
     let scratch = ScratchDir::new()?;
     let config = scratch.0.join("teamcadence.yml");
     std::fs::write(&config, org.config()).context("writing the config")?;
@@ -513,14 +518,17 @@ struct Organisation {
     teams: Vec<Vec<String>>,
     /// Where coverage issues go.
     pto: PtoProjects,
+    /// Whether coverage issues list the person's work (`pto.impact`).
+    impact: bool,
 }
 
 impl Organisation {
-    fn new(people: usize, team_size: usize, pto: PtoProjects) -> Organisation {
+    fn new(people: usize, team_size: usize, pto: PtoProjects, impact: bool) -> Organisation {
         let names: Vec<String> = (1..=people).map(|i| format!("u{i:05}")).collect();
         Organisation {
             teams: names.chunks(team_size).map(<[String]>::to_vec).collect(),
             pto,
+            impact,
         }
     }
 
@@ -563,8 +571,17 @@ impl Organisation {
             let _ = writeln!(out, "  - id: team-{:04}", t + 1);
             let _ = writeln!(out, "    name: Team {}", t + 1);
             let _ = writeln!(out, "    project: {}", Organisation::project(t));
-            if self.pto == PtoProjects::Shared {
-                let _ = writeln!(out, "    pto: {{ project: {PTO_PROJECT} }}");
+            match self.pto {
+                PtoProjects::Shared => {
+                    let _ = writeln!(
+                        out,
+                        "    pto: {{ project: {PTO_PROJECT}, impact: {} }}",
+                        self.impact
+                    );
+                }
+                PtoProjects::PerTeam => {
+                    let _ = writeln!(out, "    pto: {{ impact: {} }}", self.impact);
+                }
             }
             out.push_str("    members:\n");
             for (i, name) in team.iter().enumerate() {
