@@ -1005,6 +1005,7 @@ fn draft<'a>(
         for c in work
             .coverage
             .iter()
+            .filter(|c| team.member(&c.person).is_some())
             .filter(|c| c.first <= milestone.end() && milestone.start() <= c.last)
         {
             follow_ups.push(FollowUp::LinkToIssue {

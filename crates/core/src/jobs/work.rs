@@ -199,8 +199,11 @@ pub async fn gather<T: IssueTracker>(
         .map_err(|e| format!("{}: {e}", team.id))?
         .iter()
         .filter_map(|issue| {
-            // Whose it is counts only where a capacity row asks for that person.
+            // Whose it is counts only where a capacity row asks for that person: coverage
+            // issues of other teams (in a shared project) are not this team's, and keeping
+            // them would grow with teams x people.
             let (person, first, last) = super::pto::coverage_of(&issue.description)?;
+            team.member(&person)?;
             Some(Coverage {
                 person,
                 first,
