@@ -565,7 +565,9 @@ async fn gather_team<T: IssueTracker>(
                 list.iter()
                     .any(|i| crate::apply::key_in(&i.description).as_deref() == Some(&next_key))
             });
-            let coverage = Shared::of(&shared.coverage, &team.pto.project).map(<[_]>::to_vec);
+            // Borrowed, not copied: a shared project's coverage issues, once per team, would
+            // grow with teams x people.
+            let coverage = Shared::of(&shared.coverage, &team.pto.project);
             let work = async {
                 if made {
                     Ok(Work::not_read(team, "the planning issue exists"))

@@ -148,7 +148,7 @@ pub async fn gather<T: IssueTracker>(
     tracker: &T,
     team: &Team,
     timeline: &Timeline,
-    coverage: &Result<Vec<TrackedIssue>, String>,
+    coverage: &Result<&[TrackedIssue], String>,
 ) -> Result<Work, String> {
     let settings = &team.planning.work;
     let labels = &team.planning.velocity.labels;
