@@ -7,9 +7,9 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
-use common::{Gitlab, Scratch, bin, json, stderr};
+use common::{Gitlab, Scratch, json, stderr};
 use gitlab_fake::Conditions;
 use serde_json::Value;
 
@@ -54,23 +54,14 @@ fn config(one_day_shorter: bool) -> String {
 
 /// Starts `count` runs of the PTO job on 2027-03-01 at once and waits for all of them.
 fn together(gitlab: &Gitlab, config: &str, count: usize) -> Vec<Output> {
-    let children: Vec<_> = (0..count)
-        .map(|_| {
-            bin("pto-coverage")
-                .args(["--config", config, "--format", "json", "--today"])
-                .args(["2027-03-01", "--gitlab-url", &gitlab.url()])
-                .env("GITLAB_TOKEN", BOT_TOKEN)
-                .env("TEAMCADENCE_RETRY_BASE_MS", "5")
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("spawn")
-        })
-        .collect();
-    children
-        .into_iter()
-        .map(|child| child.wait_with_output().expect("wait"))
-        .collect()
+    common::at_once(
+        gitlab,
+        "pto-coverage",
+        config,
+        &["--today", "2027-03-01"],
+        BOT_TOKEN,
+        count,
+    )
 }
 
 /// What the runs left: per key, its issues; and per issue, how often each note was posted.

@@ -3,11 +3,11 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 use serde_json::Value;
 
-use crate::common::{ADMIN_TOKEN, Gitlab, bin};
+use crate::common::{ADMIN_TOKEN, Gitlab};
 
 pub const WORLD: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -132,7 +132,8 @@ pub fn named(gitlab: &Gitlab, iid: u64, id: &str) -> Vec<String> {
         .collect()
 }
 
-/// Starts `count` runs of `job` with `args` at once against the fake and waits for all.
+/// Starts `count` runs of `job` with `args` at once against the fake, as the bot, and waits
+/// for all.
 pub fn together(
     gitlab: &Gitlab,
     job: &str,
@@ -140,30 +141,14 @@ pub fn together(
     args: &[&str],
     count: usize,
 ) -> Vec<Output> {
-    let children: Vec<_> = (0..count)
-        .map(|_| {
-            bin(job)
-                .args(["--config", config, "--format", "json", "--gitlab-url"])
-                .arg(gitlab.url())
-                .args(args)
-                .env("GITLAB_TOKEN", BOT_TOKEN)
-                .env("TEAMCADENCE_RETRY_BASE_MS", "5")
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("spawn")
-        })
-        .collect();
-    children
-        .into_iter()
-        .map(|child| child.wait_with_output().expect("wait"))
-        .collect()
+    crate::common::at_once(gitlab, job, config, args, BOT_TOKEN, count)
 }
 
 /// Runs `job` with `args` until it succeeds (at most ten times) while the fake fails 30% of
 /// requests and loses the answer to 30% of writes; then turns the faults off. A lost answer
-/// to deleting the run lock leaves the lock until it lapses (a quarter of an hour): as the
-/// run's warning says to, the label is then deleted by hand, so the next run need not wait.
+/// to deleting the run lock is sent again, but when every attempt fails the lock stays until
+/// it lapses (a quarter of an hour): as the run's warning says to, the label is then deleted
+/// by hand, so the next run need not wait.
 pub fn until_done_under_faults(gitlab: &Gitlab, job: &str, config: &str, args: &[&str]) {
     let faulty = gitlab_fake::Conditions {
         fail_rate: 0.3,
@@ -180,8 +165,6 @@ pub fn until_done_under_faults(gitlab: &Gitlab, job: &str, config: &str, args: &
             Some(1) if runs < 10 => {
                 if crate::common::stdout(&output).contains("could not delete the run lock") {
                     let lock = format!("teamcadence::{job}::run-lock");
-                    // The person's own request goes through.
-                    gitlab.set(gitlab_fake::Conditions::default());
                     // The person's own request goes through.
                     gitlab.set(gitlab_fake::Conditions::default());
                     delete(
