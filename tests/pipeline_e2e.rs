@@ -128,12 +128,16 @@ fn repository(dir: &Path, copied: &[&str], files: &[(&str, &str)], server: &str,
 fn gitlab_ci_local(dir: &Path, args: &[&str], variables: &[(&str, &str)]) -> Output {
     let home = dir.join("../home");
     std::fs::create_dir_all(&home).expect("home");
+    let tmp = dir.join("../tmp");
+    std::fs::create_dir_all(&tmp).expect("tmp");
     let mut command = Command::new(&tools().0);
     command
         .current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", &home)
+        // The jobs' temporary files land here, where the test can see what they leave.
+        .env("TMPDIR", &tmp)
         .env("NO_COLOR", "1")
         .env("TEAMCADENCE_RETRY_BASE_MS", "5")
         .args(["--force-shell-executor", "--no-color"])
@@ -434,6 +438,13 @@ fn readme_setup_runs_scheduled_manual_and_merge_request_pipelines_against_gitlab
         "checksum checked: {log}"
     );
     assert!(!log.contains(TEAM_TOKEN), "the token never shows in a log");
+    // A shell-executor runner keeps its temporary folder: the downloaded binaries (about
+    // 400 MB a job) are gone when the jobs end.
+    let left: Vec<_> = std::fs::read_dir(team.join("../tmp"))
+        .expect("tmp")
+        .map(|entry| entry.expect("entry").path())
+        .collect();
+    assert!(left.is_empty(), "the jobs left {left:?} in TMPDIR");
     // gitlab-ci-local pads job names to the longest in the pipeline.
     assert!(
         regex::Regex::new(r"teamcadence-planning +> planning-issue on ")
