@@ -102,19 +102,29 @@ pub async fn apply<T: IssueTracker>(tracker: &T, report: &mut JobReport, options
             projects.push(plan.project.clone());
         }
     }
-    let runs = projects.iter().map(|project| {
-        let indices: Vec<usize> = (0..report.issues.len())
-            .filter(|&i| report.issues[i].project == *project && to_apply(&report.issues[i]))
-            .collect();
-        let mut part = JobReport {
-            issues: indices.iter().map(|&i| report.issues[i].clone()).collect(),
-            ..JobReport::default()
-        };
-        async move {
+    // Each project's plans move into its part and back, not copied.
+    let parts: Vec<(&String, Vec<usize>, JobReport)> = projects
+        .iter()
+        .map(|project| {
+            let indices: Vec<usize> = (0..report.issues.len())
+                .filter(|&i| report.issues[i].project == *project && to_apply(&report.issues[i]))
+                .collect();
+            let part = JobReport {
+                issues: indices
+                    .iter()
+                    .map(|&i| take_plan(&mut report.issues[i]))
+                    .collect(),
+                ..JobReport::default()
+            };
+            (project, indices, part)
+        })
+        .collect();
+    let runs = parts
+        .into_iter()
+        .map(|(project, indices, mut part)| async move {
             apply_project(tracker, project, &mut part, options).await;
             (indices, part)
-        }
-    });
+        });
     for (indices, part) in join_all(runs).await {
         for (i, plan) in indices.into_iter().zip(part.issues) {
             report.issues[i] = plan;
@@ -350,14 +360,17 @@ async fn apply_locked<T: IssueTracker>(
         let _ = tracker.users(&assignees).await;
     }
     let width = options.concurrency.max(1) * 2;
-    let plans = &report.issues;
     let listed = &listed;
-    let made: Vec<(usize, Result<Created, String>)> = stream::iter(to_create)
-        .map(|i| async move {
-            let mut plan = plans[i].clone();
+    // Each plan moves into its create and back: one copy of every description at a time.
+    let taken: Vec<(usize, IssuePlan)> = to_create
+        .iter()
+        .map(|&i| (i, take_plan(&mut report.issues[i])))
+        .collect();
+    let made: Vec<(usize, CreateOutcome)> = stream::iter(taken)
+        .map(|(i, mut plan)| async move {
             let made = match create_once(tracker, &plan, options).await {
                 Ok(made) => made,
-                Err(message) => return (i, Err(message)),
+                Err(message) => return (i, Err((plan, message))),
             };
             let iid = made.issue.iid;
             let (warnings, errors) = take_created(&mut plan, made, project, options);
@@ -407,7 +420,10 @@ async fn apply_locked<T: IssueTracker>(
                     None => standing.push((i, done.iid, true)),
                 }
             }
-            Err(message) => fail(report, i, message),
+            Err((plan, message)) => {
+                report.issues[i] = plan;
+                fail(report, i, message);
+            }
         }
     }
     for (i, first) in same_key_as {
@@ -443,12 +459,19 @@ async fn apply_locked<T: IssueTracker>(
     // issue (so that no comment is posted twice on it); different issues' run together.
     let mut by_issue: Vec<(u64, Vec<Waiting>)> = Vec::new();
     let mut group_of: HashMap<u64, usize> = HashMap::new();
+    let mut moved: HashMap<usize, (usize, usize)> = HashMap::new();
     for (i, iid, fresh) in standing {
         let group = *group_of.entry(iid).or_insert_with(|| {
             by_issue.push((iid, Vec::new()));
             by_issue.len() - 1
         });
-        by_issue[group].1.push((i, fresh, report.issues[i].clone()));
+        // A plan stands on one issue; were it listed twice, the second gets a copy.
+        let plan = match moved.get(&i) {
+            Some(&(g, k)) => by_issue[g].1[k].2.clone(),
+            None => take_plan(&mut report.issues[i]),
+        };
+        moved.insert(i, (group, by_issue[group].1.len()));
+        by_issue[group].1.push((i, fresh, plan));
     }
     let done: Vec<Vec<(usize, FollowedUp)>> = stream::iter(by_issue)
         .map(|(iid, plans)| async move {
@@ -475,6 +498,9 @@ async fn apply_locked<T: IssueTracker>(
 
 /// A plan whose follow-ups wait: its position, whether this run created its issue, the plan.
 type Waiting = (usize, bool, IssuePlan);
+
+/// What a create gave: the issue, or the plan back with why it was not created.
+type CreateOutcome = Result<Created, (IssuePlan, String)>;
 
 /// What following up a plan came to: the plan with what was done, warnings, and why a
 /// follow-up failed.
@@ -878,6 +904,18 @@ fn fail(report: &mut JobReport, index: usize, message: String) {
     plan.error = Some(message);
 }
 
+/// Moves `plan` out, leaving an empty one in its place until it is put back.
+fn take_plan(plan: &mut IssuePlan) -> IssuePlan {
+    let empty = IssuePlan::bare(
+        String::new(),
+        Action::Exists,
+        String::new(),
+        String::new(),
+        String::new(),
+    );
+    std::mem::replace(plan, empty)
+}
+
 async fn list_kind<T: IssueTracker>(
     tracker: &T,
     project: &str,
@@ -1094,14 +1132,14 @@ async fn close_own_duplicates<T: IssueTracker>(
     project: &str,
     options: &ApplyOptions,
 ) -> Vec<(usize, u64)> {
-    let open = match list_kind(
-        tracker,
-        project,
-        &options.kind_label,
-        Some(IssueState::Opened),
-    )
-    .await
-    {
+    // Only the keys count here: the descriptions of every issue just created stay unread.
+    let query = IssueQuery {
+        labels: vec![options.kind_label.clone()],
+        state: Some(IssueState::Opened),
+        last_line_only: true,
+        ..IssueQuery::default()
+    };
+    let open = match tracker.list_issues(project, &query).await {
         Ok(open) => open,
         Err(e) => {
             report.warnings.push(format!(

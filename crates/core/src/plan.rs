@@ -77,6 +77,33 @@ pub struct IssuePlan {
 }
 
 impl IssuePlan {
+    /// A plan with only these parts: no labels, people, dates or follow-ups.
+    pub fn bare(
+        key: String,
+        action: Action,
+        project: String,
+        title: String,
+        description: String,
+    ) -> Self {
+        IssuePlan {
+            key,
+            action,
+            project,
+            title,
+            description,
+            record: None,
+            labels: Vec::new(),
+            assignees: Vec::new(),
+            milestone: None,
+            due_date: None,
+            confidential: false,
+            web_url: None,
+            error: None,
+            follow_ups: Vec::new(),
+            done: Vec::new(),
+        }
+    }
+
     /// A plan for an issue a job found existing in `project`, to do `follow_ups` on it and
     /// nothing else.
     pub fn on_existing(

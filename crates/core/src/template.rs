@@ -68,18 +68,19 @@ mod nesting;
 const FRONT_MATTER_KEYS: &str = "title, labels, assignees, due_date, confidential";
 
 /// A named template text (name = its file path or the default template's name, used in errors).
+/// Clones share the text: every team of an organisation holds the same default templates.
 #[derive(Debug, Clone)]
 pub struct Template {
-    name: String,
-    text: String,
+    name: Arc<str>,
+    text: Arc<str>,
 }
 
 impl Template {
     /// A template called `name` (shown in every error about it) with the given text.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         Self {
-            name: name.into(),
-            text: text.into(),
+            name: Arc::from(name.into()),
+            text: Arc::from(text.into()),
         }
     }
 
@@ -139,7 +140,7 @@ impl Template {
             }
             text.push_str(rest);
         }
-        Ok(Template::new(self.name.clone(), text))
+        Ok(Template::new(self.name.to_string(), text))
     }
 }
 
@@ -191,7 +192,7 @@ impl TemplateError {
         message: String,
     ) -> Self {
         Self {
-            template: template.name.clone(),
+            template: template.name.to_string(),
             line,
             column,
             message,

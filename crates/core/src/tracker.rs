@@ -99,6 +99,10 @@ pub struct IssueQuery {
     pub milestone: Option<String>,
     /// Only issues in this iteration (GitLab's `iteration_id` filter).
     pub iteration_id: Option<u64>,
+    /// Only the last line of each description that holds something is wanted (where the
+    /// key marker is): a tracker may drop the rest, so that listing thousands of issues only
+    /// to find their keys stays small.
+    pub last_line_only: bool,
 }
 
 /// Changes to an issue; `None` and empty lists leave things as they are.

@@ -344,21 +344,16 @@ impl IssueTracker for Memory {
 
 fn plan(key: &str, project: &str) -> IssuePlan {
     IssuePlan {
-        key: key.to_owned(),
-        action: Action::Create,
-        project: project.to_owned(),
-        title: format!("Title of {key}"),
-        description: format!("Body of {key}"),
-        record: None,
         labels: vec!["Planning Issue".to_owned()],
         assignees: vec!["alice".to_owned()],
         milestone: Some("19.8".to_owned()),
-        due_date: None,
-        confidential: false,
-        web_url: None,
-        error: None,
-        follow_ups: Vec::new(),
-        done: Vec::new(),
+        ..IssuePlan::bare(
+            key.to_owned(),
+            Action::Create,
+            project.to_owned(),
+            format!("Title of {key}"),
+            format!("Body of {key}"),
+        )
     }
 }
 

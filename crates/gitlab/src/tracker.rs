@@ -121,6 +121,33 @@ impl GitLab {
         tracked_issues(issues, doing)
     }
 
+    /// Every issue of a built listing `endpoint`, across all pages; with `last_line_only`,
+    /// only the last line of each description that holds something is kept.
+    async fn listed_issues<E>(
+        &self,
+        endpoint: E,
+        last_line_only: bool,
+        doing: &Doing<'_>,
+    ) -> Result<Vec<TrackedIssue>, TrackerError>
+    where
+        E: gitlab::api::Endpoint + gitlab::api::Pageable + Sync,
+    {
+        let paged = api::paged(endpoint, Pagination::All);
+        let listing = self.transport.listing();
+        if last_line_only {
+            let issues: Vec<wire::Issue<wire::LastLine>> = paged
+                .query_async(&listing)
+                .await
+                .map_err(|e| doing.fail(e))?;
+            return tracked_issues(issues, doing);
+        }
+        let issues: Vec<wire::Issue> = paged
+            .query_async(&listing)
+            .await
+            .map_err(|e| doing.fail(e))?;
+        tracked_issues(issues, doing)
+    }
+
     /// Connects to the GitLab instance at `url` (https, or http to this machine) and checks
     /// the token (`GET /api/v4/user`, or `/api/v4/job` for a job token), retrying as
     /// `options` allow when GitLab is unreachable.
@@ -378,11 +405,8 @@ impl IssueTracker for GitLab {
         builder.project(project);
         filter_issues!(builder, query);
         let endpoint = builder.build().map_err(|e| doing.unbuildable(e))?;
-        let issues: Vec<wire::Issue> = api::paged(endpoint, Pagination::All)
-            .query_async(&self.transport.listing())
+        self.listed_issues(endpoint, query.last_line_only, &doing)
             .await
-            .map_err(|e| doing.fail(e))?;
-        tracked_issues(issues, &doing)
     }
 
     async fn create_issue(&self, issue: &NewIssue) -> Result<CreatedIssue, TrackerError> {
@@ -505,11 +529,8 @@ impl IssueTracker for GitLab {
         builder.group(group);
         filter_issues!(builder, query);
         let endpoint = builder.build().map_err(|e| doing.unbuildable(e))?;
-        let issues: Vec<wire::Issue> = api::paged(endpoint, Pagination::All)
-            .query_async(&self.transport.listing())
+        self.listed_issues(endpoint, query.last_line_only, &doing)
             .await
-            .map_err(|e| doing.fail(e))?;
-        tracked_issues(issues, &doing)
     }
 
     async fn list_notes(&self, project: &str, iid: u64) -> Result<Vec<TrackedNote>, TrackerError> {
@@ -937,8 +958,8 @@ fn label_not_found(error: &ApiError<TransportError>) -> bool {
 
 /// Issues read from a list, as domain types. An issue deleted while the pages are read
 /// shifts the offsets back, so the same issue may come twice: it is kept once.
-fn tracked_issues(
-    issues: Vec<wire::Issue>,
+fn tracked_issues<D: Into<String>>(
+    issues: Vec<wire::Issue<D>>,
     doing: &Doing<'_>,
 ) -> Result<Vec<TrackedIssue>, TrackerError> {
     let mut seen = HashSet::new();

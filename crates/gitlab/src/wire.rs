@@ -14,12 +14,15 @@ use teamcadence_core::tracker::{
 /// An issue, as the issue endpoints return it.
 ///
 /// <https://docs.gitlab.com/api/issues/#list-project-issues>
+///
+/// `D` is how much of the description is kept: all of it ([`String`]), or only its last line
+/// that holds something ([`LastLine`]) when a listing only looks for keys.
 #[derive(Debug, Deserialize)]
-pub(crate) struct Issue {
+pub(crate) struct Issue<D = String> {
     pub(crate) iid: u64,
     pub(crate) title: String,
-    #[serde(default)]
-    pub(crate) description: Option<String>,
+    #[serde(default = "Option::default")]
+    pub(crate) description: Option<D>,
     pub(crate) state: WireIssueState,
     #[serde(default)]
     pub(crate) labels: Vec<String>,
@@ -149,16 +152,37 @@ pub(crate) struct NoProjectPath {
     web_url: String,
 }
 
-impl TryFrom<Issue> for TrackedIssue {
+/// A description of which only the last line that holds something was kept (trimmed, as
+/// the core reads markers): each description is dropped as soon as it is read.
+#[derive(Debug)]
+pub(crate) struct LastLine(String);
+
+impl<'de> Deserialize<'de> for LastLine {
+    fn deserialize<De: serde::Deserializer<'de>>(deserializer: De) -> Result<Self, De::Error> {
+        let whole = String::deserialize(deserializer)?;
+        let last = teamcadence_core::record::lines_from_end(&whole)
+            .next()
+            .unwrap_or_default();
+        Ok(LastLine(last.to_owned()))
+    }
+}
+
+impl From<LastLine> for String {
+    fn from(line: LastLine) -> String {
+        line.0
+    }
+}
+
+impl<D: Into<String>> TryFrom<Issue<D>> for TrackedIssue {
     type Error = NoProjectPath;
 
-    fn try_from(issue: Issue) -> Result<Self, Self::Error> {
+    fn try_from(issue: Issue<D>) -> Result<Self, Self::Error> {
         let project = project_path(issue.references.as_ref(), &issue.web_url)?;
         Ok(Self {
             project,
             iid: issue.iid,
             title: issue.title,
-            description: issue.description.unwrap_or_default(),
+            description: issue.description.map(Into::into).unwrap_or_default(),
             state: issue.state.into(),
             labels: issue.labels,
             assignees: issue.assignees.into_iter().map(|u| u.username).collect(),
@@ -488,6 +512,31 @@ mod tests {
                 user_notes_count: Some(1),
             }
         );
+    }
+
+    #[test]
+    fn a_last_line_listing_keeps_only_the_descriptions_last_line_that_holds_something() {
+        let marked = ISSUE.replacen(
+            r#""Omnis vero earum sunt corporis dolor et placeat.""#,
+            r#""Text\n\n- [ ] a task\n<!-- teamcadence:key=pto/a -->\r\n  \n""#,
+            1,
+        );
+        let whole: Issue = serde_json::from_str(&marked).unwrap();
+        assert_eq!(
+            TrackedIssue::try_from(whole).unwrap().description,
+            "Text\n\n- [ ] a task\n<!-- teamcadence:key=pto/a -->\r\n  \n"
+        );
+        let tail: Issue<LastLine> = serde_json::from_str(&marked).unwrap();
+        let tracked = TrackedIssue::try_from(tail).unwrap();
+        assert_eq!(tracked.description, "<!-- teamcadence:key=pto/a -->");
+        assert_eq!(tracked.iid, 1);
+        let none = ISSUE.replacen(
+            r#""Omnis vero earum sunt corporis dolor et placeat.""#,
+            "null",
+            1,
+        );
+        let tail: Issue<LastLine> = serde_json::from_str(&none).unwrap();
+        assert_eq!(TrackedIssue::try_from(tail).unwrap().description, "");
     }
 
     #[test]

@@ -466,6 +466,7 @@ async fn all_pages_are_read() {
         created_after: None,
         milestone: Some("17.4 & later".into()),
         iteration_id: Some(7),
+        last_line_only: false,
     };
     let issues = gitlab.list_issues("team/planning", &query).await.unwrap();
     assert_eq!(issues.len(), 101);

@@ -453,23 +453,7 @@ fn comment_plan(
     body: String,
     action: Action,
 ) -> IssuePlan {
-    IssuePlan {
-        key,
-        action,
-        project: project.to_owned(),
-        title,
-        description: body,
-        record: None,
-        labels: Vec::new(),
-        assignees: Vec::new(),
-        milestone: None,
-        due_date: None,
-        confidential: false,
-        web_url: None,
-        error: None,
-        follow_ups: Vec::new(),
-        done: Vec::new(),
-    }
+    IssuePlan::bare(key, action, project.to_owned(), title, body)
 }
 
 /// The weekday's name in English, as people write it.
