@@ -530,25 +530,36 @@ fn planned_and_applied(
 /// Writes the files asked for (`--report`, `--annotations`) and returns why any could not
 /// be written.
 fn write_files(job: &str, args: &CommonArgs, report: &JobReport) -> Vec<anyhow::Error> {
-    let files = [
-        (&args.report, "report", output::json(report)),
-        (
-            &args.annotations,
-            "annotations",
-            reports::annotations(job, report),
-        ),
-    ];
-    files
-        .into_iter()
-        .filter_map(|(path, what, text)| {
-            let path = path.as_ref()?;
-            write_file(path, what, &text).err()
+    // Each file is written as it is serialised: an organisation's report is several MB,
+    // and is not held in memory a second time.
+    let report_file = args
+        .report
+        .as_ref()
+        .map(|path| write_file_with(path, "report", |out| output::write_json(report, out)));
+    let annotations = args.annotations.as_ref().map(|path| {
+        write_file_with(path, "annotations", |out| {
+            reports::write_annotations(job, report, out)
         })
+    });
+    [report_file, annotations]
+        .into_iter()
+        .flatten()
+        .filter_map(Result::err)
         .collect()
 }
 
 /// Writes `text` to `path` (a result file called `what` in messages), creating its folder.
 pub fn write_file(path: &Path, what: &str, text: &str) -> anyhow::Result<()> {
+    write_file_with(path, what, |out| out.write_all(text.as_bytes()))
+}
+
+/// Writes what `write` writes to `path` (a result file called `what` in messages), through
+/// a buffer, creating its folder.
+fn write_file_with(
+    path: &Path,
+    what: &str,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
     if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(folder).with_context(|| {
             format!(
@@ -557,7 +568,11 @@ pub fn write_file(path: &Path, what: &str, text: &str) -> anyhow::Result<()> {
             )
         })?;
     }
-    std::fs::write(path, text)
+    let file = std::fs::File::create(path)
+        .with_context(|| format!("cannot write the {what} {}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    write(&mut out)
+        .and_then(|()| out.flush())
         .with_context(|| format!("cannot write the {what} {}", path.display()))
 }
 

@@ -208,22 +208,14 @@ mod tests {
     use super::*;
 
     fn report() -> JobReport {
-        let plan = |key: &str, action: Action| IssuePlan {
-            key: key.to_owned(),
-            action,
-            project: "acme/app".to_owned(),
-            title: format!("Issue {key}"),
-            description: format!("Body of {key}\n"),
-            record: None,
-            labels: Vec::new(),
-            assignees: Vec::new(),
-            milestone: None,
-            due_date: None,
-            confidential: false,
-            web_url: None,
-            error: None,
-            follow_ups: Vec::new(),
-            done: Vec::new(),
+        let plan = |key: &str, action: Action| {
+            IssuePlan::bare(
+                key.to_owned(),
+                action,
+                "acme/app".to_owned(),
+                format!("Issue {key}"),
+                format!("Body of {key}\n"),
+            )
         };
         JobReport {
             issues: vec![

@@ -5,6 +5,7 @@
 use std::hash::Hasher;
 use std::path::{Component, Path, PathBuf};
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Value, json};
 use teamcadence_core::config::ConfigError;
 use teamcadence_core::plan::{Action, JobReport};
@@ -14,10 +15,47 @@ use teamcadence_core::template::TemplateError;
 /// listing an `external_link` (`{label, url}`) for each issue that has an address, in the
 /// report's order. A run that stopped early has an empty section.
 pub fn annotations(job: &str, report: &JobReport) -> String {
-    let links: Vec<Value> = report
-        .issues
-        .iter()
-        .filter_map(|plan| {
+    let mut out = Vec::new();
+    // Writing to memory does not fail.
+    let _ = write_annotations(job, report, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Writes [`annotations`] to `out` as each link is made, not first as a whole in memory.
+pub fn write_annotations(
+    job: &str,
+    report: &JobReport,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    let document = Annotations {
+        section: format!("{job} issues"),
+        report,
+    };
+    serde_json::to_writer_pretty(&mut *out, &document).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
+}
+
+/// The annotations document, serialised from the report as it is written.
+struct Annotations<'a> {
+    section: String,
+    report: &'a JobReport,
+}
+
+impl Serialize for Annotations<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let links = Links(self.report);
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(&self.section, &links)?;
+        map.end()
+    }
+}
+
+/// The section's links, one per issue with an address.
+struct Links<'a>(&'a JobReport);
+
+impl Serialize for Links<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.issues.iter().filter_map(|plan| {
             let url = plan.web_url.as_ref()?;
             let done = match (&plan.action, plan.error.is_some()) {
                 (_, true) => "failed",
@@ -29,10 +67,8 @@ pub fn annotations(job: &str, report: &JobReport) -> String {
             Some(json!({
                 "external_link": {"label": format!("{done}: {}", plan.title), "url": url}
             }))
-        })
-        .collect();
-    let document = json!({ format!("{job} issues"): links });
-    pretty(&document)
+        }))
+    }
 }
 
 /// How much a Code Quality finding matters, in GitLab's words.
