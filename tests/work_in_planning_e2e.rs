@@ -169,6 +169,12 @@ fn planned() -> (String, String) {
     (text("planning/web/19.8"), text("planning/big/19.8"))
 }
 
+/// Runs the job binary `name` as the bot on `today`, which must succeed.
+fn run_on(gitlab: &Gitlab, name: &str, config: &str, today: &str) {
+    let output = job(gitlab, name, config, &["--today", today], Some(BOT));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
 /// The seed as a file, since the fake reads its world from one.
 fn world_file() -> String {
     write_world("plain", WORLD.to_owned())
@@ -380,14 +386,7 @@ fn the_coverage_issue_lists_the_work_left_behind_and_links_both_ways_with_planni
     let config = scratch.path("teamcadence.yml");
 
     // 2026-12-21: the coverage issue is due (from 19.8's planning lock, 12-07).
-    let output = job(
-        &gitlab,
-        "pto-coverage",
-        &config,
-        &["--today", "2026-12-21"],
-        Some(BOT),
-    );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    run_on(&gitlab, "pto-coverage", &config, "2026-12-21");
     let coverage = &gitlab.by_key("acme/web")["pto/cai/2027-01-11"][0];
     let iid = coverage["iid"].as_u64().expect("iid");
     assert_eq!(iid, 30, "after the 29 seeded issues");
@@ -462,14 +461,7 @@ fn the_coverage_issue_lists_the_work_left_behind_and_links_both_ways_with_planni
 
     // 2026-12-22: 19.9's planning issue is created; its capacity row names the coverage issue
     // and it links to it, so the coverage issue is linked to both planning issues.
-    let output = job(
-        &gitlab,
-        "planning-issue",
-        &config,
-        &["--today", "2026-12-22"],
-        Some(BOT),
-    );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    run_on(&gitlab, "planning-issue", &config, "2026-12-22");
     let planning = &gitlab.by_key("acme/web")["planning/web/19.9"][0];
     assert_eq!(planning["iid"], 31);
     let plan_text = planning["description"].as_str().expect("description");
@@ -497,8 +489,8 @@ fn the_coverage_issue_lists_the_work_left_behind_and_links_both_ways_with_planni
     assert_eq!(titles, ["Merged one", "Draft: docs", "Add cache layer"]);
 }
 
-/// What the check-in test adds to [`WORLD`]: 19.7's planning issue and its deliverables.
-/// Issues #1-#23 are [`WORLD`]'s; these are #24-#28.
+/// What the check-in test adds to [`WORLD`]: 19.7's planning issue, its deliverables and a
+/// merge request that closes one. Issues #1-#23 are [`WORLD`]'s; these are #24-#29.
 const WORLD_CHECK_IN_EXTRA: &str = r#"
   - project: acme/web
     title: "Web 19.7 Planning : November"
@@ -509,6 +501,9 @@ const WORLD_CHECK_IN_EXTRA: &str = r#"
   - { project: acme/web, title: "Deliver B", labels: ["group::web", "Deliverable"], assignees: [dev], milestone: "19.7", weight: 3 }
   - { project: acme/web, title: "Deliver C", labels: ["group::web", "Deliverable"], assignees: [ben], milestone: "19.7", weight: 2 }
   - { project: acme/web, title: "Deliver D", labels: ["group::web", "Deliverable"], milestone: "19.7" }
+  - { project: acme/web, title: "Deliver E", labels: ["group::web", "Deliverable"], assignees: [dev], milestone: "19.7" }
+merge_requests:
+  - { project: acme/web, title: "Deliver B, almost", author: dev, closes_issues: [26] }
 "#;
 
 #[test]
@@ -528,28 +523,25 @@ fn the_mid_milestone_check_in_is_posted_once_on_its_day() {
     };
     // 19.7 runs 2026-11-14 to 12-11: its middle is 11-14 + 27 / 2 = 13 days, 11-27.
     for (today, expected) in [("2026-11-26", 0), ("2026-11-27", 1), ("2026-11-28", 1)] {
-        let output = job(
-            &gitlab,
-            "planning-issue",
-            &config,
-            &["--today", today],
-            Some(BOT),
-        );
-        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        run_on(&gitlab, "planning-issue", &config, today);
         assert_eq!(check_ins().len(), expected, "on {today}");
     }
-    // Deliverables A (closed), B (Dev, away 11-27 and 11-30 to 12-04), C (Ben), D (nobody).
+    // Deliverables A #25 (closed), B #26 (Dev, away 11-27 and 11-30 to 12-04, but a merge
+    // request closes it: work under way), C #27 (Ben, not away), D #28 (nobody, no merge
+    // request), E #29 (Dev, no merge request): 1 of 5 closed, D and E at risk. Dev's days
+    // away from 11-27 to 12-11: Fri 11-27 and Mon 11-30 to Fri 12-04, 6 working days.
     // Burned: Done already 7 + Deliver A 5. Budget: 0.2 a day x (4 x 20 + Dev's 10) = 18.
     let url = |n: u64| format!("{}/acme/web/-/issues/{n}", gitlab.url());
     let note = &check_ins()[0];
     let expected = format!(
-        "**Mid-milestone check-in of 19.7, 2026-11-27.** Deliverables: 1 of 4 closed (25%). \
-         Weight burned: 12 of a budget of 18.\n\nAt risk (2): open, and unassigned or with the \
-         assignee away for part of the rest of the milestone.\n\n- [Deliver B]({}): Dev Away \
-         away 6 working days from 2026-11-27\n- [Deliver D]({}): unassigned\n\n_Read from \
+        "**Mid-milestone check-in of 19.7, 2026-11-27.** Deliverables: 1 of 5 closed (20%). \
+         Weight burned: 12 of a budget of 18.\n\nAt risk (2): open, no merge request that \
+         closes it, and unassigned or with the assignee away for part of the rest of the \
+         milestone.\n\n- [Deliver D]({}): unassigned; no merge request\n- [Deliver E]({}): \
+         Dev Away away 6 working days from 2026-11-27; no merge request\n\n_Read from \
          GitLab at ",
-        url(26),
-        url(28)
+        url(28),
+        url(29)
     );
     assert!(note.starts_with(&expected), "{note}\n---\n{expected}");
     assert!(note.contains("; posted once per milestone._"), "{note}");
