@@ -169,6 +169,12 @@ fn planned() -> (String, String) {
     (text("planning/web/19.8"), text("planning/big/19.8"))
 }
 
+/// Runs the job binary `name` as the bot on `today`, which must succeed.
+fn run_on(gitlab: &Gitlab, name: &str, config: &str, today: &str) {
+    let output = job(gitlab, name, config, &["--today", today], Some(BOT));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
 /// The seed as a file, since the fake reads its world from one.
 fn world_file() -> String {
     write_world("plain", WORLD.to_owned())
@@ -380,14 +386,7 @@ fn the_coverage_issue_lists_the_work_left_behind_and_links_both_ways_with_planni
     let config = scratch.path("teamcadence.yml");
 
     // 2026-12-21: the coverage issue is due (from 19.8's planning lock, 12-07).
-    let output = job(
-        &gitlab,
-        "pto-coverage",
-        &config,
-        &["--today", "2026-12-21"],
-        Some(BOT),
-    );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    run_on(&gitlab, "pto-coverage", &config, "2026-12-21");
     let coverage = &gitlab.by_key("acme/web")["pto/cai/2027-01-11"][0];
     let iid = coverage["iid"].as_u64().expect("iid");
     assert_eq!(iid, 30, "after the 29 seeded issues");
@@ -462,14 +461,7 @@ fn the_coverage_issue_lists_the_work_left_behind_and_links_both_ways_with_planni
 
     // 2026-12-22: 19.9's planning issue is created; its capacity row names the coverage issue
     // and it links to it, so the coverage issue is linked to both planning issues.
-    let output = job(
-        &gitlab,
-        "planning-issue",
-        &config,
-        &["--today", "2026-12-22"],
-        Some(BOT),
-    );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    run_on(&gitlab, "planning-issue", &config, "2026-12-22");
     let planning = &gitlab.by_key("acme/web")["planning/web/19.9"][0];
     assert_eq!(planning["iid"], 31);
     let plan_text = planning["description"].as_str().expect("description");
@@ -497,8 +489,138 @@ fn the_coverage_issue_lists_the_work_left_behind_and_links_both_ways_with_planni
     assert_eq!(titles, ["Merged one", "Draft: docs", "Add cache layer"]);
 }
 
-/// What the check-in test adds to [`WORLD`]: 19.7's planning issue and its deliverables.
-/// Issues #1-#23 are [`WORLD`]'s; these are #24-#28.
+/// Two teams whose coverage issues share one project, `acme/pto`, on the release calendar of
+/// [`WORLD`]; nothing else is seeded, so each team's first issue is its #1.
+const TWO_TEAMS_WORLD: &str = r#"
+users:
+  - { username: bot, name: Bot, tokens: [glpat-work-bot-SECRET-18] }
+  - { username: ana, name: Ana Web }
+  - { username: wes, name: Wes Web }
+  - { username: bo, name: Bo App }
+  - { username: abe, name: Abe App }
+groups:
+  - { path: acme, members: { bot: reporter, ana: developer, wes: developer, bo: developer, abe: developer } }
+projects:
+  - { path: acme/web }
+  - { path: acme/app }
+  - { path: acme/pto }
+milestones:
+  - { group: acme, title: "19.6", start_date: 2026-10-10, due_date: 2026-11-13, state: closed }
+  - { group: acme, title: "19.7", start_date: 2026-11-14, due_date: 2026-12-11, state: closed }
+  - { group: acme, title: "19.8", start_date: 2026-12-12, due_date: 2027-01-15 }
+  - { group: acme, title: "19.9", start_date: 2027-01-16, due_date: 2027-02-12 }
+"#;
+
+/// Web and App, two backend engineers each, their coverage issues in the shared `acme/pto`,
+/// each with one member away across 19.8 and 19.9: Ana (web) 2027-01-11 to 01-22, Bo (app)
+/// 2027-01-04 to 01-22.
+fn two_teams_config() -> String {
+    let team = |id: &str, name: &str, members: [(&str, &str); 2]| {
+        let members: String = members
+            .iter()
+            .map(|(user, name)| {
+                format!("      - {{ username: {user}, name: {name}, role: backend-engineer }}\n")
+            })
+            .collect();
+        format!(
+            "  - id: {id}\n    name: {name}\n    project: acme/{id}\n    labels: [\"group::{id}\"]\n    \
+             pto: {{ project: acme/pto }}\n    members:\n{members}"
+        )
+    };
+    format!(
+        "timezone: UTC\nteams:\n{}{}time_off:\n  - {{ person: ana, from: 2027-01-11, until: \
+         2027-01-22 }}\n  - {{ person: bo, from: 2027-01-04, until: 2027-01-22 }}\n",
+        team("web", "Web", [("ana", "Ana Web"), ("wes", "Wes Web")]),
+        team("app", "App", [("bo", "Bo App"), ("abe", "Abe App")]),
+    )
+}
+
+#[test]
+fn each_planning_issue_links_only_its_own_teams_coverage_issues() {
+    let gitlab = Gitlab::start(&write_world("two-teams", TWO_TEAMS_WORLD.to_owned()));
+    let scratch = Scratch::new(
+        "work-two-teams",
+        &[("teamcadence.yml", &two_teams_config())],
+    );
+    let config = scratch.path("teamcadence.yml");
+    // 2026-12-21: both coverage issues are due (each first day off is in 19.8, whose
+    // planning lock, 12-07, is past); no planning issue exists yet to link them to.
+    run_on(&gitlab, "pto-coverage", &config, "2026-12-21");
+    let coverage = gitlab.by_key("acme/pto");
+    let iid_of = |key: &str| coverage[key][0]["iid"].as_u64().expect("iid");
+    let (ana, bo) = (iid_of("pto/ana/2027-01-11"), iid_of("pto/bo/2027-01-04"));
+    assert_eq!(coverage.len(), 2, "{coverage:#?}");
+
+    // 2026-12-22: each team's 19.9 planning issue, the first issue of its project.
+    run_on(&gitlab, "planning-issue", &config, "2026-12-22");
+    let url = |project: &str, n: u64| format!("{}/{project}/-/issues/{n}", gitlab.url());
+    let linked = |project: &str, n: u64| -> Vec<String> {
+        let mut list: Vec<String> = gitlab
+            .get(&format!(
+                "/projects/{}/issues/{n}/links",
+                project.replace('/', "%2F")
+            ))
+            .as_array()
+            .expect("links")
+            .iter()
+            .map(|l| l["web_url"].as_str().expect("web_url").to_owned())
+            .collect();
+        list.sort_unstable();
+        list
+    };
+    for (team, project, own, own_iid, own_dates, other, other_iid) in [
+        (
+            "web",
+            "acme/web",
+            "Ana Web",
+            ana,
+            "2027-01-11 to 2027-01-22",
+            "Bo App",
+            bo,
+        ),
+        (
+            "app",
+            "acme/app",
+            "Bo App",
+            bo,
+            "2027-01-04 to 2027-01-22",
+            "Ana Web",
+            ana,
+        ),
+    ] {
+        let planning = &gitlab.by_key(project)[&format!("planning/{team}/19.9")][0];
+        assert_eq!(planning["iid"], 1, "{team}");
+        let text = planning["description"].as_str().expect("description");
+        // Linked to its own member's coverage issue only, and that one back to it only.
+        assert_eq!(linked(project, 1), [url("acme/pto", own_iid)], "{team}");
+        assert_eq!(linked("acme/pto", own_iid), [url(project, 1)], "{team}");
+        // Its capacity row and the coverage line name that issue, and nothing of the other's.
+        assert!(
+            row(text, own).ends_with(&format!(" | acme/pto\\#{own_iid} |")),
+            "{}",
+            row(text, own)
+        );
+        assert!(
+            text.contains(&format!(
+                "Coverage issues (linked): {own} [{own_dates}]({})",
+                url("acme/pto", own_iid)
+            )),
+            "{text}"
+        );
+        assert!(!text.contains(other), "{other} in {team}'s:\n{text}");
+        assert!(
+            !text.contains(&format!("acme/pto\\#{other_iid}")),
+            "{team}:\n{text}"
+        );
+        assert!(
+            !text.contains(&url("acme/pto", other_iid)),
+            "{team}:\n{text}"
+        );
+    }
+}
+
+/// What the check-in test adds to [`WORLD`]: 19.7's planning issue, its deliverables and a
+/// merge request that closes one. Issues #1-#23 are [`WORLD`]'s; these are #24-#29.
 const WORLD_CHECK_IN_EXTRA: &str = r#"
   - project: acme/web
     title: "Web 19.7 Planning : November"
@@ -509,6 +631,9 @@ const WORLD_CHECK_IN_EXTRA: &str = r#"
   - { project: acme/web, title: "Deliver B", labels: ["group::web", "Deliverable"], assignees: [dev], milestone: "19.7", weight: 3 }
   - { project: acme/web, title: "Deliver C", labels: ["group::web", "Deliverable"], assignees: [ben], milestone: "19.7", weight: 2 }
   - { project: acme/web, title: "Deliver D", labels: ["group::web", "Deliverable"], milestone: "19.7" }
+  - { project: acme/web, title: "Deliver E", labels: ["group::web", "Deliverable"], assignees: [dev], milestone: "19.7" }
+merge_requests:
+  - { project: acme/web, title: "Deliver B, almost", author: dev, closes_issues: [26] }
 "#;
 
 #[test]
@@ -528,28 +653,25 @@ fn the_mid_milestone_check_in_is_posted_once_on_its_day() {
     };
     // 19.7 runs 2026-11-14 to 12-11: its middle is 11-14 + 27 / 2 = 13 days, 11-27.
     for (today, expected) in [("2026-11-26", 0), ("2026-11-27", 1), ("2026-11-28", 1)] {
-        let output = job(
-            &gitlab,
-            "planning-issue",
-            &config,
-            &["--today", today],
-            Some(BOT),
-        );
-        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        run_on(&gitlab, "planning-issue", &config, today);
         assert_eq!(check_ins().len(), expected, "on {today}");
     }
-    // Deliverables A (closed), B (Dev, away 11-27 and 11-30 to 12-04), C (Ben), D (nobody).
+    // Deliverables A #25 (closed), B #26 (Dev, away 11-27 and 11-30 to 12-04, but a merge
+    // request closes it: work under way), C #27 (Ben, not away), D #28 (nobody, no merge
+    // request), E #29 (Dev, no merge request): 1 of 5 closed, D and E at risk. Dev's days
+    // away from 11-27 to 12-11: Fri 11-27 and Mon 11-30 to Fri 12-04, 6 working days.
     // Burned: Done already 7 + Deliver A 5. Budget: 0.2 a day x (4 x 20 + Dev's 10) = 18.
     let url = |n: u64| format!("{}/acme/web/-/issues/{n}", gitlab.url());
     let note = &check_ins()[0];
     let expected = format!(
-        "**Mid-milestone check-in of 19.7, 2026-11-27.** Deliverables: 1 of 4 closed (25%). \
-         Weight burned: 12 of a budget of 18.\n\nAt risk (2): open, and unassigned or with the \
-         assignee away for part of the rest of the milestone.\n\n- [Deliver B]({}): Dev Away \
-         away 6 working days from 2026-11-27\n- [Deliver D]({}): unassigned\n\n_Read from \
+        "**Mid-milestone check-in of 19.7, 2026-11-27.** Deliverables: 1 of 5 closed (20%). \
+         Weight burned: 12 of a budget of 18.\n\nAt risk (2): open, no merge request that \
+         closes it, and unassigned or with the assignee away for part of the rest of the \
+         milestone.\n\n- [Deliver D]({}): unassigned; no merge request\n- [Deliver E]({}): \
+         Dev Away away 6 working days from 2026-11-27; no merge request\n\n_Read from \
          GitLab at ",
-        url(26),
-        url(28)
+        url(28),
+        url(29)
     );
     assert!(note.starts_with(&expected), "{note}\n---\n{expected}");
     assert!(note.contains("; posted once per milestone._"), "{note}");

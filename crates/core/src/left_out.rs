@@ -247,6 +247,7 @@ mod tests {
             closed_at: None,
             weight: None,
             user_notes_count: None,
+            merge_requests_count: None,
         }
     }
 

@@ -51,6 +51,9 @@ pub struct TrackedIssue {
     /// How many comments people (not GitLab itself) have posted on it, when the tracker
     /// says: `Some(0)` tells without reading its comments that none of ours is there.
     pub user_notes_count: Option<u32>,
+    /// How many merge requests close it when merged, when the tracker says: `None` is
+    /// unknown, so never read as "no merge request".
+    pub merge_requests_count: Option<u32>,
 }
 
 /// An issue to create.

@@ -133,6 +133,7 @@ impl IssueTracker for Memory {
             closed_at: None,
             weight: None,
             user_notes_count: None,
+            merge_requests_count: None,
         };
         self.issues.borrow_mut().push(stored.clone());
         self.pause().await;

@@ -61,6 +61,14 @@ pub(crate) fn issue_json(store: &Store, issue: &Issue) -> Value {
         .values()
         .filter(|note| note.issue_id == issue.id && !note.system)
         .count();
+    // GitLab counts the merge requests that close the issue when merged, whatever their
+    // state; the fake's are all in the issue's own project, so whoever reads the issue reads
+    // them too.
+    let merge_requests_count = store
+        .merge_requests
+        .values()
+        .filter(|mr| mr.project_id == issue.project_id && mr.closes_issues.contains(&issue.iid))
+        .count();
     let api = format!(
         "{}/api/v4/projects/{}/issues/{}",
         store.base_url, issue.project_id, issue.iid
@@ -91,7 +99,7 @@ pub(crate) fn issue_json(store: &Store, issue: &Issue) -> Value {
         "type": issue.issue_type.to_uppercase(),
         "assignee": assignees.first().cloned().unwrap_or(Value::Null),
         "user_notes_count": user_notes_count,
-        "merge_requests_count": 0,
+        "merge_requests_count": merge_requests_count,
         "upvotes": 0,
         "downvotes": 0,
         "due_date": opt_date(issue.due_date),

@@ -35,6 +35,10 @@ pub(crate) struct MergeRequest {
     pub(crate) draft: bool,
     /// Creation time.
     pub(crate) created_at: DateTime<Utc>,
+    /// Numbers of the issues of its project it closes when merged (GitLab's
+    /// `merge_requests_closing_issues`, which it fills from the description's closing
+    /// pattern and keeps whatever the merge request's state).
+    pub(crate) closes_issues: Vec<u64>,
 }
 
 /// The merge request entity (the fields of GitLab's list answer teamcadence or a reader

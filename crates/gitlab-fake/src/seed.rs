@@ -322,6 +322,11 @@ pub struct SeedMergeRequest {
     /// Creation time (default: the clock).
     #[serde(default)]
     pub created_at: Option<DateTime<Utc>>,
+    /// Numbers of the issues of its project it closes when merged: what GitLab records from a
+    /// closing pattern (`Closes #12`) in its description, and counts in an issue's
+    /// `merge_requests_count`.
+    #[serde(default)]
+    pub closes_issues: Vec<u64>,
 }
 
 /// A seeded CI job token.
@@ -750,6 +755,15 @@ fn apply_merge_request(store: &mut Store, mr: &SeedMergeRequest) -> Result<(), S
             "{context} has state `{state}`: use opened, closed, merged or locked"
         )));
     }
+    for iid in &mr.closes_issues {
+        if store.issue_by_iid(project_id, *iid).is_none() {
+            return Err(invalid(format!(
+                "{context} closes #{iid}, which is not an issue of `{}`: name the number of an \
+                 issue seeded in the merge request's own project",
+                mr.project
+            )));
+        }
+    }
     let created_at = mr.created_at.unwrap_or_else(|| store.clock.now());
     store.insert_merge_request(crate::merge_requests::MergeRequest {
         id: 0,
@@ -761,6 +775,7 @@ fn apply_merge_request(store: &mut Store, mr: &SeedMergeRequest) -> Result<(), S
         state,
         draft: mr.draft,
         created_at,
+        closes_issues: mr.closes_issues.clone(),
     });
     Ok(())
 }
@@ -1127,6 +1142,23 @@ issues:
             Some(&b"Dev"[..])
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_merge_request_closes_only_issues_of_its_own_project() {
+        let world = "users:\n  - username: alice\nprojects:\n  - path: alice/app\n  - path: alice/other\n\
+                     issues:\n  - { project: alice/other, title: Elsewhere }\n";
+        let closing = |iids: &str| {
+            format!(
+                "{world}merge_requests:\n  - {{ project: alice/app, title: Fix, closes_issues: {iids} }}\n"
+            )
+        };
+        assert!(apply(&closing("[]")).is_ok());
+        assert_eq!(
+            apply(&closing("[1]")).unwrap_err().to_string(),
+            "seed: merge request `Fix` closes #1, which is not an issue of `alice/app`: name the \
+             number of an issue seeded in the merge request's own project"
+        );
     }
 
     #[test]

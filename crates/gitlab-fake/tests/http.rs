@@ -918,6 +918,59 @@ async fn issue_links_and_duplicates() {
 }
 
 #[tokio::test]
+async fn merge_requests_count_counts_the_merge_requests_that_close_the_issue() {
+    let yaml = format!(
+        "{}{}",
+        common::SEED,
+        r#"
+issues:
+  - { project: acme/app, title: Two close it }
+  - { project: acme/app, title: None closes it }
+  - { project: acme/app, title: A closed one closes it }
+  - { project: acme/platform/infra, title: Infra's number 1 }
+merge_requests:
+  - { project: acme/app, title: Fix it, closes_issues: [1] }
+  - { project: acme/app, title: Abandoned fix, state: closed, closes_issues: [1, 3] }
+  - { project: acme/app, title: Unrelated }
+  - { project: acme/platform/infra, title: Infra fix, closes_issues: [1] }
+"#
+    );
+    let mut options = gitlab_fake::Options::new(ADMIN);
+    options.seed = Some(gitlab_fake::Seed::from_yaml_str(&yaml).unwrap());
+    let fake = gitlab_fake::FakeGitlab::start(options).await.unwrap();
+    let http = Http::new(&fake);
+    // By hand: app#1 is closed by "Fix it" and "Abandoned fix" (GitLab keeps the record of a
+    // closed merge request); app#2 by none ("Unrelated" names no issue); app#3 by "Abandoned
+    // fix"; infra's #1 only by "Infra fix", app's "Fix it" naming #1 of its own project.
+    let (_, list) = status_json(
+        http.get(
+            "/api/v4/projects/acme%2Fapp/issues?order_by=created_at&sort=asc",
+            ALICE,
+        )
+        .await,
+    )
+    .await;
+    let counts: Vec<(u64, u64)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["iid"].as_u64().unwrap(),
+                i["merge_requests_count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(counts, [(1, 2), (2, 0), (3, 1)]);
+    let (_, infra) = status_json(
+        http.get("/api/v4/projects/acme%2Fplatform%2Finfra/issues/1", ALICE)
+            .await,
+    )
+    .await;
+    assert_eq!(infra["merge_requests_count"], 1);
+}
+
+#[tokio::test]
 async fn setup_through_plain_api_calls() {
     let fake = start().await;
     let http = Http::new(&fake);

@@ -44,6 +44,10 @@ pub(crate) struct Issue<D = String> {
     /// Comments by people (and tokens), not GitLab's system notes.
     #[serde(default)]
     pub(crate) user_notes_count: Option<u32>,
+    /// Merge requests that close the issue when merged (GitLab records them from the closing
+    /// pattern of their description), of those the caller can read.
+    #[serde(default)]
+    pub(crate) merge_requests_count: Option<u32>,
     #[serde(default)]
     pub(crate) references: Option<IssueReferences>,
 }
@@ -194,6 +198,7 @@ impl<D: Into<String>> TryFrom<Issue<D>> for TrackedIssue {
             closed_at: issue.closed_at,
             weight: issue.weight,
             user_notes_count: issue.user_notes_count,
+            merge_requests_count: issue.merge_requests_count,
         })
     }
 }
@@ -510,6 +515,7 @@ mod tests {
                 // The sample is GitLab Free's shape: no `weight` field at all.
                 weight: None,
                 user_notes_count: Some(1),
+                merge_requests_count: Some(0),
             }
         );
     }
@@ -573,6 +579,8 @@ mod tests {
         assert_eq!(tracked.state, IssueState::Opened);
         assert!(tracked.confidential && tracked.milestone.is_none());
         assert_eq!((tracked.closed_at, tracked.weight), (None, None));
+        // No `merge_requests_count`: unknown, not zero.
+        assert_eq!(tracked.merge_requests_count, None);
         assert_eq!(
             tracked.created_at,
             Utc.with_ymd_and_hms(2024, 8, 1, 7, 0, 0).unwrap()

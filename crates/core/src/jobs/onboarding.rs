@@ -768,6 +768,7 @@ new_hires:
             closed_at: None,
             weight: None,
             user_notes_count: None,
+            merge_requests_count: None,
         }
     }
 

@@ -192,9 +192,10 @@ async fn read_check_in<T: IssueTracker>(
     }))
 }
 
-/// The check-in note: the share of deliverables closed, those at risk (open, and unassigned
-/// or with an assignee away some working day of the rest of the milestone), and the weight
-/// burned against the budget the velocity gives the milestone.
+/// The check-in note: the share of deliverables closed, those at risk (open, no merge
+/// request that closes them, and unassigned or with an assignee away some working day of the
+/// rest of the milestone), and the weight burned against the budget the velocity gives the
+/// milestone.
 fn check_in_note(
     config: &Config,
     team: &Team,
@@ -234,6 +235,9 @@ fn check_in_note(
     let at_risk: Vec<String> = deliverables
         .iter()
         .filter(|i| i.state == IssueState::Opened)
+        // A merge request that closes it is work under way, whoever is away. Unknown (the
+        // tracker did not say) is not "none": such a deliverable stays in, and says so.
+        .filter(|i| i.merge_requests_count.is_none_or(|n| n == 0))
         .filter_map(|i| {
             let why = if i.assignees.is_empty() {
                 "unassigned".to_owned()
@@ -258,7 +262,15 @@ fn check_in_note(
                 }
                 away.join(", ")
             };
-            Some(format!("- [{}]({}): {why}", markdown(&i.title), i.web_url))
+            let merge_requests = match i.merge_requests_count {
+                Some(_) => "no merge request",
+                None => "merge requests unknown",
+            };
+            Some(format!(
+                "- [{}]({}): {why}; {merge_requests}",
+                markdown(&i.title),
+                i.web_url
+            ))
         })
         .collect();
     let burned: u32 = check_in
@@ -290,11 +302,14 @@ fn check_in_note(
         ymd(today)
     );
     if at_risk.is_empty() {
-        text.push_str("No open deliverable is unassigned or has its assignee away for the rest of the milestone.\n");
+        text.push_str(
+            "No open deliverable without a merge request is unassigned or has its assignee away \
+             for the rest of the milestone.\n",
+        );
     } else {
         text.push_str(&format!(
-            "At risk ({}): open, and unassigned or with the assignee away for part of the rest \
-             of the milestone.\n\n{}\n",
+            "At risk ({}): open, no merge request that closes it, and unassigned or with the \
+             assignee away for part of the rest of the milestone.\n\n{}\n",
             at_risk.len(),
             at_risk.join("\n")
         ));
@@ -2027,5 +2042,74 @@ time_off:
             crate::apply::marker("planning/web/19.8")
         );
         assert_eq!(planned_absences(&forged), None);
+    }
+
+    #[test]
+    fn a_deliverable_with_a_merge_request_is_not_at_risk_and_an_unknown_count_says_so() {
+        let config = team_config();
+        let team = &config.teams[0];
+        // 19.8's check-in on Mon 2026-12-14, the day bob's time off starts.
+        let today = d("2026-12-14");
+        let timeline = configured_timeline(&crate::milestone::ReleaseCalendar::default(), today, 3)
+            .expect("a timeline");
+        let milestone = timeline
+            .current
+            .clone()
+            .expect("19.8 is under way")
+            .milestone;
+        let (absences, _) = absence::of_config(&config, &[], None, &[], |_| false);
+        let deliverable =
+            |iid: u64, assignee: Option<&str>, merge_requests| crate::tracker::TrackedIssue {
+                project: "g/web".to_owned(),
+                iid,
+                title: format!("Deliverable {iid}"),
+                description: String::new(),
+                state: IssueState::Opened,
+                labels: vec!["Deliverable".to_owned()],
+                assignees: assignee.map(str::to_owned).into_iter().collect(),
+                milestone: Some("19.8".to_owned()),
+                due_date: None,
+                confidential: false,
+                web_url: format!("https://g/{iid}"),
+                created_at: "2026-12-12T08:00:00Z".parse().expect("instant"),
+                closed_at: None,
+                weight: None,
+                user_notes_count: None,
+                merge_requests_count: merge_requests,
+            };
+        let check_in = CheckIn {
+            planning_issue_open: true,
+            issues: vec![
+                deliverable(1, Some("bob"), None),
+                deliverable(2, Some("bob"), Some(1)),
+                deliverable(3, None, Some(0)),
+                deliverable(4, None, Some(2)),
+                deliverable(5, Some("pat"), Some(0)),
+            ],
+            read_at: "2026-12-14T06:00:00Z".parse().expect("instant"),
+        };
+        let facts = Facts {
+            timeline,
+            history: History::NotRead("not read in this test".to_owned()),
+            warnings: Vec::new(),
+            absences: Arc::new(absences),
+            work: Work::not_read(team, "not read in this test"),
+            check_in: Some(check_in.clone()),
+        };
+        let note = check_in_note(&config, team, &milestone, &facts, &check_in, today);
+        let at_risk: Vec<&str> = note.lines().filter(|l| l.starts_with("- [")).collect();
+        // Bob is away Mon 12-14 to Fri 12-25: 10 working days of the rest of 19.8 (no
+        // holidays in the default calendar). #2 and #4 have a merge request that closes them;
+        // #5's assignee, pat, is not away. #1's count is unknown: still at risk, without
+        // claiming it has no merge request.
+        assert_eq!(
+            at_risk,
+            [
+                "- [Deliverable 1](https://g/1): B away 10 working days from 2026-12-14; merge \
+                 requests unknown",
+                "- [Deliverable 3](https://g/3): unassigned; no merge request",
+            ],
+            "{note}"
+        );
     }
 }

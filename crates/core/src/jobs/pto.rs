@@ -1308,6 +1308,7 @@ END:VCALENDAR\r
             closed_at: None,
             weight: None,
             user_notes_count: None,
+            merge_requests_count: None,
         }
     }
 

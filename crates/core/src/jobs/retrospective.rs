@@ -166,6 +166,7 @@ pub fn offline_facts(config: &Config, today: NaiveDate) -> Facts {
         closed_at: None,
         weight: None,
         user_notes_count: None,
+        merge_requests_count: None,
     };
     let teams = planning::offline_facts(config, today)
         .into_iter()
