@@ -1,5 +1,5 @@
 //! [`GitLab`]: the core's [`IssueTracker`] port implemented over GitLab's REST API (and its
-//! GraphQL API for users in bulk: [`crate::graphql`]).
+//! GraphQL API for users, assigned issues and review requests in bulk: [`crate::graphql`]).
 //!
 //! Each method maps one port call onto GitLab's endpoints and converts the answer into domain
 //! types. It decides nothing about what should exist (that is the core's planning), and never
@@ -32,6 +32,7 @@ use teamcadence_core::tracker::{
     CreatedIssue, IssueEdit, IssuePlace, IssueQuery, IssueState, IssueTracker, LinkType,
     LinkedIssue, MilestoneScope, NewIssue, ReviewRequest, TrackedIssue, TrackedIteration,
     TrackedLabel, TrackedMilestone, TrackedNote, TrackedUser, TrackerError, UserStatus,
+    assigned_one_by_one,
 };
 
 use crate::client::ApiClient;
@@ -208,13 +209,7 @@ impl GitLab {
         &self,
         usernames: &[String],
     ) -> Result<Option<HashMap<String, BulkUser>>, TrackerError> {
-        let mut unique: Vec<String> = Vec::new();
-        let mut seen = HashSet::new();
-        for name in usernames {
-            if seen.insert(name.to_lowercase()) {
-                unique.push(name.clone());
-            }
-        }
+        let unique = unique_names(usernames);
         if unique.is_empty() {
             return Ok(Some(HashMap::new()));
         }
@@ -891,9 +886,84 @@ impl IssueTracker for GitLab {
             .collect()
     }
 
+    /// Through GraphQL, 100 people a query (and a query a page of 100 issues); one REST
+    /// list per person where GraphQL cannot be used.
+    async fn list_assigned_issues_of(
+        &self,
+        place: &IssuePlace,
+        usernames: &[String],
+    ) -> Result<Vec<TrackedIssue>, TrackerError> {
+        let unique = unique_names(usernames);
+        if unique.is_empty() {
+            return Ok(Vec::new());
+        }
+        match graphql::assigned_issues(&self.transport, place, &unique).await {
+            Ok(issues) => Ok(issues),
+            Err(BulkFailure::Unusable(why)) => {
+                tracing::debug!(
+                    why,
+                    people = unique.len(),
+                    "GitLab's GraphQL API cannot list assigned issues in bulk here: one REST \
+                     list per person instead"
+                );
+                assigned_one_by_one(self, place, &unique).await
+            }
+            Err(BulkFailure::Failed(error)) => Err(error),
+        }
+    }
+
+    /// Through GraphQL, 100 people a query; through REST for a person with more than 100
+    /// review requests or whom GraphQL did not return, and for everyone where GraphQL
+    /// cannot be used.
+    async fn list_review_requests_of(
+        &self,
+        usernames: &[String],
+    ) -> Vec<Result<Vec<ReviewRequest>, TrackerError>> {
+        let unique = unique_names(usernames);
+        let found = if unique.is_empty() {
+            HashMap::new()
+        } else {
+            match graphql::review_requests(&self.transport, &unique).await {
+                Ok(found) => found
+                    .into_iter()
+                    .filter_map(|found| Some((found.username.to_lowercase(), found.reviews?)))
+                    .collect(),
+                Err(BulkFailure::Unusable(why)) => {
+                    tracing::debug!(
+                        why,
+                        people = unique.len(),
+                        "GitLab's GraphQL API cannot list review requests in bulk here: one \
+                         REST list per person instead"
+                    );
+                    HashMap::new()
+                }
+                Err(BulkFailure::Failed(error)) => {
+                    return usernames.iter().map(|_| Err(error.clone())).collect();
+                }
+            }
+        };
+        join_all(usernames.iter().map(|name| async {
+            match found.get(&name.to_lowercase()) {
+                Some(reviews) => Ok(reviews.clone()),
+                None => self.list_review_requests(name).await,
+            }
+        }))
+        .await
+    }
+
     async fn sleep(&self, duration: Duration) {
         tokio::time::sleep(duration).await;
     }
+}
+
+/// `usernames` without repeats (GitLab's usernames compare case-insensitively), in order.
+fn unique_names(usernames: &[String]) -> Vec<String> {
+    let mut seen = HashSet::new();
+    usernames
+        .iter()
+        .filter(|name| seen.insert(name.to_lowercase()))
+        .cloned()
+        .collect()
 }
 
 /// The colour of run lock labels: a quiet grey, as they show in the project's label list.
@@ -1074,6 +1144,8 @@ mod tests {
         assert_send(gitlab.create_label("p", "l", "d"));
         assert_send(gitlab.find_label("p", "l"));
         assert_send(gitlab.delete_label("p", 1));
+        assert_send(gitlab.list_assigned_issues_of(&IssuePlace::Group("g".into()), &[]));
+        assert_send(gitlab.list_review_requests_of(&[]));
         assert_send(gitlab.sleep(std::time::Duration::ZERO));
     }
 
