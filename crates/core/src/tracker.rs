@@ -429,18 +429,23 @@ pub trait IssueTracker {
         ))
     }
 
-    /// Every open issue of `place` assigned to any of `usernames`, each once, across all
-    /// pages: the caller tells whose each is by its [`TrackedIssue::assignees`] (usernames
-    /// compare case-insensitively). A tracker may read them in bulk, and then may leave
-    /// descriptions empty and [`TrackedIssue::user_notes_count`] unknown; by default,
-    /// [`Self::list_assigned_issues`] for each, together ([`assigned_one_by_one`]). One
-    /// failed read fails the whole list.
-    async fn list_assigned_issues_of(
+    /// For each place, every open issue there assigned to any of its usernames, each once,
+    /// across all pages, in the order asked: the caller tells whose each is by its
+    /// [`TrackedIssue::assignees`] (usernames compare case-insensitively). A failed read
+    /// fails that place's list only. A tracker may read them in bulk, several places at a
+    /// time, and then may leave descriptions empty and [`TrackedIssue::user_notes_count`]
+    /// unknown; by default, [`Self::list_assigned_issues`] for each person, together
+    /// ([`assigned_one_by_one`]).
+    async fn list_assigned_issues_in(
         &self,
-        place: &IssuePlace,
-        usernames: &[String],
-    ) -> Result<Vec<TrackedIssue>, TrackerError> {
-        assigned_one_by_one(self, place, usernames).await
+        wanted: &[(IssuePlace, Vec<String>)],
+    ) -> Vec<Result<Vec<TrackedIssue>, TrackerError>> {
+        join_all(
+            wanted
+                .iter()
+                .map(|(place, usernames)| assigned_one_by_one(self, place, usernames)),
+        )
+        .await
     }
 
     /// The open merge requests that ask each of `usernames` for a review, in the order
@@ -465,8 +470,8 @@ pub trait IssueTracker {
 }
 
 /// [`IssueTracker::list_assigned_issues`] for each of `usernames`, together, each issue kept
-/// once (two people may share one): what [`IssueTracker::list_assigned_issues_of`] answers
-/// when the tracker cannot read them in bulk.
+/// once (two people may share one): what [`IssueTracker::list_assigned_issues_in`] answers
+/// for a place when the tracker cannot read them in bulk.
 pub async fn assigned_one_by_one<T: IssueTracker + ?Sized>(
     tracker: &T,
     place: &IssuePlace,

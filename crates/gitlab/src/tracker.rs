@@ -886,29 +886,32 @@ impl IssueTracker for GitLab {
             .collect()
     }
 
-    /// Through GraphQL, 100 people a query (and a query a page of 100 issues); one REST
-    /// list per person where GraphQL cannot be used.
-    async fn list_assigned_issues_of(
+    /// Through GraphQL, 100 people of three places a query (and a query a page of 100
+    /// issues); one REST list per person where GraphQL cannot be used.
+    async fn list_assigned_issues_in(
         &self,
-        place: &IssuePlace,
-        usernames: &[String],
-    ) -> Result<Vec<TrackedIssue>, TrackerError> {
-        let unique = unique_names(usernames);
-        if unique.is_empty() {
-            return Ok(Vec::new());
-        }
-        match graphql::assigned_issues(&self.transport, place, &unique).await {
-            Ok(issues) => Ok(issues),
-            Err(BulkFailure::Unusable(why)) => {
+        wanted: &[(IssuePlace, Vec<String>)],
+    ) -> Vec<Result<Vec<TrackedIssue>, TrackerError>> {
+        let wanted: Vec<(IssuePlace, Vec<String>)> = wanted
+            .iter()
+            .map(|(place, usernames)| (place.clone(), unique_names(usernames)))
+            .collect();
+        match graphql::assigned_issues(&self.transport, &wanted).await {
+            Ok(found) => found,
+            Err(why) => {
                 tracing::debug!(
                     why,
-                    people = unique.len(),
+                    places = wanted.len(),
                     "GitLab's GraphQL API cannot list assigned issues in bulk here: one REST \
                      list per person instead"
                 );
-                assigned_one_by_one(self, place, &unique).await
+                join_all(
+                    wanted
+                        .iter()
+                        .map(|(place, usernames)| assigned_one_by_one(self, place, usernames)),
+                )
+                .await
             }
-            Err(BulkFailure::Failed(error)) => Err(error),
         }
     }
 
@@ -1144,7 +1147,7 @@ mod tests {
         assert_send(gitlab.create_label("p", "l", "d"));
         assert_send(gitlab.find_label("p", "l"));
         assert_send(gitlab.delete_label("p", 1));
-        assert_send(gitlab.list_assigned_issues_of(&IssuePlace::Group("g".into()), &[]));
+        assert_send(gitlab.list_assigned_issues_in(&[]));
         assert_send(gitlab.list_review_requests_of(&[]));
         assert_send(gitlab.sleep(std::time::Duration::ZERO));
     }

@@ -92,22 +92,22 @@ pub struct Impact {
 }
 
 /// Reads the impact of each of `impacted` in bulk: one read of the open issues assigned to
-/// them per place, and one of the merge requests awaiting their reviews, so that the
-/// requests grow with the places and the tracker's batches, not with the people. A failed
-/// read of a place's issues marks each of its people with the error, as does a failed read
-/// of someone's reviews for them alone.
+/// them, place by place, and one of the merge requests awaiting their reviews, so that the
+/// requests grow with the tracker's batches, not with the people. A failed read of a
+/// place's issues marks each of its people with the error, as does a failed read of
+/// someone's reviews for them alone.
 async fn read_impacts<T: IssueTracker>(
     tracker: &T,
     impacted: &[(&str, IssuePlace)],
 ) -> Vec<(String, Result<Impact, String>)> {
     // Each place once, with its people; `at[n]` is the place of `impacted[n]`.
-    let mut places: Vec<(&IssuePlace, Vec<String>)> = Vec::new();
+    let mut places: Vec<(IssuePlace, Vec<String>)> = Vec::new();
     let mut at = Vec::with_capacity(impacted.len());
     for (who, place) in impacted {
-        let index = match places.iter().position(|(known, _)| *known == place) {
+        let index = match places.iter().position(|(known, _)| known == place) {
             Some(index) => index,
             None => {
-                places.push((place, Vec::new()));
+                places.push((place.clone(), Vec::new()));
                 places.len() - 1
             }
         };
@@ -116,11 +116,7 @@ async fn read_impacts<T: IssueTracker>(
     }
     let everyone: Vec<String> = impacted.iter().map(|(who, _)| (*who).to_owned()).collect();
     let (issues, reviews) = futures_util::future::join(
-        join_all(
-            places
-                .iter()
-                .map(|(place, people)| tracker.list_assigned_issues_of(place, people)),
-        ),
+        tracker.list_assigned_issues_in(&places),
         tracker.list_review_requests_of(&everyone),
     )
     .await;
