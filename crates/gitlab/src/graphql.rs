@@ -456,6 +456,9 @@ struct Part<'a> {
     doing: Doing<'a>,
 }
 
+/// A part's page of issues, and the cursor of its next page; or why it could not be read.
+type PartPage = Result<(Vec<TrackedIssue>, Option<String>), TrackerError>;
+
 /// For each place, the open issues there assigned to any of its usernames, each once:
 /// [`BATCH`] people of a place to a part, [`PLACES_PER_QUERY`] parts to a query, the queries
 /// sent together, then again for the parts with a next page. A place whose read fails has
@@ -567,7 +570,7 @@ fn unique(issues: Vec<TrackedIssue>) -> Vec<TrackedIssue> {
 async fn query_parts(
     transport: &Transport,
     asked: &[(&Part<'_>, Option<String>)],
-) -> Result<Vec<Result<(Vec<TrackedIssue>, Option<String>), TrackerError>>, BulkFailure> {
+) -> Result<Vec<PartPage>, BulkFailure> {
     let (query, variables) = parts_query(asked);
     let paths: Vec<&str> = asked.iter().map(|(part, _)| part.path).collect();
     let people: usize = asked.iter().map(|(part, _)| part.usernames.len()).sum();
@@ -624,7 +627,7 @@ fn parts_query(asked: &[(&Part<'_>, Option<String>)]) -> (String, Value) {
 fn read_parts(
     body: &[u8],
     asked: &[(&Part<'_>, Option<String>)],
-) -> Result<Vec<Result<(Vec<TrackedIssue>, Option<String>), TrackerError>>, BulkFailure> {
+) -> Result<Vec<PartPage>, BulkFailure> {
     let mut data: HashMap<String, Option<PlaceIssues>> = parse(body)?;
     let mut pages = Vec::with_capacity(asked.len());
     for (n, (part, _)) in asked.iter().enumerate() {
@@ -910,10 +913,7 @@ mod tests {
     }
 
     /// The one page `body` answers for the people `names` of the group `g`.
-    fn group_page(
-        body: &str,
-        names: &[String],
-    ) -> Result<(Vec<TrackedIssue>, Option<String>), TrackerError> {
+    fn group_page(body: &str, names: &[String]) -> PartPage {
         let place = IssuePlace::Group("g".into());
         let part = Part::new(0, &place, names);
         match read_parts(body.as_bytes(), &[(&part, None)]) {

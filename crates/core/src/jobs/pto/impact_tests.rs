@@ -145,10 +145,13 @@ fn names(list: &[&str]) -> Vec<String> {
     list.iter().map(|n| (*n).to_owned()).collect()
 }
 
+/// Places and the people whose issues there are asked for.
+type Wanted = Vec<(IssuePlace, Vec<String>)>;
+
 /// Answers in bulk and remembers what it was asked; the per-person reads must not be used.
 #[derive(Default)]
 struct Bulk {
-    issue_calls: RefCell<Vec<Vec<(IssuePlace, Vec<String>)>>>,
+    issue_calls: RefCell<Vec<Wanted>>,
     review_calls: RefCell<Vec<Vec<String>>>,
 }
 
