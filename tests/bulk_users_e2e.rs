@@ -2,7 +2,8 @@
 //! backups, looks everyone up with one GraphQL query instead of a `GET /users?username=`
 //! and a `GET /users/:id/status` per person; a busy status with a clear date is still
 //! honoured (its date is read through REST); and where GitLab answers 404 for GraphQL, the
-//! job falls back to the per-user REST requests with the same result.
+//! job falls back to the per-user REST requests with the same result. The coverage issues'
+//! impact lists are read in bulk too.
 //!
 //! The team: ana, ben, cat, ... lev (12, in this order); each owns one duty covered by the
 //! next three in the ring. ana, cat, eli, gil, ida and kim are off Monday 2027-03-15 to
@@ -20,6 +21,7 @@ const GRAPHQL: &str = "POST /api/graphql";
 const USER_BY_NAME: &str = "GET /api/v4/users";
 const STATUS: &str = "GET /api/v4/users/:id/status";
 const CREATE: &str = "POST /api/v4/projects/:id/issues";
+const REVIEWS: &str = "GET /api/v4/merge_requests";
 
 const TEAM: [&str; 12] = [
     "ana", "ben", "cat", "dov", "eli", "fay", "gil", "hal", "ida", "jon", "kim", "lev",
@@ -125,8 +127,11 @@ fn a_team_of_12_is_looked_up_with_one_graphql_query() {
     let (gitlab, dir) = setup("bulk");
     run_and_check(&gitlab, &dir);
     // One query for the 12 backups (who are everyone) instead of 12 `GET /users?username=`;
-    // creating the 12 issues assigned to them looked no one up again.
-    assert_eq!(gitlab.count(GRAPHQL), 1);
+    // creating the 12 issues assigned to them looked no one up again. The issues' impact
+    // lists take one more for the issues assigned to the 12 and one for their review
+    // requests, instead of two REST lists per person.
+    assert_eq!(gitlab.count(GRAPHQL), 3);
+    assert_eq!(gitlab.count(REVIEWS), 0);
     assert_eq!(gitlab.count(USER_BY_NAME), 0);
     // Only ben's status says something, so only his is read through REST, for its date.
     assert_eq!(gitlab.count(STATUS), 1);
@@ -140,8 +145,10 @@ fn where_graphql_answers_404_users_are_looked_up_one_by_one() {
         ..Conditions::default()
     });
     run_and_check(&gitlab, &dir);
-    // Asked once, then the REST path: one lookup and one status per person.
-    assert_eq!(gitlab.count(GRAPHQL), 1);
+    // Each bulk read asked once (users, the impact's issues and reviews), then the REST
+    // path: one lookup and one status per person, and one review list each.
+    assert_eq!(gitlab.count(GRAPHQL), 3);
     assert_eq!(gitlab.count(USER_BY_NAME), 12);
     assert_eq!(gitlab.count(STATUS), 12);
+    assert_eq!(gitlab.count(REVIEWS), 12);
 }

@@ -3,6 +3,7 @@
 //! The GitLab adapter implements [`IssueTracker`]; tests may implement it too. Types here are
 //! domain types: what GitLab sends on the wire stays in the adapter.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -435,9 +436,71 @@ pub trait IssueTracker {
         ))
     }
 
+    /// For each place, every open issue there assigned to any of its usernames, each once,
+    /// across all pages, in the order asked: the caller tells whose each is by its
+    /// [`TrackedIssue::assignees`] (usernames compare case-insensitively). A failed read
+    /// fails that place's list only. A tracker may read them in bulk, several places at a
+    /// time, and then may leave descriptions empty and [`TrackedIssue::user_notes_count`]
+    /// unknown; by default, [`Self::list_assigned_issues`] for each person, together
+    /// ([`assigned_one_by_one`]).
+    async fn list_assigned_issues_in(
+        &self,
+        wanted: &[(IssuePlace, Vec<String>)],
+    ) -> Vec<Result<Vec<TrackedIssue>, TrackerError>> {
+        join_all(
+            wanted
+                .iter()
+                .map(|(place, usernames)| assigned_one_by_one(self, place, usernames)),
+        )
+        .await
+    }
+
+    /// The open merge requests that ask each of `usernames` for a review, in the order
+    /// asked, each as [`Self::list_review_requests`] would answer: one person's failed read
+    /// leaves the others' answers. A tracker may read them in bulk; by default,
+    /// [`Self::list_review_requests`] for each, together.
+    async fn list_review_requests_of(
+        &self,
+        usernames: &[String],
+    ) -> Vec<Result<Vec<ReviewRequest>, TrackerError>> {
+        join_all(
+            usernames
+                .iter()
+                .map(|username| self.list_review_requests(username)),
+        )
+        .await
+    }
+
     /// Waits before asking again (a run waiting for another run's lock). The tracker owns
     /// waiting, as it owns the clock, so the core stays free of timers.
     async fn sleep(&self, duration: Duration);
+}
+
+/// [`IssueTracker::list_assigned_issues`] for each of `usernames`, together, each issue kept
+/// once (two people may share one): what [`IssueTracker::list_assigned_issues_in`] answers
+/// for a place when the tracker cannot read them in bulk.
+pub async fn assigned_one_by_one<T: IssueTracker + ?Sized>(
+    tracker: &T,
+    place: &IssuePlace,
+    usernames: &[String],
+) -> Result<Vec<TrackedIssue>, TrackerError> {
+    let listed = join_all(
+        usernames
+            .iter()
+            .map(|username| tracker.list_assigned_issues(place, username)),
+    )
+    .await;
+    let mut seen = HashSet::new();
+    let mut issues = Vec::new();
+    for list in listed {
+        for issue in list? {
+            // An iid is unique only within its project.
+            if seen.insert((issue.project.clone(), issue.iid)) {
+                issues.push(issue);
+            }
+        }
+    }
+    Ok(issues)
 }
 
 /// No tracker at all: a run that does not read GitLab passes `None::<&Offline>` where a

@@ -1,5 +1,5 @@
 //! [`GitLab`]: the core's [`IssueTracker`] port implemented over GitLab's REST API (and its
-//! GraphQL API for users in bulk: [`crate::graphql`]).
+//! GraphQL API for users, assigned issues and review requests in bulk: [`crate::graphql`]).
 //!
 //! Each method maps one port call onto GitLab's endpoints and converts the answer into domain
 //! types. It decides nothing about what should exist (that is the core's planning), and never
@@ -32,6 +32,7 @@ use teamcadence_core::tracker::{
     CreatedIssue, IssueEdit, IssuePlace, IssueQuery, IssueState, IssueTracker, LinkType,
     LinkedIssue, MilestoneScope, NewIssue, ReviewRequest, TrackedIssue, TrackedIteration,
     TrackedLabel, TrackedMilestone, TrackedNote, TrackedUser, TrackerError, UserStatus,
+    assigned_one_by_one,
 };
 
 use crate::client::ApiClient;
@@ -235,13 +236,7 @@ impl GitLab {
         &self,
         usernames: &[String],
     ) -> Result<Option<HashMap<String, BulkUser>>, TrackerError> {
-        let mut unique: Vec<String> = Vec::new();
-        let mut seen = HashSet::new();
-        for name in usernames {
-            if seen.insert(name.to_lowercase()) {
-                unique.push(name.clone());
-            }
-        }
+        let unique = unique_names(usernames);
         if unique.is_empty() {
             return Ok(Some(HashMap::new()));
         }
@@ -912,9 +907,87 @@ impl IssueTracker for GitLab {
             .collect()
     }
 
+    /// Through GraphQL, 100 people of three places a query (and a query a page of 100
+    /// issues); one REST list per person where GraphQL cannot be used.
+    async fn list_assigned_issues_in(
+        &self,
+        wanted: &[(IssuePlace, Vec<String>)],
+    ) -> Vec<Result<Vec<TrackedIssue>, TrackerError>> {
+        let wanted: Vec<(IssuePlace, Vec<String>)> = wanted
+            .iter()
+            .map(|(place, usernames)| (place.clone(), unique_names(usernames)))
+            .collect();
+        match graphql::assigned_issues(&self.transport, &wanted).await {
+            Ok(found) => found,
+            Err(why) => {
+                tracing::debug!(
+                    why,
+                    places = wanted.len(),
+                    "GitLab's GraphQL API cannot list assigned issues in bulk here: one REST \
+                     list per person instead"
+                );
+                join_all(
+                    wanted
+                        .iter()
+                        .map(|(place, usernames)| assigned_one_by_one(self, place, usernames)),
+                )
+                .await
+            }
+        }
+    }
+
+    /// Through GraphQL, 100 people a query; through REST for a person with more than 100
+    /// review requests or whom GraphQL did not return, and for everyone where GraphQL
+    /// cannot be used.
+    async fn list_review_requests_of(
+        &self,
+        usernames: &[String],
+    ) -> Vec<Result<Vec<ReviewRequest>, TrackerError>> {
+        let unique = unique_names(usernames);
+        let found = if unique.is_empty() {
+            HashMap::new()
+        } else {
+            match graphql::review_requests(&self.transport, &unique).await {
+                Ok(found) => found
+                    .into_iter()
+                    .filter_map(|found| Some((found.username.to_lowercase(), found.reviews?)))
+                    .collect(),
+                Err(BulkFailure::Unusable(why)) => {
+                    tracing::debug!(
+                        why,
+                        people = unique.len(),
+                        "GitLab's GraphQL API cannot list review requests in bulk here: one \
+                         REST list per person instead"
+                    );
+                    HashMap::new()
+                }
+                Err(BulkFailure::Failed(error)) => {
+                    return usernames.iter().map(|_| Err(error.clone())).collect();
+                }
+            }
+        };
+        join_all(usernames.iter().map(|name| async {
+            match found.get(&name.to_lowercase()) {
+                Some(reviews) => Ok(reviews.clone()),
+                None => self.list_review_requests(name).await,
+            }
+        }))
+        .await
+    }
+
     async fn sleep(&self, duration: Duration) {
         tokio::time::sleep(duration).await;
     }
+}
+
+/// `usernames` without repeats (GitLab's usernames compare case-insensitively), in order.
+fn unique_names(usernames: &[String]) -> Vec<String> {
+    let mut seen = HashSet::new();
+    usernames
+        .iter()
+        .filter(|name| seen.insert(name.to_lowercase()))
+        .cloned()
+        .collect()
 }
 
 /// The colour of run lock labels: a quiet grey, as they show in the project's label list.
@@ -1095,6 +1168,8 @@ mod tests {
         assert_send(gitlab.create_label("p", "l", "d"));
         assert_send(gitlab.find_label("p", "l"));
         assert_send(gitlab.delete_label("p", 1));
+        assert_send(gitlab.list_assigned_issues_in(&[]));
+        assert_send(gitlab.list_review_requests_of(&[]));
         assert_send(gitlab.sleep(std::time::Duration::ZERO));
     }
 

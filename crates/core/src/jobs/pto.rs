@@ -91,22 +91,61 @@ pub struct Impact {
     pub reviews: Vec<ReviewRequest>,
 }
 
-/// Reads `username`'s open issues in `place` and the merge requests awaiting their review.
-async fn read_impact<T: IssueTracker>(
+/// Reads the impact of each of `impacted` in bulk: one read of the open issues assigned to
+/// them, place by place, and one of the merge requests awaiting their reviews, so that the
+/// requests grow with the tracker's batches, not with the people. A failed read of a
+/// place's issues marks each of its people with the error, as does a failed read of
+/// someone's reviews for them alone.
+async fn read_impacts<T: IssueTracker>(
     tracker: &T,
-    place: &IssuePlace,
-    username: &str,
-) -> Result<Impact, String> {
+    impacted: &[(&str, IssuePlace)],
+) -> Vec<(String, Result<Impact, String>)> {
+    // Each place once, with its people; `at[n]` is the place of `impacted[n]`.
+    let mut places: Vec<(IssuePlace, Vec<String>)> = Vec::new();
+    let mut at = Vec::with_capacity(impacted.len());
+    for (who, place) in impacted {
+        let index = match places.iter().position(|(known, _)| known == place) {
+            Some(index) => index,
+            None => {
+                places.push((place.clone(), Vec::new()));
+                places.len() - 1
+            }
+        };
+        places[index].1.push((*who).to_owned());
+        at.push(index);
+    }
+    let everyone: Vec<String> = impacted.iter().map(|(who, _)| (*who).to_owned()).collect();
     let (issues, reviews) = futures_util::future::join(
-        tracker.list_assigned_issues(place, username),
-        tracker.list_review_requests(username),
+        tracker.list_assigned_issues_in(&places),
+        tracker.list_review_requests_of(&everyone),
     )
     .await;
-    let mut issues = issues.map_err(|e| e.to_string())?;
-    issues.sort_by(|a, b| (&a.project, a.iid).cmp(&(&b.project, b.iid)));
-    let mut reviews = reviews.map_err(|e| e.to_string())?;
-    reviews.sort_by(|a, b| (&a.project, a.iid).cmp(&(&b.project, b.iid)));
-    Ok(Impact { issues, reviews })
+    let issues: Vec<Result<Vec<TrackedIssue>, String>> = issues
+        .into_iter()
+        .map(|listed| listed.map_err(|e| e.to_string()))
+        .collect();
+    impacted
+        .iter()
+        .zip(at)
+        .zip(reviews)
+        .map(|(((who, _), place), reviews)| {
+            let impact = issues[place]
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(|listed| {
+                    let mut issues: Vec<TrackedIssue> = listed
+                        .iter()
+                        .filter(|issue| issue.assignees.iter().any(|a| a.eq_ignore_ascii_case(who)))
+                        .cloned()
+                        .collect();
+                    issues.sort_by(|a, b| (&a.project, a.iid).cmp(&(&b.project, b.iid)));
+                    let mut reviews = reviews.map_err(|e| e.to_string())?;
+                    reviews.sort_by(|a, b| (&a.project, a.iid).cmp(&(&b.project, b.iid)));
+                    Ok(Impact { issues, reviews })
+                });
+            ((*who).to_owned(), impact)
+        })
+        .collect()
 }
 
 /// Reads what [`plan`] needs beyond the config. `feed_texts` are the texts of the config's
@@ -170,10 +209,7 @@ pub async fn gather<T: IssueTracker>(
     facts.away_by_status = away;
     facts.warnings.extend(warnings);
     facts.read_at = Some(tracker.current_time());
-    facts.impact = join_all(impacted.iter().map(|(who, place)| async move {
-        ((*who).to_owned(), read_impact(tracker, place, who).await)
-    }))
-    .await;
+    facts.impact = read_impacts(tracker, &impacted).await;
     facts
 }
 
@@ -1208,6 +1244,9 @@ fn backups(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod impact_tests;
 
 #[cfg(test)]
 mod tests {
