@@ -325,6 +325,8 @@ impl TryFrom<IssueNode> for TrackedIssue {
             closed_at: node.closed_at,
             weight: node.weight,
             user_notes_count: None,
+            // Not asked for: the check-in reads it from the REST listing.
+            merge_requests_count: None,
         })
     }
 }

@@ -186,6 +186,7 @@ fn check_web_issues(issues: &[TrackedIssue], base: &str) {
         closed_at: None,
         weight: Some(3),
         user_notes_count: first.user_notes_count,
+        merge_requests_count: first.merge_requests_count,
     };
     assert_eq!(first, &expected);
 }

@@ -123,6 +123,7 @@ fn issue(project: &str, iid: u64, assignees: &[&str]) -> TrackedIssue {
         closed_at: None,
         weight: None,
         user_notes_count: None,
+        merge_requests_count: None,
     }
 }
 
