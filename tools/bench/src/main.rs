@@ -73,9 +73,9 @@ struct Args {
     #[arg(long, default_value_t = 0)]
     notes_create_limit: u32,
     /// Whether coverage issues list the person's open issues and the merge requests awaiting
-    /// their review (`pto.impact`, on in the product). Off by default here, as in issue 17's
-    /// measurement: each person then costs two more reads, which `--coverage-impact` shows.
-    #[arg(long, default_value_t = false)]
+    /// their review (`pto.impact`): on, as in the product; `--coverage-impact false` measures
+    /// without them, as issue 17's first measurement did.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     coverage_impact: bool,
     /// Where coverage issues go: one project shared by every team (as in the example config,
     /// and what issue 17 measured) or each team's own project.
