@@ -47,6 +47,10 @@ pub struct Conditions {
     /// Answer `POST /api/graphql` with 404, as an instance (or a proxy before it) without
     /// GitLab's GraphQL API.
     pub graphql_disabled: bool,
+    /// Answer GraphQL as GitLab's Free edition (the FOSS image) does: its `Issue` type has no
+    /// `weight` (an EE field), so a query that selects one fails validation (200 with
+    /// `errors`, nothing run).
+    pub graphql_free_edition: bool,
 }
 
 impl Default for Conditions {
@@ -60,6 +64,7 @@ impl Default for Conditions {
             issues_create_limit: 0,
             notes_create_limit: 0,
             graphql_disabled: false,
+            graphql_free_edition: false,
         }
     }
 }
@@ -93,6 +98,7 @@ pub(crate) struct ConditionsPatch {
     issues_create_limit: Option<u32>,
     notes_create_limit: Option<u32>,
     graphql_disabled: Option<bool>,
+    graphql_free_edition: Option<bool>,
     rng_seed: Option<u64>,
 }
 
@@ -262,6 +268,9 @@ impl Faults {
         }
         if let Some(value) = patch.graphql_disabled {
             next.graphql_disabled = value;
+        }
+        if let Some(value) = patch.graphql_free_edition {
+            next.graphql_free_edition = value;
         }
         self.set_conditions(next.clone())?;
         if let Some(seed) = patch.rng_seed {

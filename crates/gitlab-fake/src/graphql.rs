@@ -37,6 +37,7 @@
 use std::sync::OnceLock;
 
 use async_graphql::connection::{Connection, Edge};
+use async_graphql::parser::types::{Selection, SelectionSet};
 use async_graphql::{
     ComplexObject, Context, EmptyMutation, EmptySubscription, Enum, ID, InputObject, Object,
     OutputType, Schema, SimpleObject,
@@ -95,6 +96,16 @@ pub(crate) async fn execute(State(app): State<App>, headers: HeaderMap, body: By
             );
         }
     };
+    if app.0.faults.conditions().graphql_free_edition && selects_weight(&request.query) {
+        // graphql-ruby's validation error, as GitLab's Free edition answers it.
+        return json(
+            StatusCode::OK,
+            json!({ "errors": [{
+                "message": "Field 'weight' doesn't exist on type 'Issue'",
+                "extensions": { "code": "undefinedField", "typeName": "Issue", "fieldName": "weight" },
+            }] }),
+        );
+    }
     let answer = schema()
         .execute(request.data(app).data(Viewer(caller.user_id)))
         .await;
@@ -102,6 +113,32 @@ pub(crate) async fn execute(State(app): State<App>, headers: HeaderMap, body: By
         Ok(value) => json(StatusCode::OK, value),
         Err(error) => errors(StatusCode::INTERNAL_SERVER_ERROR, &error.to_string()),
     }
+}
+
+/// Whether `query` selects a `weight` anywhere (in the fake's schema only `Issue` has one);
+/// a query that does not parse is left to the schema to refuse.
+fn selects_weight(query: &str) -> bool {
+    fn any_weight(set: &SelectionSet) -> bool {
+        set.items.iter().any(|item| match &item.node {
+            Selection::Field(field) => {
+                field.node.name.node.as_str() == "weight"
+                    || any_weight(&field.node.selection_set.node)
+            }
+            Selection::InlineFragment(inline) => any_weight(&inline.node.selection_set.node),
+            Selection::FragmentSpread(_) => false,
+        })
+    }
+    let Ok(document) = async_graphql::parser::parse_query(query) else {
+        return false;
+    };
+    document
+        .operations
+        .iter()
+        .any(|(_, operation)| any_weight(&operation.node.selection_set.node))
+        || document
+            .fragments
+            .values()
+            .any(|fragment| any_weight(&fragment.node.selection_set.node))
 }
 
 /// GitLab GraphQL's error answer outside a query's execution.

@@ -47,6 +47,9 @@ struct Args {
     /// Answer `POST /api/graphql` with 404, as an instance without GitLab's GraphQL API.
     #[arg(long)]
     graphql_disabled: bool,
+    /// Answer GraphQL as GitLab's Free edition: `Issue` has no `weight`.
+    #[arg(long)]
+    graphql_free_edition: bool,
     /// Seed of the fault sequence (same seed, same faults).
     #[arg(long, default_value_t = 0)]
     seed_rng: u64,
@@ -74,6 +77,7 @@ async fn main() -> anyhow::Result<()> {
             issues_create_limit: args.issues_create_limit,
             notes_create_limit: args.notes_create_limit,
             graphql_disabled: args.graphql_disabled,
+            graphql_free_edition: args.graphql_free_edition,
         },
         rng_seed: args.seed_rng,
     };

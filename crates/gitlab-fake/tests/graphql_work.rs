@@ -6,7 +6,7 @@
 
 mod common;
 
-use gitlab_fake::{FakeGitlab, Options, Seed};
+use gitlab_fake::{Conditions, FakeGitlab, Options, Seed};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -90,15 +90,20 @@ async fn start() -> FakeGitlab {
     FakeGitlab::start(options).await.expect("the fake starts")
 }
 
-async fn graphql(http: &Http, query: &str, variables: Value) -> Value {
-    let (status, answer) = status_json(
+/// The viewer's query, answered: its status and body.
+async fn post(http: &Http, query: &str, variables: Value) -> (u16, Value) {
+    status_json(
         http.request(Method::POST, "/api/graphql", Some(VIEWER))
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await
             .expect("answered"),
     )
-    .await;
+    .await
+}
+
+async fn graphql(http: &Http, query: &str, variables: Value) -> Value {
+    let (status, answer) = post(http, query, variables).await;
     assert_eq!(status, 200, "{answer}");
     assert!(answer.get("errors").is_none(), "{answer}");
     answer
@@ -283,4 +288,32 @@ async fn review_requests_are_the_ones_rest_lists() {
         assert_eq!(graphql, rest, "{name}");
     }
     fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_free_edition_refuses_a_query_that_asks_for_the_weight() {
+    let fake = start().await;
+    fake.state()
+        .set_conditions(Conditions {
+            graphql_free_edition: true,
+            ..Conditions::default()
+        })
+        .expect("conditions");
+    let http = Http::new(&fake);
+    let names = json!({"path": "acme/web", "names": ["ana"]});
+    let (status, answer) = post(&http, PROJECT_ISSUES, names.clone()).await;
+    // graphql-ruby's validation error, with nothing run: status 200, no `data`.
+    assert_eq!(status, 200);
+    assert_eq!(
+        answer["errors"][0]["message"],
+        "Field 'weight' doesn't exist on type 'Issue'"
+    );
+    assert!(answer.get("data").is_none(), "{answer}");
+    // The same query without the weight runs.
+    let without = PROJECT_ISSUES.replacen(" weight", "", 1);
+    let answer = graphql(&http, &without, names).await;
+    assert_eq!(
+        field(&answer["data"]["project"]["issues"]["nodes"], "title"),
+        ["W2", "W1"]
+    );
 }

@@ -58,6 +58,21 @@ const ISSUE_PAGE: &str = "fragment page on IssueConnection { nodes { iid title w
     assignees { nodes { username } } labels { nodes { title } } } \
     pageInfo { hasNextPage endCursor } }";
 
+/// [`ISSUE_PAGE`], without the issue weight when `weight` is false.
+fn issue_page(weight: bool) -> std::borrow::Cow<'static, str> {
+    if weight {
+        ISSUE_PAGE.into()
+    } else {
+        ISSUE_PAGE.replacen(" weight", "", 1).into()
+    }
+}
+
+/// Whether a refused query's `why` says the instance's `Issue` has no `weight`, as
+/// graphql-ruby words it on GitLab's Free edition.
+fn lacks_weight(why: &str) -> bool {
+    why.contains("Field 'weight' doesn't exist")
+}
+
 /// The open merge requests asking each user for a review: one page of 100 each; a user with
 /// more is read through REST.
 const REVIEWS_QUERY: &str = "query($usernames: [String!], $after: String) { users(usernames: \
@@ -482,13 +497,34 @@ pub(crate) async fn assigned_issues(
         wanted.iter().map(|_| Ok(Vec::new())).collect();
     let mut pending: Vec<(&Part<'_>, Option<String>)> =
         parts.iter().map(|part| (part, None)).collect();
-    for _ in 0..MAX_ISSUE_PAGES {
+    let mut weight = true;
+    for round in 0..MAX_ISSUE_PAGES {
         if pending.is_empty() {
             return Ok(found.into_iter().map(|list| list.map(unique)).collect());
         }
         let queries: Vec<&[(&Part<'_>, Option<String>)]> =
             pending.chunks(PLACES_PER_QUERY).collect();
-        let answers = join_all(queries.iter().map(|asked| query_parts(transport, asked))).await;
+        let mut answers = Vec::with_capacity(queries.len());
+        let mut rest = &queries[..];
+        if round == 0 {
+            // The first query goes alone: GitLab's Free edition has no issue weight (an EE
+            // field) and refuses a query that asks for it, so only one is refused before
+            // the rest go without it.
+            let mut first = query_parts(transport, queries[0], weight).await;
+            if matches!(&first, Err(BulkFailure::Unusable(why)) if lacks_weight(why)) {
+                weight = false;
+                first = query_parts(transport, queries[0], weight).await;
+            }
+            answers.push(first);
+            rest = &queries[1..];
+        }
+        answers.extend(
+            join_all(
+                rest.iter()
+                    .map(|asked| query_parts(transport, asked, weight)),
+            )
+            .await,
+        );
         let mut next = Vec::new();
         for (asked, answer) in queries.into_iter().zip(answers) {
             let pages = match answer {
@@ -572,8 +608,9 @@ fn unique(issues: Vec<TrackedIssue>) -> Vec<TrackedIssue> {
 async fn query_parts(
     transport: &Transport,
     asked: &[(&Part<'_>, Option<String>)],
+    weight: bool,
 ) -> Result<Vec<PartPage>, BulkFailure> {
-    let (query, variables) = parts_query(asked);
+    let (query, variables) = parts_query(asked, weight);
     let paths: Vec<&str> = asked.iter().map(|(part, _)| part.path).collect();
     let people: usize = asked.iter().map(|(part, _)| part.usernames.len()).sum();
     let doing = Doing::read(
@@ -593,7 +630,7 @@ async fn query_parts(
 }
 
 /// The query and variables for the pages of `asked`: place `n` under the alias `pN`.
-fn parts_query(asked: &[(&Part<'_>, Option<String>)]) -> (String, Value) {
+fn parts_query(asked: &[(&Part<'_>, Option<String>)], weight: bool) -> (String, Value) {
     let mut declared = Vec::new();
     let mut fields = Vec::new();
     let mut variables = serde_json::Map::new();
@@ -616,9 +653,10 @@ fn parts_query(asked: &[(&Part<'_>, Option<String>)]) -> (String, Value) {
         variables.insert(format!("after{n}"), json!(after));
     }
     let query = format!(
-        "query({}) {{ {} }} {ISSUE_PAGE}",
+        "query({}) {{ {} }} {}",
         declared.join(", "),
-        fields.join(" ")
+        fields.join(" "),
+        issue_page(weight)
     );
     (query, Value::Object(variables))
 }
@@ -1016,8 +1054,10 @@ mod tests {
         );
         let (ana, bo) = (["ana".to_owned()], ["bo".to_owned()]);
         let parts = [Part::new(0, &web, &ana), Part::new(1, &group, &bo)];
-        let (query, variables) =
-            parts_query(&[(&parts[0], None), (&parts[1], Some("c1".to_owned()))]);
+        let (query, variables) = parts_query(
+            &[(&parts[0], None), (&parts[1], Some("c1".to_owned()))],
+            true,
+        );
         assert_eq!(
             query,
             format!(
@@ -1034,6 +1074,27 @@ mod tests {
             json!({"path0": "g/web", "names0": ["ana"], "after0": null,
                    "path1": "g", "names1": ["bo"], "after1": "c1"})
         );
+    }
+
+    #[test]
+    fn without_the_weight_the_page_asks_for_everything_else() {
+        let (query, _) = parts_query(
+            &[(&Part::new(0, &IssuePlace::Group("g".into()), &[]), None)],
+            false,
+        );
+        assert!(
+            query.ends_with(
+                "fragment page on IssueConnection { nodes { iid title webUrl state dueDate \
+             confidential createdAt closedAt reference(full: true) milestone { title } \
+             assignees { nodes { username } } labels { nodes { title } } } pageInfo { \
+             hasNextPage endCursor } }"
+            ),
+            "{query}"
+        );
+        assert!(lacks_weight(
+            "the query failed: Field 'weight' doesn't exist on type 'Issue'"
+        ));
+        assert!(!lacks_weight("the query failed: Invalid token"));
     }
 
     #[test]

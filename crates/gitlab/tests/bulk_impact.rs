@@ -147,7 +147,12 @@ fn strings(list: &[&str]) -> Vec<String> {
 
 /// What the world says of team/web's issues, worked out from it by hand.
 fn check_web_issues(issues: &[TrackedIssue], base: &str) {
-    // 100 people with two each, and `pair`.
+    check_web_titles(issues);
+    check_first_web_issue(issues, base);
+}
+
+/// Whose team/web's issues are: 100 people with two each, and `pair`.
+fn check_web_titles(issues: &[TrackedIssue]) {
     assert_eq!(issues.len(), 201);
     assert_eq!(
         titles_of(issues, "p001"),
@@ -165,6 +170,10 @@ fn check_web_issues(issues: &[TrackedIssue], base: &str) {
         titles_of(issues, "p149"),
         strings(&["web 149 a", "web 149 b"])
     );
+}
+
+/// `web 1 a`, all of its fields.
+fn check_first_web_issue(issues: &[TrackedIssue], base: &str) {
     let first = issues
         .iter()
         .find(|issue| issue.title == "web 1 a")
@@ -313,6 +322,26 @@ async fn the_impact_of_150_people_takes_a_query_per_three_places_of_100_people_a
     assert!(gitlab.list_assigned_issues_in(&[]).await.is_empty());
     assert!(gitlab.list_review_requests_of(&[]).await.is_empty());
     assert_eq!(count(&fake, GRAPHQL), 7);
+    fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn on_gitlabs_free_edition_the_issues_are_asked_again_without_their_weight() {
+    let fake = start(Conditions {
+        graphql_free_edition: true,
+        ..Conditions::default()
+    })
+    .await;
+    let gitlab = connect(&fake).await;
+    let read = issues_in(&gitlab, &[web()]).await;
+    let issues = read[0].as_ref().expect("listed");
+    check_web_titles(issues);
+    // The Free edition knows no weight: none is read, not even `web 1 a`'s 3.
+    assert!(issues.iter().all(|issue| issue.weight.is_none()));
+    // The refused query, then it again without the weight and the second page of p001..p100;
+    // no REST list per person.
+    assert_eq!(count(&fake, GRAPHQL), 3, "{:?}", counts(&fake));
+    assert_eq!(count(&fake, PROJECT_ISSUES), 0);
     fake.shutdown().await;
 }
 
