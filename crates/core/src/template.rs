@@ -45,8 +45,9 @@
 //! | `with_role list role` | the items of `list` whose `role` is `role` |
 //! | `join list [separator]` | the non-empty items of `list`, neutralised, joined with `separator` (default `, `) |
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use chrono::format::StrftimeItems;
@@ -209,6 +210,10 @@ pub struct Renderer {
     /// Only flattens values, for the front matter's other strings: labels, usernames, dates
     /// and flags are sent to GitLab as fields, never read as Markdown.
     fields: Handlebars<'static>,
+    /// Each handlebars text parsed, checked and neutralised once, by its text: an
+    /// organisation's run renders the same few templates thousands of times, and parsing
+    /// took nine tenths of a run's time.
+    compiled: Mutex<HashMap<String, Arc<Compiled>>>,
 }
 
 impl Renderer {
@@ -218,6 +223,7 @@ impl Renderer {
             body: registry(&calendars, neutralise::markdown),
             title: registry(&calendars, neutralise::inline),
             fields: registry(&calendars, neutralise::plain),
+            compiled: Mutex::default(),
         }
     }
 
@@ -232,9 +238,11 @@ impl Renderer {
             Some(yaml) => parse_front_matter(template, yaml)?,
             None => FrontMatter::default(),
         };
-        let issue = self.render_front_matter(template, front, context)?;
         let origin = Origin::Body(parts.body_line);
-        let body = render_checked(&self.body, template, parts.body, context, &origin)?;
+        // Handlebars renders from its own copy of the context: one for the whole issue.
+        let context = wrap(template, context, &origin)?;
+        let issue = self.render_front_matter(template, front, &context)?;
+        let body = self.render_checked(&self.body, template, parts.body, &context, &origin)?;
         Ok(RenderedIssue {
             description: body.trim_start_matches(['\n', '\r']).trim_end().to_owned(),
             ..issue
@@ -248,12 +256,13 @@ impl Renderer {
         template: &Template,
         context: &Value,
     ) -> Result<String, TemplateError> {
-        render_checked(
+        let origin = Origin::Body(0);
+        self.render_checked(
             &self.body,
             template,
             template.text(),
-            context,
-            &Origin::Body(0),
+            &wrap(template, context, &origin)?,
+            &origin,
         )
         .map(|text| text.trim().to_owned())
     }
@@ -262,7 +271,7 @@ impl Renderer {
         &self,
         template: &Template,
         front: FrontMatter,
-        context: &Value,
+        context: &Context,
     ) -> Result<RenderedIssue, TemplateError> {
         let render = |key: &'static str, value: &Spanned<String>| {
             let registry = if key == "title" {
@@ -271,7 +280,7 @@ impl Renderer {
                 &self.fields
             };
             let origin = Origin::FrontMatter(key, value);
-            render_checked(registry, template, &value.value, context, &origin)
+            self.render_checked(registry, template, &value.value, context, &origin)
                 .map(|text| neutralise::plain(&text))
         };
         let wrong = |value: &Spanned<String>, message: String| {
@@ -529,38 +538,74 @@ enum Origin<'a> {
     FrontMatter(&'static str, &'a Spanned<String>),
 }
 
-/// Renders one handlebars `text` of `template` with `registry`: checked against the nesting
-/// limits first (handlebars recurses per level and would exhaust the stack), with `{{{x}}}`
-/// neutralised like `{{x}}`, and every error placed in the template file.
-fn render_checked(
-    registry: &Handlebars<'static>,
+impl Renderer {
+    /// Renders one handlebars `text` of `template` with `registry`: checked against the
+    /// nesting limits first (handlebars recurses per level and would exhaust the stack), with
+    /// `{{{x}}}` neutralised like `{{x}}`, and every error placed in the template file.
+    fn render_checked(
+        &self,
+        registry: &Handlebars<'static>,
+        template: &Template,
+        text: &str,
+        context: &Context,
+        origin: &Origin<'_>,
+    ) -> Result<String, TemplateError> {
+        let compiled = self.compiled(template, text, origin)?;
+        render_compiled(registry, &compiled, context)
+            .map_err(|e| handlebars_error(template, e, origin))
+    }
+
+    /// `text` parsed, checked and neutralised: from the cache when it was before. A text
+    /// that does not parse is not kept, so each render says why.
+    fn compiled(
+        &self,
+        template: &Template,
+        text: &str,
+        origin: &Origin<'_>,
+    ) -> Result<Arc<Compiled>, TemplateError> {
+        let cached = self
+            .compiled
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(text).cloned());
+        if let Some(compiled) = cached {
+            return Ok(compiled);
+        }
+        let too_deep = |problem: nesting::Problem| {
+            let position = problem.offset.map(|offset| line_and_column(text, offset));
+            place_error(template, origin, position, problem.message)
+        };
+        nesting::scan(text).map_err(too_deep)?;
+        let mut compiled =
+            Compiled::compile(text).map_err(|e| handlebars_error(template, e.into(), origin))?;
+        nesting::check_partials(&compiled).map_err(too_deep)?;
+        nesting::neutralise_triple_braces(&mut compiled);
+        let compiled = Arc::new(compiled);
+        if let Ok(mut cache) = self.compiled.lock() {
+            cache.insert(text.to_owned(), Arc::clone(&compiled));
+        }
+        Ok(compiled)
+    }
+}
+
+/// `context` as handlebars renders from it (its own copy).
+fn wrap(
     template: &Template,
-    text: &str,
     context: &Value,
     origin: &Origin<'_>,
-) -> Result<String, TemplateError> {
-    let too_deep = |problem: nesting::Problem| {
-        let position = problem.offset.map(|offset| line_and_column(text, offset));
-        place_error(template, origin, position, problem.message)
-    };
-    nesting::scan(text).map_err(too_deep)?;
-    let mut compiled =
-        Compiled::compile(text).map_err(|e| handlebars_error(template, e.into(), origin))?;
-    nesting::check_partials(&compiled).map_err(too_deep)?;
-    nesting::neutralise_triple_braces(&mut compiled);
-    render_compiled(registry, &compiled, context).map_err(|e| handlebars_error(template, e, origin))
+) -> Result<Context, TemplateError> {
+    Context::wraps(context).map_err(|e| handlebars_error(template, e, origin))
 }
 
 /// What `Handlebars::render_template` does, for a template already parsed.
 fn render_compiled(
     registry: &Handlebars<'static>,
     compiled: &Compiled,
-    context: &Value,
+    context: &Context,
 ) -> Result<String, RenderError> {
-    let context = Context::wraps(context)?;
     let mut render_context = RenderContext::new(None);
     let mut out = StringOutput::new();
-    compiled.render(registry, &context, &mut render_context, &mut out)?;
+    compiled.render(registry, context, &mut render_context, &mut out)?;
     out.into_string()
         .map_err(|e| RenderErrorReason::Other(format!("the output is not UTF-8: {e}")).into())
 }
