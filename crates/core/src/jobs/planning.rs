@@ -400,7 +400,7 @@ async fn gather_teams<T: IssueTracker>(
         coverage: join_all(coverage_projects.iter().map(|p| async move {
             match tracker {
                 Some(tracker) => ((*p).to_owned(), work::coverage_issues(tracker, p).await),
-                None => ((*p).to_owned(), Ok(Vec::new())),
+                None => ((*p).to_owned(), Ok(work::CoverageListing::default())),
             }
         }))
         .await,
@@ -441,12 +441,21 @@ async fn gather_teams<T: IssueTracker>(
 /// Lists read once per project for every team that shares it.
 struct Shared {
     /// Open coverage issues, by coverage project.
-    coverage: Vec<(String, Result<Vec<crate::tracker::TrackedIssue>, String>)>,
+    coverage: Vec<(String, Result<work::CoverageListing, String>)>,
     /// Open planning issues, by team project.
     planning: Vec<(String, Result<Vec<crate::tracker::TrackedIssue>, String>)>,
 }
 
 impl Shared {
+    /// The coverage issues of `project` (`None` when they were not read).
+    fn coverage(&self, project: &str) -> Result<Option<&work::CoverageListing>, String> {
+        match self.coverage.iter().find(|(p, _)| p == project) {
+            Some((_, Ok(listing))) => Ok(Some(listing)),
+            Some((_, Err(e))) => Err(e.clone()),
+            None => Ok(None),
+        }
+    }
+
     /// The list of `project` in `lists` (an empty one when it was not read).
     fn of<'a>(
         lists: &'a [(String, Result<Vec<crate::tracker::TrackedIssue>, String>)],
@@ -582,7 +591,7 @@ async fn gather_team<T: IssueTracker>(
             });
             // Borrowed, not copied: a shared project's coverage issues, once per team, would
             // grow with teams x people.
-            let coverage = Shared::of(&shared.coverage, &team.pto.project);
+            let coverage = shared.coverage(&team.pto.project);
             let work = async {
                 if made {
                     Ok(Work::not_read(team, "the planning issue exists"))

@@ -1351,6 +1351,44 @@ END:VCALENDAR\r
         }
     }
 
+    #[test]
+    fn a_team_takes_its_members_coverage_issues_from_a_shared_listing_in_listing_order() {
+        let config = config();
+        let of = |person: &str, iid: u64| TrackedIssue {
+            iid,
+            ..open_issue_for(
+                &format!("pto/{person}"),
+                &Record {
+                    person: person.to_owned(),
+                    ..record("2026-12-07", "2026-12-18", "config")
+                },
+                "Coverage",
+            )
+        };
+        let unrecorded = TrackedIssue {
+            iid: 6,
+            description: "No record here.".to_owned(),
+            ..of("dan", 6)
+        };
+        // carol's (#3), another team's zed (#5), one without a record (#6), bob's (#7).
+        let listing = super::super::work::CoverageListing::new(vec![
+            of("carol", 3),
+            of("zed", 5),
+            unrecorded,
+            of("bob", 7),
+        ]);
+        let taken = listing.of_team(&config.teams[0]);
+        let seen: Vec<(&str, u64)> = taken
+            .iter()
+            .map(|c| (c.person.as_str(), c.issue.iid))
+            .collect();
+        assert_eq!(seen, [("carol", 3), ("bob", 7)]);
+        assert_eq!(
+            (taken[1].first, taken[1].last),
+            (date("2026-12-07"), date("2026-12-18"))
+        );
+    }
+
     fn record(first: &str, last: &str, source: &str) -> Record {
         Record {
             person: "bob".to_owned(),

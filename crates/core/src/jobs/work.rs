@@ -5,6 +5,8 @@
 //!
 //! [`gather`] reads the lists once, at the time it records; everything else is pure.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use futures_util::future::join_all;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -148,7 +150,7 @@ pub async fn gather<T: IssueTracker>(
     tracker: &T,
     team: &Team,
     timeline: &Timeline,
-    coverage: &Result<&[TrackedIssue], String>,
+    coverage: &Result<Option<&CoverageListing>, String>,
 ) -> Result<Work, String> {
     let settings = &team.planning.work;
     let labels = &team.planning.velocity.labels;
@@ -194,24 +196,13 @@ pub async fn gather<T: IssueTracker>(
             }
         });
     let lists = join_all(reads).await;
+    // Only the team's members' coverage issues: those of other teams (in a shared project)
+    // are not this team's, and keeping them would grow with teams x people.
     let coverage = coverage
         .as_ref()
         .map_err(|e| format!("{}: {e}", team.id))?
-        .iter()
-        .filter_map(|issue| {
-            // Whose it is counts only where a capacity row asks for that person: coverage
-            // issues of other teams (in a shared project) are not this team's, and keeping
-            // them would grow with teams x people.
-            let (person, first, last) = super::pto::coverage_of(&issue.description)?;
-            team.member(&person)?;
-            Some(Coverage {
-                person,
-                first,
-                last,
-                issue: issue.clone(),
-            })
-        })
-        .collect();
+        .map(|listing| listing.of_team(team))
+        .unwrap_or_default();
     let mut lists = lists.into_iter();
     let mut next = || lists.next().unwrap_or(Ok(Listing::Off));
     let (carry_over, slipped, unrefined) = (next()?, next()?, next()?);
@@ -246,7 +237,7 @@ pub async fn gather<T: IssueTracker>(
 pub async fn coverage_issues<T: IssueTracker>(
     tracker: &T,
     project: &str,
-) -> Result<Vec<TrackedIssue>, String> {
+) -> Result<CoverageListing, String> {
     let query = IssueQuery {
         labels: vec![super::pto::KIND_LABEL.to_owned()],
         state: Some(IssueState::Opened),
@@ -255,7 +246,59 @@ pub async fn coverage_issues<T: IssueTracker>(
     tracker
         .list_issues(project, &query)
         .await
+        .map(CoverageListing::new)
         .map_err(|e| format!("could not read the coverage issues of {project}: {e}"))
+}
+
+/// A project's open coverage issues, each one's record read once, with where each person's
+/// are: every team sharing the project takes its members' without reading all again.
+#[derive(Debug, Default)]
+pub struct CoverageListing {
+    /// The issues with a readable record, in listing order.
+    issues: Vec<Coverage>,
+    /// Positions in `issues` of each person's.
+    by_person: HashMap<String, Vec<usize>>,
+}
+
+impl CoverageListing {
+    /// Reads the record of each of `issues`; one without a readable record is left out.
+    /// A planning issue names a coverage issue by its place, title and address: the
+    /// description, read for its record, is not kept (thousands of them at once, otherwise).
+    pub fn new(issues: Vec<TrackedIssue>) -> Self {
+        let mut listing = CoverageListing::default();
+        for mut issue in issues {
+            let Some((person, first, last)) = super::pto::coverage_of(&issue.description) else {
+                continue;
+            };
+            issue.description = String::new();
+            listing
+                .by_person
+                .entry(person.clone())
+                .or_default()
+                .push(listing.issues.len());
+            listing.issues.push(Coverage {
+                person,
+                first,
+                last,
+                issue,
+            });
+        }
+        listing
+    }
+
+    /// The coverage issues of `team`'s members, in listing order.
+    pub fn of_team(&self, team: &Team) -> Vec<Coverage> {
+        let mut at: Vec<usize> = team
+            .members
+            .iter()
+            .filter_map(|member| self.by_person.get(&member.username))
+            .flatten()
+            .copied()
+            .collect();
+        at.sort_unstable();
+        at.dedup();
+        at.into_iter().map(|n| self.issues[n].clone()).collect()
+    }
 }
 
 /// Whether an issue was not closed by the end of the milestone that ended on `end`: open, or
