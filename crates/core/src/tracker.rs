@@ -447,12 +447,7 @@ pub trait IssueTracker {
         &self,
         wanted: &[(IssuePlace, Vec<String>)],
     ) -> Vec<Result<Vec<TrackedIssue>, TrackerError>> {
-        join_all(
-            wanted
-                .iter()
-                .map(|(place, usernames)| assigned_one_by_one(self, place, usernames)),
-        )
-        .await
+        assigned_one_by_one(self, wanted).await
     }
 
     /// The open merge requests that ask each of `usernames` for a review, in the order
@@ -476,10 +471,23 @@ pub trait IssueTracker {
     async fn sleep(&self, duration: Duration);
 }
 
-/// [`IssueTracker::list_assigned_issues`] for each of `usernames`, together, each issue kept
-/// once (two people may share one): what [`IssueTracker::list_assigned_issues_in`] answers
-/// for a place when the tracker cannot read them in bulk.
+/// What [`IssueTracker::list_assigned_issues_in`] answers when the tracker cannot read in
+/// bulk: [`IssueTracker::list_assigned_issues`] for each person of each place, together.
 pub async fn assigned_one_by_one<T: IssueTracker + ?Sized>(
+    tracker: &T,
+    wanted: &[(IssuePlace, Vec<String>)],
+) -> Vec<Result<Vec<TrackedIssue>, TrackerError>> {
+    join_all(
+        wanted
+            .iter()
+            .map(|(place, usernames)| assigned_in_place(tracker, place, usernames)),
+    )
+    .await
+}
+
+/// The issues of `place` assigned to any of `usernames`, one list per person, each issue
+/// kept once (two people may share one).
+async fn assigned_in_place<T: IssueTracker + ?Sized>(
     tracker: &T,
     place: &IssuePlace,
     usernames: &[String],

@@ -926,12 +926,7 @@ impl IssueTracker for GitLab {
                     "GitLab's GraphQL API cannot list assigned issues in bulk here: one REST \
                      list per person instead"
                 );
-                join_all(
-                    wanted
-                        .iter()
-                        .map(|(place, usernames)| assigned_one_by_one(self, place, usernames)),
-                )
-                .await
+                assigned_one_by_one(self, &wanted).await
             }
         }
     }
